@@ -1,0 +1,126 @@
+// Private: bounded reads of response bodies and OCI error bodies.
+
+import {
+  type HttpError,
+  httpErrorFor,
+  type OciErrorDetail,
+  ResponseTooLargeError,
+} from "./errors.ts";
+import { parseRetryAfter } from "./transport/retry.ts";
+
+/** Error bodies are read up to this many bytes. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Builds the error raised when a body is over its cap. */
+export type TooLarge = (
+  attempted: string,
+  limit: number,
+  size?: number,
+) => ResponseTooLargeError;
+
+const tooLargeDefault: TooLarge = (attempted, limit, size) =>
+  new ResponseTooLargeError(attempted, limit, size);
+
+/**
+ * Reads a whole body, refusing (and cancelling) it as soon as it is longer
+ * than `limit` bytes: an announced `Content-Length` over the cap is refused
+ * before a byte is read.
+ */
+export async function readBounded(
+  res: Response,
+  limit: number,
+  attempted: string,
+  tooLarge: TooLarge = tooLargeDefault,
+): Promise<Uint8Array> {
+  const announced = Number(res.headers.get("content-length") ?? NaN);
+  if (announced > limit) {
+    await res.body?.cancel();
+    throw tooLarge(attempted, limit, announced);
+  }
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel();
+        throw tooLarge(attempted, limit);
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** Parses an OCI error body (`{"errors":[...]}`), tolerating anything else. */
+export function parseOciErrors(bytes: Uint8Array): OciErrorDetail[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return [];
+  }
+  const list = (parsed as { errors?: unknown })?.errors;
+  if (!Array.isArray(list)) return [];
+  const out: OciErrorDetail[] = [];
+  for (const e of list.slice(0, 32)) {
+    if (typeof e !== "object" || e === null) continue;
+    const { code, message, detail } = e as Record<string, unknown>;
+    if (typeof code !== "string") continue;
+    out.push({
+      code: code.slice(0, 64),
+      ...(typeof message === "string"
+        ? { message: message.slice(0, 500) }
+        : {}),
+      ...(detail !== undefined ? { detail } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * Turns a failed response into the fitting `HttpError`, reading at most a
+ * bounded prefix of its body for the OCI error codes.
+ */
+export async function errorFromResponse(
+  res: Response,
+  attempted: string,
+  method: string,
+  url: string,
+): Promise<HttpError> {
+  let errors: OciErrorDetail[] = [];
+  if (method !== "HEAD" && res.body !== null) {
+    try {
+      errors = parseOciErrors(
+        await readBounded(res, MAX_ERROR_BODY, attempted),
+      );
+    } catch {
+      // An oversized or broken error body: the status says enough.
+    }
+  } else {
+    await res.body?.cancel();
+  }
+  return httpErrorFor({
+    attempted,
+    method,
+    url,
+    status: res.status,
+    errors,
+    retryAfterMs: res.status === 429
+      ? parseRetryAfter(res.headers.get("retry-after"))
+      : undefined,
+  });
+}

@@ -1,0 +1,1314 @@
+/**
+ * The per-repository client: `createClient()` returns a
+ * {@linkcode RegistryClientV2} for one repository.
+ *
+ * @module
+ */
+
+import { errorFromResponse, readBounded } from "./_body.ts";
+import { redactUrl } from "./_redact.ts";
+import { resumableBody } from "./_resumable_body.ts";
+import type {
+  CredentialProvider,
+  Credentials,
+} from "./credentials/provider.ts";
+import {
+  digestFromManifestStr,
+  digestOf,
+  DigestVerifier,
+  parseDigest,
+} from "./digest.ts";
+import {
+  ConnectionError,
+  DigestMismatchError,
+  InvalidReferenceError,
+  InvalidResponseError,
+  ManifestTooLargeError,
+  NotFoundError,
+  RegistryError,
+} from "./errors.ts";
+import { nextLink } from "./link.ts";
+import {
+  type Descriptor,
+  type ImageIndex,
+  isImageIndex,
+  type Manifest,
+  MEDIA_TYPE,
+  SCHEMA1_MEDIA_TYPES,
+} from "./media_types.ts";
+import { type PlatformSpec, selectPlatform } from "./platform.ts";
+import { quirksFor } from "./quirks.ts";
+import { parseRepoAndRef, type RepoInfo, type RepoRef } from "./reference.ts";
+import {
+  type AuthOptions,
+  type LoginResult,
+  RegistryAuth,
+} from "./transport/auth.ts";
+import { composeTransport } from "./transport/compose.ts";
+import type { RetryOptions } from "./transport/retry.ts";
+import type { Transport } from "./transport/transport.ts";
+import { isLoopbackHostPort } from "./transport/_loopback.ts";
+import { markReplayable } from "./transport/_replay.ts";
+
+/** Manifests are read up to this many bytes unless told otherwise (4 MiB). */
+export const DEFAULT_MAX_MANIFEST_BYTES: number = 4 * 1024 * 1024;
+
+/** Options of {@linkcode createClient}. */
+export interface ClientOptions {
+  /** The repository: `busybox`, `quay.io/foo/bar:1`, `http://127.0.0.1:5000/foo`, or a parsed reference. */
+  repo: string | RepoInfo;
+  /** A username for Basic auth or for the token server. */
+  username?: string;
+  /** The password (or access token used as a password). */
+  password?: string;
+  /** A bearer token used as given; never replaced by a token request. */
+  token?: string;
+  /**
+   * Where to find credentials when `username`/`password`/`token` are not
+   * given: a provider (see the `/credentials` subpath) or credentials.
+   */
+  credentials?: CredentialProvider | Credentials;
+  /**
+   * `https` or `http`. When neither this nor the reference names one, https
+   * is used, except for loopback hosts (`localhost`, 127.0.0.0/8, `[::1]`),
+   * which use http as docker does.
+   */
+  scheme?: "http" | "https";
+  /**
+   * Allow sending credentials over plain http to a host that is not loopback.
+   * (Deno cannot turn TLS verification off per client: trust a private CA
+   * with `caCerts`, or run Deno with `--unsafely-ignore-certificate-errors`.)
+   * @default {false}
+   */
+  insecure?: boolean;
+  /** Extra root certificates (PEM) to trust, via `Deno.createHttpClient`. */
+  caCerts?: string[];
+  /** The `User-Agent` header. */
+  userAgent?: string;
+  /**
+   * Accept Docker manifest lists when getting manifests.
+   * @default {true}
+   */
+  acceptManifestLists?: boolean;
+  /**
+   * Accept OCI manifests and indexes when getting manifests.
+   * @default {true}
+   */
+  acceptOCIManifests?: boolean;
+  /**
+   * Accept (deprecated) Docker schema 1 manifests.
+   * @default {false}
+   */
+  acceptSchema1?: boolean;
+  /** Extra token scopes to ask for, e.g. `repository:other:pull`. */
+  scopes?: string[];
+  /** The fetch to use (injectable for tests). @default {globalThis.fetch} */
+  fetch?: Transport;
+  /** Cancels every request of this client. */
+  signal?: AbortSignal;
+  /**
+   * The largest manifest read or written, in bytes.
+   * @default {4194304}
+   */
+  maxManifestBytes?: number;
+  /** Retry attempts and delays (see `DEFAULT_RETRY`). */
+  retry?: RetryOptions;
+  /** How many redirects one request may follow. @default {10} */
+  maxRedirects?: number;
+  /**
+   * Get tokens with an OAuth2 `POST` (`grant_type=password`) rather than a
+   * `GET` with Basic credentials.
+   * @default {false}
+   */
+  oauth2?: boolean;
+  /**
+   * How many times a blob download resumes after a dropped connection.
+   * @default {3}
+   */
+  maxResumes?: number;
+  /**
+   * The most pages a listing follows.
+   * @default {10000}
+   */
+  maxPages?: number;
+  /** Share the auth state (ping, tokens) of another client of the same registry. */
+  auth?: RegistryAuth;
+}
+
+/** Per-call options: every call can be cancelled. */
+export interface CallOptions {
+  /** Cancels the call, including a body being read or written. */
+  signal?: AbortSignal;
+}
+
+/** Options of listings (`listTags`, `listCatalog`). */
+export interface ListOptions extends CallOptions {
+  /** The page size (`n`) to ask for; by default the registry's own. */
+  pageSize?: number;
+  /** The most pages to follow. @default {ClientOptions.maxPages} */
+  maxPages?: number;
+}
+
+/** The seed-compatible result of {@linkcode RegistryClientV2.listTags}. */
+export interface TagList {
+  /** The repository name, as the registry gives it. */
+  name: string;
+  /** Every tag, across all pages. */
+  tags: string[];
+}
+
+/** The result of {@linkcode RegistryClientV2.listCatalog}. */
+export interface Catalog {
+  /** Every repository, across all pages. */
+  repositories: string[];
+}
+
+/** Options of {@linkcode RegistryClientV2.getManifest}. */
+export interface GetManifestOptions extends CallOptions {
+  /** From an index or manifest list, follow the entry for this platform. */
+  platform?: PlatformSpec;
+  /** The largest manifest read. @default {ClientOptions.maxManifestBytes} */
+  maxBytes?: number;
+}
+
+/** A manifest as read from the registry. */
+export interface ManifestResult {
+  /** The parsed manifest. */
+  manifest: Manifest;
+  /** Its media type (from the body, else `Content-Type`). */
+  mediaType: string;
+  /** Its digest, verified. */
+  digest: string;
+  /** The exact bytes. */
+  bytes: Uint8Array;
+  /** The size in bytes. */
+  size: number;
+}
+
+/** What {@linkcode RegistryClientV2.headManifest} returns. */
+export interface ManifestHead {
+  /** The manifest's digest. */
+  digest: string;
+  /** Its media type. */
+  mediaType: string;
+  /** Its size in bytes. */
+  size: number;
+}
+
+/** What {@linkcode RegistryClientV2.headBlob} returns. */
+export interface BlobHead {
+  /** The blob's digest. */
+  digest: string;
+  /** Its size in bytes. */
+  size: number;
+  /** Its media type, when the registry says. */
+  mediaType?: string;
+}
+
+/** Options of {@linkcode RegistryClientV2.createBlobReadStream}. */
+export interface BlobReadOptions extends CallOptions {
+  /** The expected size, from a descriptor; checked while streaming. */
+  size?: number;
+  /** How many times to resume after a dropped connection. */
+  maxResumes?: number;
+}
+
+/** A blob being read: a verified stream plus the response metadata. */
+export interface BlobReadStream {
+  /** The bytes; the stream errors on a digest or size mismatch. */
+  stream: ReadableStream<Uint8Array>;
+  /** The digest asked for (and checked). */
+  digest: string;
+  /** The size, from the descriptor or `Content-Length`, if known. */
+  size?: number;
+  /** `Content-Type` of the response, if any. */
+  contentType?: string;
+  /** The final response's headers. */
+  headers: Headers;
+  /** The final URL (after redirects), with secrets removed. */
+  url: string;
+}
+
+/** Options of {@linkcode RegistryClientV2.getReferrers}. */
+export interface ReferrersOptions extends CallOptions {
+  /** Only referrers of this artifact type. */
+  artifactType?: string;
+}
+
+/** What {@linkcode RegistryClientV2.ping} learned. */
+export interface PingInfo {
+  /** 200 (open) or 401 (authentication needed). */
+  status: number;
+  /** Whether the registry speaks the V2 API. */
+  supportsV2: boolean;
+  /** The auth schemes the registry offers, lower-cased (`bearer`, `basic`). */
+  authSchemes: string[];
+}
+
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A client for one repository of a registry (Docker Registry HTTP API V2 and
+ * the OCI distribution spec). Create it with {@linkcode createClient}.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "jsr:@scope/docker-registry-client";
+ *
+ * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+ * const { tags } = await client.listTags();
+ * const { digest } = await client.headManifest(tags[0]);
+ * console.log(digest);
+ * ```
+ */
+export class RegistryClientV2 {
+  /** The parsed repository reference. */
+  readonly repo: RepoRef;
+  /** The registry's base URL, e.g. `https://registry-1.docker.io`. */
+  readonly baseUrl: string;
+  /** The auth state; pass it as `auth` to another client of this registry to share tokens. */
+  readonly auth: RegistryAuth;
+  /** Docker Hub's `RateLimit-Limit`/`RateLimit-Remaining`, from the latest response that had them. */
+  rateLimit?: RateLimit;
+  readonly #options: ClientOptions;
+  readonly #transport: Transport;
+  readonly #name: string;
+
+  /**
+   * Prefer {@linkcode createClient}.
+   *
+   * @param options The repository and how to reach it.
+   */
+  constructor(options: ClientOptions) {
+    this.#options = options;
+    this.repo = typeof options.repo === "string"
+      ? parseRepoAndRef(options.repo)
+      : toRepoRef(options.repo);
+    const index = this.repo.index;
+    const scheme = options.scheme ?? index.scheme ??
+      (isLoopbackHostPort(index.name) ? "http" : "https");
+    const host = quirksFor(index.name).apiHost ?? index.name;
+    this.baseUrl = `${scheme}://${host}`;
+    this.#name = this.repo.remoteName;
+    let fetchFn = options.fetch;
+    if (!fetchFn && options.caCerts?.length) {
+      const httpClient = Deno.createHttpClient({ caCerts: options.caCerts });
+      fetchFn = (request) => fetch(request, { client: httpClient });
+    }
+    const inner = composeTransport({
+      fetch: fetchFn,
+      userAgent: options.userAgent,
+      retry: options.retry,
+      maxRedirects: options.maxRedirects,
+    });
+    this.auth = options.auth ?? new RegistryAuth(inner, {
+      registry: this.baseUrl,
+      ...authOptionsFrom(options, index.name, this.#name),
+    });
+    const authTransport = this.auth.transport;
+    this.#transport = async (request) => {
+      const res = await authTransport(request);
+      const limit = readRateLimit(res.headers);
+      if (limit) this.rateLimit = limit;
+      return res;
+    };
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #signal(call?: CallOptions): AbortSignal | undefined {
+    const signals = [this.#options.signal, call?.signal].filter((s) =>
+      s !== undefined
+    );
+    if (signals.length === 0) return undefined;
+    return signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+  }
+
+  #url(path: string): string {
+    return `${this.baseUrl}/v2/${path}`;
+  }
+
+  /** Sends one request; a status outside `ok` becomes a typed error. */
+  async #send(
+    attempted: string,
+    request: Request,
+    ok: readonly number[],
+  ): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.#transport(request);
+    } catch (err) {
+      if (err instanceof RegistryError || isAbort(err)) throw err;
+      throw new ConnectionError(attempted, { cause: err });
+    }
+    if (!ok.includes(res.status)) {
+      throw await errorFromResponse(
+        res,
+        attempted,
+        request.method,
+        request.url,
+      );
+    }
+    return res;
+  }
+
+  #request(
+    method: string,
+    url: string,
+    call: CallOptions | undefined,
+    init: { headers?: HeadersInit; body?: BodyInit | null } = {},
+  ): Request {
+    const request = new Request(url, {
+      method,
+      headers: init.headers,
+      body: init.body,
+      signal: this.#signal(call),
+    });
+    if (init.body instanceof Uint8Array || typeof init.body === "string") {
+      markReplayable(request);
+    }
+    return request;
+  }
+
+  #ref(ref: string | undefined): string {
+    const r = ref ?? this.repo.digest ?? this.repo.tag ?? "latest";
+    if (r.includes(":")) parseDigest(r);
+    else if (!TAG_RE.test(r)) {
+      throw new InvalidReferenceError(
+        "tag",
+        r,
+        "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}",
+      );
+    }
+    return r;
+  }
+
+  #accept(): string {
+    const o = this.#options;
+    const types: string[] = [MEDIA_TYPE.DOCKER_MANIFEST];
+    if (o.acceptManifestLists !== false) {
+      types.push(MEDIA_TYPE.DOCKER_MANIFEST_LIST);
+    }
+    if (o.acceptOCIManifests !== false) {
+      types.push(MEDIA_TYPE.OCI_MANIFEST, MEDIA_TYPE.OCI_INDEX);
+    }
+    if (o.acceptSchema1) {
+      types.push(
+        MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED,
+        MEDIA_TYPE.DOCKER_MANIFEST_V1,
+      );
+    }
+    return types.join(", ");
+  }
+
+  // ------------------------------------------------------------------ ping
+
+  /**
+   * Pings the registry (`GET /v2/`), once per registry: later calls, and the
+   * auth layer, share the answer.
+   *
+   * @param options Cancellation.
+   * @returns The status, V2 support and the auth schemes offered.
+   * @throws {ConnectionError} When the registry cannot be reached.
+   * @throws {HttpError} When it answers neither 200 nor 401.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * console.log(await client.ping()); // { status: 200, supportsV2: true, authSchemes: [] }
+   * ```
+   */
+  async ping(options?: CallOptions): Promise<PingInfo> {
+    let result;
+    try {
+      result = await this.auth.ping(this.#signal(options));
+    } catch (err) {
+      if (err instanceof RegistryError || isAbort(err)) throw err;
+      throw new ConnectionError(`ping ${this.baseUrl}`, { cause: err });
+    }
+    return {
+      status: result.status,
+      supportsV2: result.supportsV2,
+      authSchemes: result.challenges.map((c) => c.scheme),
+    };
+  }
+
+  /**
+   * Whether the registry speaks the V2 API.
+   *
+   * @param options Cancellation.
+   * @returns `true` when `GET /v2/` answers 200 or 401 as V2 registries do.
+   * @throws {ConnectionError} When the registry cannot be reached.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * console.log(await createClient({ repo: "http://127.0.0.1:5000/foo" }).supportsV2());
+   * ```
+   */
+  async supportsV2(options?: CallOptions): Promise<boolean> {
+    try {
+      return (await this.ping(options)).supportsV2;
+    } catch (err) {
+      if (err instanceof RegistryError && !(err instanceof ConnectionError)) {
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Authenticates now rather than on the first request: gets a token for
+   * pull on this repository (bearer) or checks the Basic credentials.
+   *
+   * @param options Extra scopes (e.g. `repository:foo:push`) and cancellation.
+   * @returns How the registry authenticates and the scopes obtained.
+   * @throws {AuthenticationError} When the credentials are refused.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo", username: "u", password: "p" });
+   * console.log(await client.login()); // { scheme: "bearer", scopes: ["repository:foo:pull"] }
+   * ```
+   */
+  async login(
+    options: CallOptions & { scopes?: string[] } = {},
+  ): Promise<LoginResult> {
+    const scopes = options.scopes ?? [`repository:${this.#name}:pull`];
+    try {
+      return await this.auth.login(scopes, this.#signal(options));
+    } catch (err) {
+      if (err instanceof RegistryError || isAbort(err)) throw err;
+      throw new ConnectionError(`log in to ${this.baseUrl}`, { cause: err });
+    }
+  }
+
+  // ------------------------------------------------------------- listings
+
+  /**
+   * Iterates over every tag, following `Link: rel="next"` across pages (and
+   * `last=` when a registry pages without `Link`).
+   *
+   * @param options Page size, page bound and cancellation.
+   * @returns The tags, as an async iterable.
+   * @throws {NotFoundError} When the repository does not exist.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * for await (const tag of client.iterateTags({ pageSize: 100 })) console.log(tag);
+   * ```
+   */
+  async *iterateTags(options: ListOptions = {}): AsyncGenerator<string> {
+    for await (
+      const page of this.#pages(
+        `tags/list`,
+        `list tags of "${this.#name}"`,
+        "tags",
+        options,
+      )
+    ) yield* page.items;
+  }
+
+  /**
+   * Lists every tag of the repository, across all pages.
+   *
+   * @param options Page size, page bound and cancellation.
+   * @returns `{name, tags}`, as the earlier clients returned it.
+   * @throws {NotFoundError} When the repository does not exist.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * console.log(await client.listTags()); // { name: "foo", tags: ["1", "latest"] }
+   * ```
+   */
+  async listTags(options: ListOptions = {}): Promise<TagList> {
+    let name = this.#name;
+    const tags: string[] = [];
+    for await (
+      const page of this.#pages(
+        `tags/list`,
+        `list tags of "${this.#name}"`,
+        "tags",
+        options,
+      )
+    ) {
+      if (page.name) name = page.name;
+      tags.push(...page.items);
+    }
+    return { name, tags };
+  }
+
+  /**
+   * Iterates over the registry's repositories (`/v2/_catalog`), across pages.
+   *
+   * @param options Page size, page bound and cancellation.
+   * @returns The repository names, as an async iterable.
+   * @throws {AuthenticationError} When the catalog needs more rights.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * for await (const repo of client.iterateCatalog()) console.log(repo);
+   * ```
+   */
+  async *iterateCatalog(options: ListOptions = {}): AsyncGenerator<string> {
+    for await (
+      const page of this.#pages(
+        null,
+        `list the catalog of ${this.baseUrl}`,
+        "repositories",
+        options,
+      )
+    ) yield* page.items;
+  }
+
+  /**
+   * Lists every repository of the registry (`/v2/_catalog`), across pages.
+   *
+   * @param options Page size, page bound and cancellation.
+   * @returns `{repositories}`.
+   * @throws {AuthenticationError} When the catalog needs more rights.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * console.log(await client.listCatalog()); // { repositories: ["foo", "bar/baz"] }
+   * ```
+   */
+  async listCatalog(options: ListOptions = {}): Promise<Catalog> {
+    const repositories: string[] = [];
+    for await (const r of this.iterateCatalog(options)) repositories.push(r);
+    return { repositories };
+  }
+
+  /** Fetches pages of a listing; `path` null means the catalog. */
+  async *#pages(
+    path: string | null,
+    attempted: string,
+    key: "tags" | "repositories",
+    options: ListOptions,
+  ): AsyncGenerator<{ name?: string; items: string[] }> {
+    const maxPages = options.maxPages ?? this.#options.maxPages ?? 10_000;
+    const quirkMax = quirksFor(this.repo.index.name).maxPageSize;
+    const pageSize = options.pageSize !== undefined && quirkMax !== undefined
+      ? Math.min(options.pageSize, quirkMax)
+      : options.pageSize;
+    let url: URL | undefined = new URL(
+      path === null
+        ? `${this.baseUrl}/v2/_catalog`
+        : this.#url(`${this.#name}/${path}`),
+    );
+    if (pageSize !== undefined) url.searchParams.set("n", String(pageSize));
+    let previousLast: string | undefined;
+    for (let pages = 0; url !== undefined; pages++) {
+      if (pages >= maxPages) {
+        throw new InvalidResponseError(
+          attempted,
+          `more than ${maxPages} pages (raise maxPages to read further)`,
+        );
+      }
+      const res = await this.#send(
+        attempted,
+        this.#request("GET", url.href, options),
+        [200],
+      );
+      const link = res.headers.get("link");
+      const body = await readBounded(res, 16 * 1024 * 1024, attempted);
+      const parsed = parseJson(body, attempted) as Record<string, unknown>;
+      const list = parsed?.[key] ?? [];
+      if (!Array.isArray(list) || list.some((t) => typeof t !== "string")) {
+        throw new InvalidResponseError(
+          attempted,
+          `"${key}" is not a list of strings`,
+        );
+      }
+      yield {
+        name: typeof parsed.name === "string" ? parsed.name : undefined,
+        items: list as string[],
+      };
+      let next: URL | undefined;
+      try {
+        next = nextLink(link, url);
+      } catch (cause) {
+        throw new InvalidResponseError(
+          attempted,
+          "the Link header is not valid",
+          {
+            cause,
+          },
+        );
+      }
+      if (next !== undefined && next.origin !== url.origin) {
+        throw new InvalidResponseError(
+          attempted,
+          `the next page points to another host (${next.host})`,
+        );
+      }
+      if (
+        next === undefined && pageSize !== undefined &&
+        list.length === pageSize && list.length > 0
+      ) {
+        // No Link but a full page: ask for the rest with last=, as long as
+        // the listing advances.
+        const last = list[list.length - 1] as string;
+        if (previousLast === undefined || last > previousLast) {
+          next = new URL(url);
+          next.searchParams.set("last", last);
+        }
+        previousLast = last;
+      }
+      url = next;
+    }
+  }
+
+  // ------------------------------------------------------------- manifests
+
+  /**
+   * Gets a manifest by tag or digest, and verifies it: its digest against the
+   * reference when that is a digest, else against `Docker-Content-Digest`
+   * when the registry sends it; its `mediaType` against `Content-Type`; its
+   * size against the cap (refused before it is read whole).
+   *
+   * @param ref A tag or digest; by default the reference's own (or `latest`).
+   * @param options A platform to follow from an index, a size cap, cancellation.
+   * @returns The parsed manifest, its media type, digest and exact bytes.
+   * @throws {NotFoundError} When there is no such manifest (`MANIFEST_UNKNOWN`).
+   * @throws {DigestMismatchError} When the bytes do not match the digest.
+   * @throws {ManifestTooLargeError} When the manifest is over the cap.
+   * @throws {InvalidResponseError} On invalid JSON or a media type conflict.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * const { manifest, digest, mediaType } = await client.getManifest("latest", {
+   *   platform: { os: "linux", architecture: "amd64" },
+   * });
+   * console.log(digest, mediaType, manifest.schemaVersion);
+   * ```
+   */
+  async getManifest(
+    ref?: string,
+    options: GetManifestOptions = {},
+  ): Promise<ManifestResult> {
+    const r = this.#ref(ref);
+    const attempted = `get manifest "${this.#name}${refSuffix(r)}"`;
+    const url = this.#url(`${this.#name}/manifests/${r}`);
+    const res = await this.#send(
+      attempted,
+      this.#request("GET", url, options, {
+        headers: { accept: this.#accept() },
+      }),
+      [200],
+    );
+    const limit = options.maxBytes ?? this.#options.maxManifestBytes ??
+      DEFAULT_MAX_MANIFEST_BYTES;
+    const bytes = await readBounded(
+      res,
+      limit,
+      attempted,
+      (a, l, s) => new ManifestTooLargeError(a, l, s),
+    );
+    const manifest = parseJson(bytes, attempted) as Manifest;
+    if (typeof manifest !== "object" || manifest === null) {
+      throw new InvalidResponseError(
+        attempted,
+        "the manifest is not a JSON object",
+      );
+    }
+    const contentType = mediaTypeOf(res.headers.get("content-type"));
+    const mediaType = manifestMediaType(manifest, contentType, attempted);
+    const digest = verifyManifestDigest(
+      bytes,
+      mediaType,
+      r.includes(":") ? r : res.headers.get("docker-content-digest"),
+      attempted,
+    );
+    const result = {
+      manifest,
+      mediaType,
+      digest,
+      bytes,
+      size: bytes.byteLength,
+    };
+    if (options.platform && isImageIndex(manifest)) {
+      const entry = selectPlatform(manifest, options.platform);
+      if (!entry) {
+        throw new NotFoundError({
+          attempted: `${attempted} for platform ${
+            [
+              options.platform.os,
+              options.platform.architecture,
+              options.platform.variant,
+            ]
+              .filter(Boolean).join("/")
+          }`,
+          method: "GET",
+          url,
+          status: 404,
+          errors: [{
+            code: "MANIFEST_UNKNOWN",
+            message: "no manifest for that platform in the index",
+          }],
+        });
+      }
+      return await this.getManifest(entry.digest, {
+        ...options,
+        platform: undefined,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Gets a manifest's digest, media type and size without its body
+   * (`HEAD`). When the registry sends no `Docker-Content-Digest` for a tag,
+   * the manifest is fetched and hashed instead.
+   *
+   * @param ref A tag or digest; by default the reference's own.
+   * @param options Cancellation.
+   * @returns `{digest, mediaType, size}`.
+   * @throws {NotFoundError} When there is no such manifest.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * console.log(await client.headManifest("latest"));
+   * ```
+   */
+  async headManifest(
+    ref?: string,
+    options: CallOptions = {},
+  ): Promise<ManifestHead> {
+    const r = this.#ref(ref);
+    const attempted = `head manifest "${this.#name}${refSuffix(r)}"`;
+    const url = this.#url(`${this.#name}/manifests/${r}`);
+    const res = await this.#send(
+      attempted,
+      this.#request("HEAD", url, options, {
+        headers: { accept: this.#accept() },
+      }),
+      [200],
+    );
+    await res.body?.cancel();
+    const header = res.headers.get("docker-content-digest");
+    const digest = r.includes(":") ? r : header;
+    const size = Number(res.headers.get("content-length"));
+    const mediaType = mediaTypeOf(res.headers.get("content-type"));
+    if (digest === null || !Number.isFinite(size) || !mediaType) {
+      const full = await this.getManifest(r, options);
+      return {
+        digest: full.digest,
+        mediaType: full.mediaType,
+        size: full.size,
+      };
+    }
+    parseDigest(digest);
+    return { digest, mediaType, size };
+  }
+
+  // ----------------------------------------------------------------- blobs
+
+  /**
+   * Gets a blob's size (and media type, when the registry says) with `HEAD`.
+   *
+   * @param digest The blob's digest.
+   * @param options Cancellation.
+   * @returns `{digest, size, mediaType?}`.
+   * @throws {NotFoundError} When the blob is not in the repository (`BLOB_UNKNOWN`).
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * console.log(await client.headBlob("sha256:" + "0".repeat(64)));
+   * ```
+   */
+  async headBlob(digest: string, options: CallOptions = {}): Promise<BlobHead> {
+    parseDigest(digest);
+    const attempted = `head blob "${this.#name}@${digest}"`;
+    const res = await this.#send(
+      attempted,
+      this.#request(
+        "HEAD",
+        this.#url(`${this.#name}/blobs/${digest}`),
+        options,
+      ),
+      [200],
+    );
+    await res.body?.cancel();
+    const mediaType = res.headers.get("content-type") ?? undefined;
+    return {
+      digest,
+      size: Number(res.headers.get("content-length") ?? NaN),
+      ...(mediaType ? { mediaType } : {}),
+    };
+  }
+
+  /**
+   * Whether the repository has a blob (`HEAD`; 404 means no).
+   *
+   * @param digest The blob's digest.
+   * @param options Cancellation.
+   * @returns `true` when the blob is there.
+   * @throws {HttpError} On any failure but 404.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * console.log(await client.hasBlob("sha256:" + "0".repeat(64))); // false
+   * ```
+   */
+  async hasBlob(digest: string, options: CallOptions = {}): Promise<boolean> {
+    try {
+      await this.headBlob(digest, options);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Reads a blob as a stream checked against its digest (and size, when
+   * known) while it streams: a mismatch errors the stream at its end (or as
+   * soon as too many bytes arrive). Redirects to storage are followed
+   * without `Authorization`; a dropped connection resumes with `Range`.
+   *
+   * @param digest The blob's digest.
+   * @param options The expected size, resume bound and cancellation.
+   * @returns The verified stream and the response metadata.
+   * @throws {NotFoundError} When the blob is not there.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * const { manifest } = await client.getManifest("latest");
+   * if ("config" in manifest) {
+   *   const { stream } = await client.createBlobReadStream(manifest.config.digest, { size: manifest.config.size });
+   *   console.log(await new Response(stream).text());
+   * }
+   * ```
+   */
+  async createBlobReadStream(
+    digest: string,
+    options: BlobReadOptions = {},
+  ): Promise<BlobReadStream> {
+    parseDigest(digest);
+    const attempted = `get blob "${this.#name}@${digest}"`;
+    const url = this.#url(`${this.#name}/blobs/${digest}`);
+    const res = await this.#send(
+      attempted,
+      this.#request("GET", url, options),
+      [200],
+    );
+    const length = res.headers.get("content-length");
+    const size = options.size ?? (length === null ? undefined : Number(length));
+    const maxResumes = options.maxResumes ?? this.#options.maxResumes ?? 3;
+    const body = res.body ?? new Response(new Uint8Array(0)).body!;
+    const stream = resumableBody(
+      body,
+      (offset) =>
+        this.#send(
+          attempted,
+          this.#request("GET", url, options, {
+            headers: { range: `bytes=${offset}-` },
+          }),
+          [200, 206],
+        ),
+      maxResumes,
+      this.#signal(options),
+    ).pipeThrough(
+      new DigestVerifier({
+        digest,
+        size,
+        attempted: `verify blob "${this.#name}@${digest}"`,
+      }),
+    );
+    const contentType = res.headers.get("content-type") ?? undefined;
+    return {
+      stream,
+      digest,
+      ...(size !== undefined ? { size } : {}),
+      ...(contentType ? { contentType } : {}),
+      headers: res.headers,
+      url: redactUrl(res.url || url),
+    };
+  }
+
+  /**
+   * Downloads a blob to a file, verified while it streams. The bytes go to a
+   * temporary file beside the target, renamed into place only once the digest
+   * checks out: a failed download leaves no file behind.
+   *
+   * @param digest The blob's digest.
+   * @param path The file to write.
+   * @param options The expected size, resume bound and cancellation.
+   * @returns The digest, the size written and the path.
+   * @throws {DigestMismatchError} When the content does not match (no file is left).
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * await client.downloadBlob("sha256:" + "0".repeat(64), "/tmp/blob");
+   * ```
+   */
+  async downloadBlob(
+    digest: string,
+    path: string,
+    options: BlobReadOptions = {},
+  ): Promise<{ digest: string; size: number; path: string }> {
+    const { stream } = await this.createBlobReadStream(digest, options);
+    const partial = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
+    let size = 0;
+    try {
+      const file = await Deno.open(partial, {
+        write: true,
+        createNew: true,
+        mode: 0o644,
+      });
+      await stream.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            size += chunk.byteLength;
+            controller.enqueue(chunk);
+          },
+        }),
+      ).pipeTo(file.writable);
+      await Deno.rename(partial, path);
+    } catch (err) {
+      await Deno.remove(partial).catch(() => {});
+      throw err;
+    }
+    return { digest, size, path };
+  }
+
+  // ------------------------------------------------------------- referrers
+
+  /**
+   * Lists the manifests that refer to a manifest (OCI 1.1 `subject`): the
+   * referrers API, followed across `Link` pages, or — when the registry
+   * answers 404 — the fallback index tagged `<alg>-<hex>`.
+   *
+   * @param digest The digest of the manifest referred to.
+   * @param options An artifact type to filter on, cancellation.
+   * @returns An OCI image index whose `manifests` are the referrers.
+   * @throws {InvalidResponseError} When the answer is not an index.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * const { digest } = await client.headManifest("latest");
+   * const index = await client.getReferrers(digest, { artifactType: "application/spdx+json" });
+   * console.log(index.manifests.map((d) => d.artifactType));
+   * ```
+   */
+  async getReferrers(
+    digest: string,
+    options: ReferrersOptions = {},
+  ): Promise<ImageIndex> {
+    const { algorithm, encoded } = parseDigest(digest);
+    const attempted = `get referrers of "${this.#name}@${digest}"`;
+    let url: URL | undefined = new URL(
+      this.#url(`${this.#name}/referrers/${digest}`),
+    );
+    if (options.artifactType) {
+      url.searchParams.set("artifactType", options.artifactType);
+    }
+    const manifests: Descriptor[] = [];
+    let filtered = false;
+    const maxPages = this.#options.maxPages ?? 10_000;
+    for (let pages = 0; url !== undefined; pages++) {
+      if (pages >= maxPages) {
+        throw new InvalidResponseError(
+          attempted,
+          `more than ${maxPages} pages`,
+        );
+      }
+      const res = await this.#send(
+        attempted,
+        this.#request("GET", url.href, options, {
+          headers: { accept: MEDIA_TYPE.OCI_INDEX },
+        }),
+        [200, 404],
+      );
+      if (res.status === 404) {
+        await res.body?.cancel();
+        if (pages > 0) break;
+        return this.#referrersFromTag(`${algorithm}-${encoded}`, options);
+      }
+      filtered ||= (res.headers.get("oci-filters-applied") ?? "")
+        .split(",").map((s) => s.trim()).includes("artifactType");
+      const link = res.headers.get("link");
+      const index = parseJson(
+        await readBounded(res, DEFAULT_MAX_MANIFEST_BYTES, attempted),
+        attempted,
+      ) as ImageIndex;
+      if (!index || !Array.isArray(index.manifests)) {
+        throw new InvalidResponseError(
+          attempted,
+          "the answer is not an image index",
+        );
+      }
+      manifests.push(...index.manifests);
+      let next: URL | undefined;
+      try {
+        next = nextLink(link, url);
+      } catch (cause) {
+        throw new InvalidResponseError(
+          attempted,
+          "the Link header is not valid",
+          { cause },
+        );
+      }
+      if (next && next.origin !== url.origin) {
+        throw new InvalidResponseError(
+          attempted,
+          `the next page points to another host (${next.host})`,
+        );
+      }
+      url = next;
+    }
+    return referrersIndex(
+      filtered
+        ? manifests
+        : filterArtifactType(manifests, options.artifactType),
+    );
+  }
+
+  async #referrersFromTag(
+    tag: string,
+    options: ReferrersOptions,
+  ): Promise<ImageIndex> {
+    let found: ManifestResult;
+    try {
+      found = await this.getManifest(tag, { signal: options.signal });
+    } catch (err) {
+      if (err instanceof NotFoundError) return referrersIndex([]);
+      throw err;
+    }
+    if (!isImageIndex(found.manifest)) {
+      throw new InvalidResponseError(
+        `get referrers fallback tag "${this.#name}:${tag}"`,
+        "the tag does not hold an image index",
+      );
+    }
+    return referrersIndex(
+      filterArtifactType(found.manifest.manifests, options.artifactType),
+    );
+  }
+}
+
+/** Docker Hub's rate-limit budget, from `RateLimit-Limit`/`RateLimit-Remaining`. */
+export interface RateLimit {
+  /** Requests allowed per window. */
+  limit: number;
+  /** Requests left in the window. */
+  remaining?: number;
+  /** The window, in seconds (`w=`), if given. */
+  windowSeconds?: number;
+}
+
+/**
+ * Creates a client for one repository.
+ *
+ * @param options The repository (`busybox`, `ghcr.io/org/app:1`,
+ * `http://127.0.0.1:5000/foo`) and how to authenticate.
+ * @returns The client.
+ * @throws {InvalidReferenceError} When the repository does not parse.
+ *
+ * @example Anonymous pull from Docker Hub
+ * ```ts
+ * import { createClient } from "jsr:@scope/docker-registry-client";
+ *
+ * const client = createClient({ repo: "alpine" });
+ * console.log((await client.listTags()).tags.length);
+ * ```
+ *
+ * @example A private registry with a password
+ * ```ts
+ * import { createClient } from "jsr:@scope/docker-registry-client";
+ *
+ * const client = createClient({ repo: "registry.example.com/team/app", username: "me", password: "secret" });
+ * console.log(await client.headManifest("1.0"));
+ * ```
+ */
+export function createClient(options: ClientOptions): RegistryClientV2 {
+  return new RegistryClientV2(options);
+}
+
+// ----------------------------------------------------------------- helpers
+
+function toRepoRef(repo: RepoInfo): RepoRef {
+  if ("canonicalRef" in repo) return repo as RepoRef;
+  return parseRepoAndRef(repo.canonicalName, repo.index);
+}
+
+function authOptionsFrom(
+  options: ClientOptions,
+  registry: string,
+  repository: string,
+): Omit<AuthOptions, "registry"> {
+  const explicit: Credentials | undefined =
+    options.username !== undefined || options.password !== undefined
+      ? { username: options.username, password: options.password }
+      : undefined;
+  const given = options.credentials;
+  let credentials: (() => Promise<Credentials | undefined>) | undefined;
+  if (explicit) credentials = () => Promise.resolve(explicit);
+  else if (given && "resolve" in given) {
+    credentials = () =>
+      (given as CredentialProvider).resolve({ registry, repository });
+  } else if (given) {
+    credentials = () => Promise.resolve(given as Credentials);
+  }
+  return {
+    credentials,
+    token: options.token,
+    scopes: options.scopes,
+    insecure: options.insecure,
+    oauth2: options.oauth2,
+  };
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof DOMException &&
+    (err.name === "AbortError" || err.name === "TimeoutError");
+}
+
+function refSuffix(ref: string): string {
+  return ref.includes(":") ? `@${ref}` : `:${ref}`;
+}
+
+function mediaTypeOf(contentType: string | null): string {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+
+function parseJson(bytes: Uint8Array, attempted: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new InvalidResponseError(attempted, "the body is not valid JSON", {
+      cause,
+    });
+  }
+}
+
+const KNOWN_MANIFEST_TYPES = new Set<string>([
+  MEDIA_TYPE.DOCKER_MANIFEST,
+  MEDIA_TYPE.DOCKER_MANIFEST_LIST,
+  MEDIA_TYPE.OCI_MANIFEST,
+  MEDIA_TYPE.OCI_INDEX,
+  ...SCHEMA1_MEDIA_TYPES,
+]);
+
+/** The manifest's media type; refuses a body that contradicts `Content-Type`. */
+function manifestMediaType(
+  manifest: Manifest,
+  contentType: string,
+  attempted: string,
+): string {
+  const declared = (manifest as { mediaType?: unknown }).mediaType;
+  if (declared !== undefined && typeof declared !== "string") {
+    throw new InvalidResponseError(
+      attempted,
+      "the manifest's mediaType is not a string",
+    );
+  }
+  if (
+    declared && KNOWN_MANIFEST_TYPES.has(contentType) &&
+    declared !== contentType
+  ) {
+    throw new InvalidResponseError(
+      attempted,
+      `the manifest's mediaType "${declared}" contradicts Content-Type "${contentType}"`,
+    );
+  }
+  if (declared) return declared;
+  if (KNOWN_MANIFEST_TYPES.has(contentType)) return contentType;
+  if (manifest.schemaVersion === 1) return MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED;
+  return isImageIndex(manifest)
+    ? MEDIA_TYPE.OCI_INDEX
+    : MEDIA_TYPE.OCI_MANIFEST;
+}
+
+/** Checks the manifest's digest against what was expected; returns it. */
+function verifyManifestDigest(
+  bytes: Uint8Array,
+  mediaType: string,
+  expected: string | null,
+  attempted: string,
+): string {
+  let algorithm: "sha256" | "sha512" = "sha256";
+  if (expected !== null) {
+    try {
+      algorithm = parseDigest(expected).algorithm;
+    } catch {
+      expected = null; // A garbage Docker-Content-Digest is ignored.
+    }
+  }
+  const actual =
+    SCHEMA1_MEDIA_TYPES.includes(mediaType) && algorithm === "sha256"
+      ? digestFromManifestStr(new TextDecoder().decode(bytes))
+      : digestOf(bytes, algorithm);
+  if (expected !== null && actual !== expected) {
+    throw new DigestMismatchError(attempted, expected, actual);
+  }
+  return actual;
+}
+
+function filterArtifactType(
+  manifests: Descriptor[],
+  artifactType: string | undefined,
+): Descriptor[] {
+  return artifactType === undefined
+    ? manifests
+    : manifests.filter((d) => d.artifactType === artifactType);
+}
+
+function referrersIndex(manifests: Descriptor[]): ImageIndex {
+  return { schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX, manifests };
+}
+
+function readRateLimit(headers: Headers): RateLimit | undefined {
+  const limit = headers.get("ratelimit-limit");
+  if (limit === null) return undefined;
+  const [count, ...params] = limit.split(";");
+  const parsed: RateLimit = { limit: Number(count.trim()) };
+  if (!Number.isFinite(parsed.limit)) return undefined;
+  const w = params.map((p) => p.trim()).find((p) => p.startsWith("w="));
+  if (w) parsed.windowSeconds = Number(w.slice(2));
+  const remaining = headers.get("ratelimit-remaining");
+  if (remaining !== null) {
+    const r = Number(remaining.split(";")[0].trim());
+    if (Number.isFinite(r)) parsed.remaining = r;
+  }
+  return parsed;
+}

@@ -1,0 +1,35 @@
+// Private: the token scopes a request needs, read from its method and URL.
+//
+// `/v2/<name>/(manifests|blobs|tags|referrers)/...` needs
+// `repository:<name>:pull` to read, `pull,push` to write and `delete` to
+// delete; a mount (`?mount=&from=`) also needs `pull` on the source;
+// `/v2/_catalog` needs `registry:catalog:*`.
+
+import { CATALOG_SCOPE, repositoryScope, type Scope } from "../scope.ts";
+
+const REPO_PATH = /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)(?:\/|$)/;
+
+/** The scopes a request to a registry needs, from its method and URL. */
+export function scopesForRequest(method: string, url: URL): Scope[] {
+  if (url.pathname === "/v2/_catalog") return [CATALOG_SCOPE];
+  const match = REPO_PATH.exec(url.pathname);
+  if (!match) return [];
+  const name = decodeURIComponent(match[1]);
+  const scopes: Scope[] = [];
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      scopes.push(repositoryScope(name, ["pull"]));
+      break;
+    case "DELETE":
+      scopes.push(repositoryScope(name, ["delete"]));
+      break;
+    default:
+      scopes.push(repositoryScope(name, ["pull", "push"]));
+  }
+  const from = url.searchParams.get("from");
+  if (from && url.searchParams.has("mount")) {
+    scopes.push(repositoryScope(from, ["pull"]));
+  }
+  return scopes;
+}

@@ -1,0 +1,165 @@
+/**
+ * The retry layer: repeats what is safe to repeat, with exponential backoff,
+ * jitter, a cap, and `Retry-After`.
+ *
+ * @module
+ */
+
+import type { Transport } from "./transport.ts";
+import { cloneForReplay, isReplayable } from "./_replay.ts";
+
+/** Options of {@linkcode withRetry}. */
+export interface RetryOptions {
+  /**
+   * How many times a request is sent at most, the first included.
+   * @default {4}
+   */
+  maxAttempts?: number;
+  /**
+   * The backoff before the first retry, in milliseconds; it doubles each time.
+   * @default {200}
+   */
+  initialDelayMs?: number;
+  /**
+   * The longest backoff between two attempts, in milliseconds.
+   * @default {10000}
+   */
+  maxDelayMs?: number;
+  /**
+   * The longest `Retry-After` the layer waits, in milliseconds. A longer one
+   * is not waited for: the response goes back at once (the client turns a 429
+   * into a `TooManyRequestsError` that carries the wait).
+   * @default {60000}
+   */
+  maxRetryAfterMs?: number;
+  /**
+   * The statuses that are retried.
+   * @default {[408, 429, 500, 502, 503, 504]}
+   */
+  retryStatuses?: readonly number[];
+}
+
+/** The defaults of {@linkcode RetryOptions}. */
+export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = Object.freeze({
+  maxAttempts: 4,
+  initialDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 60_000,
+  retryStatuses: Object.freeze([408, 429, 500, 502, 503, 504]),
+});
+
+/** Methods that may be sent again when their body (if any) is in memory. */
+const REPEATABLE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "POST"]);
+
+/**
+ * Parses `Retry-After`: delay-seconds or an HTTP date.
+ *
+ * @param value The header value.
+ * @param now The current time, in milliseconds since the epoch.
+ * @returns The wait in milliseconds, or `undefined` when the value is garbage.
+ *
+ * @example
+ * ```ts
+ * import { parseRetryAfter } from "jsr:@scope/docker-registry-client";
+ *
+ * console.log(parseRetryAfter("2")); // 2000
+ * ```
+ */
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000;
+  if (trimmed.length > 64) return undefined;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/**
+ * Retries requests that are safe to repeat — `GET` and `HEAD`, and `PUT`,
+ * `DELETE` and body-less `POST` whose body is in memory — on network errors
+ * and on 408, 429, 500, 502, 503 and 504. Backoff is exponential with full
+ * jitter and a cap; a `Retry-After` is honoured up to `maxRetryAfterMs`, and
+ * a longer one ends the retries at once. Streaming bodies are never repeated
+ * (the upload code resumes those itself). An aborted signal stops everything.
+ *
+ * @param inner The next layer.
+ * @param options Attempts and delays; see {@linkcode DEFAULT_RETRY}.
+ * @returns A transport that retries.
+ *
+ * @example
+ * ```ts
+ * import { withRetry } from "jsr:@scope/docker-registry-client";
+ *
+ * const transport = withRetry((request) => fetch(request), { maxAttempts: 3 });
+ * ```
+ */
+export function withRetry(
+  inner: Transport,
+  options: RetryOptions = {},
+): Transport {
+  const opts = { ...DEFAULT_RETRY, ...options };
+  const retryStatuses = new Set(opts.retryStatuses);
+  return async (request) => {
+    const repeatable = REPEATABLE_METHODS.has(request.method) &&
+      isReplayable(request) &&
+      !(request.method === "POST" && request.body !== null);
+    if (!repeatable || opts.maxAttempts <= 1) return inner(request);
+    let next = request;
+    for (let attempt = 1;; attempt++) {
+      const last = attempt >= opts.maxAttempts;
+      const current = next;
+      if (!last) next = cloneForReplay(current);
+      let res: Response;
+      try {
+        res = await inner(current);
+      } catch (err) {
+        if (last || request.signal.aborted || !isNetworkError(err)) throw err;
+        await sleep(backoff(attempt, opts), request.signal);
+        continue;
+      }
+      if (last || !retryStatuses.has(res.status)) return res;
+      const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
+      if (retryAfter !== undefined && retryAfter > opts.maxRetryAfterMs) {
+        return res;
+      }
+      await res.body?.cancel();
+      await sleep(retryAfter ?? backoff(attempt, opts), request.signal);
+    }
+  };
+}
+
+function backoff(
+  attempt: number,
+  opts: Required<RetryOptions>,
+): number {
+  const ceiling = Math.min(
+    opts.maxDelayMs,
+    opts.initialDelayMs * 2 ** (attempt - 1),
+  );
+  return Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+}
+
+/** Network failures fetch reports as `TypeError`; aborts are not retried. */
+function isNetworkError(err: unknown): boolean {
+  return err instanceof TypeError ||
+    (err instanceof Error && err.name === "ConnectionError");
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

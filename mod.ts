@@ -1,0 +1,56 @@
+/**
+ * A client for container registries: the Docker Registry HTTP API V2 and the
+ * OCI Distribution Spec, for Deno.
+ *
+ * - Reference parsing compatible with the earlier Node and Deno clients:
+ *   {@linkcode parseRepo}, {@linkcode parseRepoAndRef} (and its synonym
+ *   `parseRepoAndTag`), {@linkcode parseIndex}.
+ * - A per-repository client, {@linkcode createClient}: tags and catalog with
+ *   paging, manifests verified by digest, blobs streamed and verified,
+ *   referrers, every common auth flow (anonymous and password bearer tokens,
+ *   OAuth2, Basic).
+ * - The pieces it is built from: `WWW-Authenticate` challenges and token
+ *   scopes, digests and a streaming verifier, the transport layers.
+ *
+ * Reading credentials from docker/podman config files and credential helpers
+ * lives behind the `/credentials` subpath, so importing this module needs no
+ * read, env or run permission.
+ *
+ * @example Parse a reference
+ * ```ts
+ * import { parseRepoAndRef } from "jsr:@scope/docker-registry-client";
+ *
+ * const ref = parseRepoAndRef("busybox");
+ * console.log(ref.remoteName, ref.tag, ref.canonicalRef); // library/busybox latest docker.io/busybox:latest
+ * ```
+ *
+ * @example List tags and read a manifest
+ * ```ts
+ * import { createClient } from "jsr:@scope/docker-registry-client";
+ *
+ * const client = createClient({ repo: "mongo" });
+ * const { tags } = await client.listTags();
+ * const { digest, mediaType } = await client.getManifest(tags[0]);
+ * console.log(digest, mediaType);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/reference.ts";
+export * from "./lib/errors.ts";
+export * from "./lib/digest.ts";
+export * from "./lib/challenge.ts";
+export * from "./lib/scope.ts";
+export * from "./lib/link.ts";
+export * from "./lib/media_types.ts";
+export * from "./lib/platform.ts";
+export * from "./lib/quirks.ts";
+export * from "./lib/client.ts";
+export * from "./lib/credentials/provider.ts";
+export * from "./lib/transport/transport.ts";
+export * from "./lib/transport/auth.ts";
+export * from "./lib/transport/compose.ts";
+export * from "./lib/transport/retry.ts";
+export * from "./lib/transport/redirects.ts";
+export * from "./lib/transport/user_agent.ts";
