@@ -1,0 +1,38 @@
+#!/usr/bin/env -S deno run
+/**
+ * Prints how a repository name is parsed.
+ *
+ * Usage: ./examples/parseRepo.ts [INDEX/]NAME
+ *
+ *     $ ./examples/parseRepo.ts mongo
+ *     $ ./examples/parseRepo.ts https://quay.io/trentm/foo
+ *
+ * Exits 0 after printing the parsed name as JSON, 1 when the name does not
+ * parse, 2 on bad usage.
+ *
+ * @module
+ */
+
+import { parseRepo } from "../lib/reference.ts";
+import { ParseError } from "../lib/errors.ts";
+
+const USAGE = "usage: ./examples/parseRepo.ts [INDEX/]NAME";
+
+if (import.meta.main) {
+  const args = Deno.args;
+  if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  if (args.length !== 1) {
+    console.error(USAGE);
+    Deno.exit(2);
+  }
+  try {
+    console.log(JSON.stringify(parseRepo(args[0]), null, 4));
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+    console.error(err.message);
+    Deno.exit(1);
+  }
+}
