@@ -5,7 +5,13 @@
  * @module
  */
 
-import { errorFromResponse, readBounded } from "./_body.ts";
+import { readBounded } from "./_body.ts";
+import {
+  type CallOptions,
+  isAbort,
+  refSuffix,
+  RepoHttp,
+} from "./_repo_http.ts";
 import { redactUrl } from "./_redact.ts";
 import { resumableBody } from "./_resumable_body.ts";
 import type {
@@ -21,7 +27,6 @@ import {
 import {
   ConnectionError,
   DigestMismatchError,
-  InvalidReferenceError,
   InvalidResponseError,
   ManifestTooLargeError,
   NotFoundError,
@@ -48,7 +53,6 @@ import { composeTransport } from "./transport/compose.ts";
 import type { RetryOptions } from "./transport/retry.ts";
 import type { Transport } from "./transport/transport.ts";
 import { isLoopbackHostPort } from "./transport/_loopback.ts";
-import { markReplayable } from "./transport/_replay.ts";
 
 /** Manifests are read up to this many bytes unless told otherwise (4 MiB). */
 export const DEFAULT_MAX_MANIFEST_BYTES: number = 4 * 1024 * 1024;
@@ -133,13 +137,17 @@ export interface ClientOptions {
   maxPages?: number;
   /** Share the auth state (ping, tokens) of another client of the same registry. */
   auth?: RegistryAuth;
+  /**
+   * When no credentials are given, look them up where docker and podman keep
+   * them (config files, credential helpers — the `/credentials` subpath's
+   * default chain). Only done when Deno already grants env and read
+   * permission, so it never prompts; nothing found means anonymous.
+   * @default {true}
+   */
+  useDefaultCredentials?: boolean;
 }
 
-/** Per-call options: every call can be cancelled. */
-export interface CallOptions {
-  /** Cancels the call, including a body being read or written. */
-  signal?: AbortSignal;
-}
+export type { CallOptions };
 
 /** Options of listings (`listTags`, `listCatalog`). */
 export interface ListOptions extends CallOptions {
@@ -245,8 +253,6 @@ export interface PingInfo {
   authSchemes: string[];
 }
 
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-
 /**
  * A client for one repository of a registry (Docker Registry HTTP API V2 and
  * the OCI distribution spec). Create it with {@linkcode createClient}.
@@ -271,7 +277,7 @@ export class RegistryClientV2 {
   /** Docker Hub's `RateLimit-Limit`/`RateLimit-Remaining`, from the latest response that had them. */
   rateLimit?: RateLimit;
   readonly #options: ClientOptions;
-  readonly #transport: Transport;
+  readonly #http: RepoHttp;
   readonly #name: string;
 
   /**
@@ -306,81 +312,17 @@ export class RegistryClientV2 {
       ...authOptionsFrom(options, index.name, this.#name),
     });
     const authTransport = this.auth.transport;
-    this.#transport = async (request) => {
-      const res = await authTransport(request);
-      const limit = readRateLimit(res.headers);
-      if (limit) this.rateLimit = limit;
-      return res;
-    };
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  #signal(call?: CallOptions): AbortSignal | undefined {
-    const signals = [this.#options.signal, call?.signal].filter((s) =>
-      s !== undefined
+    this.#http = new RepoHttp(
+      this.baseUrl,
+      this.#name,
+      async (request) => {
+        const res = await authTransport(request);
+        const limit = readRateLimit(res.headers);
+        if (limit) this.rateLimit = limit;
+        return res;
+      },
+      options.signal,
     );
-    if (signals.length === 0) return undefined;
-    return signals.length === 1 ? signals[0] : AbortSignal.any(signals);
-  }
-
-  #url(path: string): string {
-    return `${this.baseUrl}/v2/${path}`;
-  }
-
-  /** Sends one request; a status outside `ok` becomes a typed error. */
-  async #send(
-    attempted: string,
-    request: Request,
-    ok: readonly number[],
-  ): Promise<Response> {
-    let res: Response;
-    try {
-      res = await this.#transport(request);
-    } catch (err) {
-      if (err instanceof RegistryError || isAbort(err)) throw err;
-      throw new ConnectionError(attempted, { cause: err });
-    }
-    if (!ok.includes(res.status)) {
-      throw await errorFromResponse(
-        res,
-        attempted,
-        request.method,
-        request.url,
-      );
-    }
-    return res;
-  }
-
-  #request(
-    method: string,
-    url: string,
-    call: CallOptions | undefined,
-    init: { headers?: HeadersInit; body?: BodyInit | null } = {},
-  ): Request {
-    const request = new Request(url, {
-      method,
-      headers: init.headers,
-      body: init.body,
-      signal: this.#signal(call),
-    });
-    if (init.body instanceof Uint8Array || typeof init.body === "string") {
-      markReplayable(request);
-    }
-    return request;
-  }
-
-  #ref(ref: string | undefined): string {
-    const r = ref ?? this.repo.digest ?? this.repo.tag ?? "latest";
-    if (r.includes(":")) parseDigest(r);
-    else if (!TAG_RE.test(r)) {
-      throw new InvalidReferenceError(
-        "tag",
-        r,
-        "must match [A-Za-z0-9_][A-Za-z0-9._-]{0,127}",
-      );
-    }
-    return r;
   }
 
   #accept(): string {
@@ -423,7 +365,7 @@ export class RegistryClientV2 {
   async ping(options?: CallOptions): Promise<PingInfo> {
     let result;
     try {
-      result = await this.auth.ping(this.#signal(options));
+      result = await this.auth.ping(this.#http.signal(options));
     } catch (err) {
       if (err instanceof RegistryError || isAbort(err)) throw err;
       throw new ConnectionError(`ping ${this.baseUrl}`, { cause: err });
@@ -481,7 +423,7 @@ export class RegistryClientV2 {
   ): Promise<LoginResult> {
     const scopes = options.scopes ?? [`repository:${this.#name}:pull`];
     try {
-      return await this.auth.login(scopes, this.#signal(options));
+      return await this.auth.login(scopes, this.#http.signal(options));
     } catch (err) {
       if (err instanceof RegistryError || isAbort(err)) throw err;
       throw new ConnectionError(`log in to ${this.baseUrl}`, { cause: err });
@@ -609,9 +551,7 @@ export class RegistryClientV2 {
       ? Math.min(options.pageSize, quirkMax)
       : options.pageSize;
     let url: URL | undefined = new URL(
-      path === null
-        ? `${this.baseUrl}/v2/_catalog`
-        : this.#url(`${this.#name}/${path}`),
+      path === null ? `${this.baseUrl}/v2/_catalog` : this.#http.url(path),
     );
     if (pageSize !== undefined) url.searchParams.set("n", String(pageSize));
     let previousLast: string | undefined;
@@ -622,9 +562,9 @@ export class RegistryClientV2 {
           `more than ${maxPages} pages (raise maxPages to read further)`,
         );
       }
-      const res = await this.#send(
+      const res = await this.#http.send(
         attempted,
-        this.#request("GET", url.href, options),
+        this.#http.request("GET", url.href, options),
         [200],
       );
       const link = res.headers.get("link");
@@ -707,12 +647,15 @@ export class RegistryClientV2 {
     ref?: string,
     options: GetManifestOptions = {},
   ): Promise<ManifestResult> {
-    const r = this.#ref(ref);
+    const r = this.#http.ref(
+      ref,
+      this.repo.digest ?? this.repo.tag ?? "latest",
+    );
     const attempted = `get manifest "${this.#name}${refSuffix(r)}"`;
-    const url = this.#url(`${this.#name}/manifests/${r}`);
-    const res = await this.#send(
+    const url = this.#http.url(`manifests/${r}`);
+    const res = await this.#http.send(
       attempted,
-      this.#request("GET", url, options, {
+      this.#http.request("GET", url, options, {
         headers: { accept: this.#accept() },
       }),
       [200],
@@ -798,12 +741,15 @@ export class RegistryClientV2 {
     ref?: string,
     options: CallOptions = {},
   ): Promise<ManifestHead> {
-    const r = this.#ref(ref);
+    const r = this.#http.ref(
+      ref,
+      this.repo.digest ?? this.repo.tag ?? "latest",
+    );
     const attempted = `head manifest "${this.#name}${refSuffix(r)}"`;
-    const url = this.#url(`${this.#name}/manifests/${r}`);
-    const res = await this.#send(
+    const url = this.#http.url(`manifests/${r}`);
+    const res = await this.#http.send(
       attempted,
-      this.#request("HEAD", url, options, {
+      this.#http.request("HEAD", url, options, {
         headers: { accept: this.#accept() },
       }),
       [200],
@@ -846,11 +792,11 @@ export class RegistryClientV2 {
   async headBlob(digest: string, options: CallOptions = {}): Promise<BlobHead> {
     parseDigest(digest);
     const attempted = `head blob "${this.#name}@${digest}"`;
-    const res = await this.#send(
+    const res = await this.#http.send(
       attempted,
-      this.#request(
+      this.#http.request(
         "HEAD",
-        this.#url(`${this.#name}/blobs/${digest}`),
+        this.#http.url(`blobs/${digest}`),
         options,
       ),
       [200],
@@ -919,10 +865,10 @@ export class RegistryClientV2 {
   ): Promise<BlobReadStream> {
     parseDigest(digest);
     const attempted = `get blob "${this.#name}@${digest}"`;
-    const url = this.#url(`${this.#name}/blobs/${digest}`);
-    const res = await this.#send(
+    const url = this.#http.url(`blobs/${digest}`);
+    const res = await this.#http.send(
       attempted,
-      this.#request("GET", url, options),
+      this.#http.request("GET", url, options),
       [200],
     );
     const length = res.headers.get("content-length");
@@ -932,15 +878,15 @@ export class RegistryClientV2 {
     const stream = resumableBody(
       body,
       (offset) =>
-        this.#send(
+        this.#http.send(
           attempted,
-          this.#request("GET", url, options, {
+          this.#http.request("GET", url, options, {
             headers: { range: `bytes=${offset}-` },
           }),
           [200, 206],
         ),
       maxResumes,
-      this.#signal(options),
+      this.#http.signal(options),
     ).pipeThrough(
       new DigestVerifier({
         digest,
@@ -1037,7 +983,7 @@ export class RegistryClientV2 {
     const { algorithm, encoded } = parseDigest(digest);
     const attempted = `get referrers of "${this.#name}@${digest}"`;
     let url: URL | undefined = new URL(
-      this.#url(`${this.#name}/referrers/${digest}`),
+      this.#http.url(`referrers/${digest}`),
     );
     if (options.artifactType) {
       url.searchParams.set("artifactType", options.artifactType);
@@ -1052,9 +998,9 @@ export class RegistryClientV2 {
           `more than ${maxPages} pages`,
         );
       }
-      const res = await this.#send(
+      const res = await this.#http.send(
         attempted,
-        this.#request("GET", url.href, options, {
+        this.#http.request("GET", url.href, options, {
           headers: { accept: MEDIA_TYPE.OCI_INDEX },
         }),
         [200, 404],
@@ -1188,6 +1134,10 @@ function authOptionsFrom(
       (given as CredentialProvider).resolve({ registry, repository });
   } else if (given) {
     credentials = () => Promise.resolve(given as Credentials);
+  } else if (
+    options.token === undefined && options.useDefaultCredentials !== false
+  ) {
+    credentials = () => defaultCredentials(registry, repository);
   }
   return {
     credentials,
@@ -1196,15 +1146,6 @@ function authOptionsFrom(
     insecure: options.insecure,
     oauth2: options.oauth2,
   };
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof DOMException &&
-    (err.name === "AbortError" || err.name === "TimeoutError");
-}
-
-function refSuffix(ref: string): string {
-  return ref.includes(":") ? `@${ref}` : `:${ref}`;
 }
 
 function mediaTypeOf(contentType: string | null): string {
@@ -1295,6 +1236,23 @@ function filterArtifactType(
 
 function referrersIndex(manifests: Descriptor[]): ImageIndex {
   return { schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX, manifests };
+}
+
+/**
+ * The default credential chain (docker config, helpers, containers auth),
+ * loaded only when env and read permissions are already granted.
+ */
+async function defaultCredentials(
+  registry: string,
+  repository: string,
+): Promise<Credentials | undefined> {
+  const granted = (name: "env" | "read") =>
+    Deno.permissions.querySync?.({ name }).state === "granted";
+  if (!granted("env") || !granted("read")) return undefined;
+  const { defaultCredentialChain } = await import(
+    "./credentials/default_chain.ts"
+  );
+  return defaultCredentialChain().resolve({ registry, repository });
 }
 
 function readRateLimit(headers: Headers): RateLimit | undefined {

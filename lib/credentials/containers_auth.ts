@@ -1,0 +1,197 @@
+/**
+ * Credentials from podman's (containers') `auth.json`, as described in
+ * containers-auth.json(5).
+ *
+ * Files, in order: `$REGISTRY_AUTH_FILE` alone when set; otherwise
+ * `$XDG_RUNTIME_DIR/containers/auth.json` (Linux), then
+ * `$XDG_CONFIG_HOME/containers/auth.json` (`~/.config/containers/auth.json`).
+ * docker's config, which podman also falls back to, is left to
+ * `dockerConfigProvider` in the default chain.
+ *
+ * In each file, `credHelpers[registry]` names a helper for the registry;
+ * otherwise the most specific `auths` key wins: `quay.io/org/repo`, then
+ * `quay.io/org`, then `quay.io` (then keys with a scheme or path, such as
+ * `https://quay.io/v1/`, by host). Docker Hub is `docker.io` here. A file
+ * without an answer passes the question to the next.
+ *
+ * Needs `--allow-read`, `--allow-env` unless `env` is given, and
+ * `--allow-run` when a helper is configured.
+ *
+ * @module
+ */
+
+import { CredentialsError } from "../errors.ts";
+import { canonicalRegistry } from "./_keys.ts";
+import {
+  decodeAuthEntry,
+  type EnvReader,
+  envReader,
+  envValue,
+  homeDir,
+  joinPath,
+  objectField,
+  readConfigFile,
+  stringMapField,
+} from "./_config_file.ts";
+import {
+  DEFAULT_HELPER_TIMEOUT_MS,
+  helperGet,
+  isValidHelperName,
+} from "./_helper_exec.ts";
+import type {
+  CredentialEnv,
+  CredentialProvider,
+  CredentialRequest,
+  Credentials,
+} from "./provider.ts";
+
+/** Options of {@linkcode containersAuthProvider}. */
+export interface ContainersAuthProviderOptions {
+  /** Read only this file. */
+  path?: string;
+  /**
+   * Where `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME`, `HOME`
+   * and `PATH` (to find and run helpers) are read from.
+   *
+   * @default {Deno.env.get}
+   */
+  env?: CredentialEnv;
+  /**
+   * Kill a credential helper and fail when it has not answered after this
+   * many milliseconds.
+   *
+   * @default {10000}
+   */
+  helperTimeoutMs?: number;
+}
+
+const WHAT = "containers auth file";
+
+/** The files to read, in order (containers/image's `getAuthFilePaths`). */
+function authFilePaths(env: EnvReader, path: string | undefined): string[] {
+  if (path !== undefined) return [path];
+  const explicit = envValue(env, "REGISTRY_AUTH_FILE");
+  if (explicit !== undefined) return [explicit];
+  const paths: string[] = [];
+  const home = homeDir(env);
+  if (Deno.build.os === "linux") {
+    const runtimeDir = envValue(env, "XDG_RUNTIME_DIR");
+    if (runtimeDir !== undefined) {
+      paths.push(joinPath(runtimeDir, "containers", "auth.json"));
+    }
+  } else if (home !== undefined) {
+    paths.push(joinPath(home, ".config", "containers", "auth.json"));
+  }
+  const configHome = envValue(env, "XDG_CONFIG_HOME") ??
+    (home === undefined ? undefined : joinPath(home, ".config"));
+  if (configHome !== undefined) {
+    paths.push(joinPath(configHome, "containers", "auth.json"));
+  }
+  return [...new Set(paths)];
+}
+
+/**
+ * The `auths` keys to try, best first: the repository, its namespaces, the
+ * registry.
+ */
+function lookupKeys(
+  registry: string,
+  repository: string | undefined,
+): string[] {
+  const keys = [registry];
+  if (repository !== undefined && repository !== "") {
+    const parts = repository.split("/");
+    for (let i = 1; i <= parts.length; i++) {
+      keys.unshift(`${registry}/${parts.slice(0, i).join("/")}`);
+    }
+  }
+  return keys;
+}
+
+/**
+ * The registry of a key that did not match exactly: a URL
+ * (`https://quay.io/v1/`) by its host, a bare host by its canonical name
+ * (`index.docker.io` is Docker Hub). Namespace keys have none.
+ */
+function looseKeyRegistry(key: string): string | undefined {
+  if (/^https?:\/\//i.test(key) || !key.includes("/")) {
+    return canonicalRegistry(key);
+  }
+  return undefined;
+}
+
+/**
+ * A provider that reads podman's `auth.json` files (and the helpers they
+ * name) on every call.
+ *
+ * Missing files answer `undefined`.
+ *
+ * @param options The file, the environment, the helper timeout.
+ * @returns A provider.
+ * @throws {TypeError} When `helperTimeoutMs` is not a positive number.
+ *
+ * @example Podman's credentials for a repository on Quay
+ * ```ts
+ * import { containersAuthProvider } from "jsr:@scope/docker-registry-client/credentials";
+ *
+ * const podman = containersAuthProvider();
+ * const creds = await podman.resolve({ registry: "quay.io", repository: "org/repo" });
+ * console.log(creds?.username);
+ * ```
+ */
+export function containersAuthProvider(
+  options: ContainersAuthProviderOptions = {},
+): CredentialProvider {
+  const helperTimeoutMs = options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
+  if (!(helperTimeoutMs > 0) || !Number.isFinite(helperTimeoutMs)) {
+    throw new TypeError(
+      `Invalid helperTimeoutMs ${helperTimeoutMs}: must be positive`,
+    );
+  }
+  return {
+    name: "containers-auth",
+    async resolve(
+      request: CredentialRequest,
+    ): Promise<Credentials | undefined> {
+      request.signal?.throwIfAborted();
+      const env = envReader(options.env);
+      const registry = canonicalRegistry(request.registry);
+      const keys = lookupKeys(registry, request.repository);
+      for (const path of authFilePaths(env, options.path)) {
+        request.signal?.throwIfAborted();
+        const config = await readConfigFile(path, WHAT);
+        if (config === undefined) continue;
+        const auths = objectField(config, "auths", WHAT, path) ?? {};
+        const credHelpers = stringMapField(config, "credHelpers", WHAT, path);
+
+        if (credHelpers !== undefined && Object.hasOwn(credHelpers, registry)) {
+          const helper = credHelpers[registry];
+          if (!isValidHelperName(helper)) {
+            throw new CredentialsError(
+              `read ${WHAT} "${path}"`,
+              `the credential helper name ${
+                JSON.stringify(helper)
+              } is not a plain program-name suffix`,
+            );
+          }
+          const found = await helperGet(helper, registry, {
+            timeoutMs: helperTimeoutMs,
+            signal: request.signal,
+            path: options.env === undefined ? undefined : envValue(env, "PATH"),
+          });
+          if (found !== undefined) return found;
+          continue;
+        }
+
+        let key = keys.find((candidate) => Object.hasOwn(auths, candidate));
+        key ??= Object.keys(auths).find((k) =>
+          looseKeyRegistry(k) === registry
+        );
+        if (key === undefined) continue;
+        const found = decodeAuthEntry(auths[key], key, WHAT, path);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    },
+  };
+}

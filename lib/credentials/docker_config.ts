@@ -1,0 +1,174 @@
+/**
+ * Credentials from docker's config file, `$DOCKER_CONFIG/config.json` or
+ * `~/.docker/config.json`, read the way the docker CLI reads it:
+ *
+ * 1. `DOCKER_AUTH_CONFIG` (an environment variable holding
+ *    `{"auths": {...}}`), when set and it has the registry;
+ * 2. `credHelpers[registry]`, the helper for that registry;
+ * 3. `credsStore`, the default helper;
+ * 4. `auths[registry]`: `auth` (base64 of `user:password`) or
+ *    `username`/`password`, with `identitytoken` and `registrytoken`.
+ *
+ * When a helper is configured for a registry, its answer is final: docker
+ * leaves an empty placeholder in `auths` then. Docker Hub is filed under
+ * `https://index.docker.io/v1/`; keys written with a scheme or a path
+ * (`https://quay.io/v1/`) match their host.
+ *
+ * Needs `--allow-read` for the file, `--allow-env` unless `env` is given, and
+ * `--allow-run` when a helper is configured.
+ *
+ * @module
+ */
+
+import { CredentialsError } from "../errors.ts";
+import { findRegistryKey } from "./_keys.ts";
+import {
+  decodeAuthEntry,
+  dockerConfigPath,
+  type EnvReader,
+  envReader,
+  envValue,
+  helperFor,
+  objectField,
+  parseConfigText,
+  readConfigFile,
+  stringField,
+  stringMapField,
+} from "./_config_file.ts";
+import {
+  DEFAULT_HELPER_TIMEOUT_MS,
+  helperGet,
+  isValidHelperName,
+} from "./_helper_exec.ts";
+import { dockerServerUrl } from "./credential_helper.ts";
+import type {
+  CredentialEnv,
+  CredentialProvider,
+  CredentialRequest,
+  Credentials,
+} from "./provider.ts";
+
+/** Options of {@linkcode dockerConfigProvider}. */
+export interface DockerConfigProviderOptions {
+  /**
+   * Read this file instead of `$DOCKER_CONFIG/config.json` or
+   * `~/.docker/config.json` (`DOCKER_AUTH_CONFIG` is then ignored too).
+   */
+  path?: string;
+  /**
+   * Where `HOME`, `DOCKER_CONFIG`, `DOCKER_AUTH_CONFIG` and `PATH` (to find
+   * and run helpers) are read from.
+   *
+   * @default {Deno.env.get}
+   */
+  env?: CredentialEnv;
+  /**
+   * Kill a credential helper and fail when it has not answered after this
+   * many milliseconds.
+   *
+   * @default {10000}
+   */
+  helperTimeoutMs?: number;
+}
+
+const WHAT = "docker config";
+
+/** `DOCKER_AUTH_CONFIG`, which docker reads before its file and helpers. */
+function fromAuthConfigEnv(
+  env: EnvReader,
+  registry: string,
+): Credentials | undefined {
+  const text = envValue(env, "DOCKER_AUTH_CONFIG");
+  if (text === undefined) return undefined;
+  const where = "the environment variable";
+  const config = parseConfigText(text, where, "DOCKER_AUTH_CONFIG");
+  const auths = objectField(config, "auths", where, "DOCKER_AUTH_CONFIG");
+  if (auths === undefined) return undefined;
+  const key = findRegistryKey(auths, registry);
+  if (key === undefined) return undefined;
+  return decodeAuthEntry(auths[key], key, where, "DOCKER_AUTH_CONFIG");
+}
+
+/**
+ * A provider that reads docker's config file (and the helpers it names) on
+ * every call, so a later `docker login` is seen.
+ *
+ * A missing file answers `undefined`.
+ *
+ * @param options The file, the environment, the helper timeout.
+ * @returns A provider.
+ * @throws {TypeError} When `helperTimeoutMs` is not a positive number.
+ *
+ * @example Docker's credentials for Docker Hub
+ * ```ts
+ * import { dockerConfigProvider } from "jsr:@scope/docker-registry-client/credentials";
+ *
+ * const docker = dockerConfigProvider();
+ * const creds = await docker.resolve({ registry: "docker.io", repository: "library/alpine" });
+ * console.log(creds === undefined ? "anonymous" : `as ${creds.username}`);
+ * ```
+ *
+ * @example A config file of your own, a helper timeout and a test environment
+ * ```ts
+ * import { dockerConfigProvider } from "jsr:@scope/docker-registry-client/credentials";
+ *
+ * const docker = dockerConfigProvider({
+ *   path: "./ci/docker-config.json",
+ *   env: { PATH: "/usr/local/bin:/usr/bin" },
+ *   helperTimeoutMs: 3_000,
+ * });
+ * console.log(await docker.resolve({ registry: "ghcr.io" }));
+ * ```
+ */
+export function dockerConfigProvider(
+  options: DockerConfigProviderOptions = {},
+): CredentialProvider {
+  const helperTimeoutMs = options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
+  if (!(helperTimeoutMs > 0) || !Number.isFinite(helperTimeoutMs)) {
+    throw new TypeError(
+      `Invalid helperTimeoutMs ${helperTimeoutMs}: must be positive`,
+    );
+  }
+  return {
+    name: "docker-config",
+    async resolve(
+      request: CredentialRequest,
+    ): Promise<Credentials | undefined> {
+      request.signal?.throwIfAborted();
+      const env = envReader(options.env);
+      const registry = request.registry;
+      if (options.path === undefined) {
+        const inline = fromAuthConfigEnv(env, registry);
+        if (inline !== undefined) return inline;
+      }
+      const path = dockerConfigPath(env, options.path);
+      if (path === undefined) return undefined;
+      const config = await readConfigFile(path, WHAT);
+      if (config === undefined) return undefined;
+      const auths = objectField(config, "auths", WHAT, path);
+      const credHelpers = stringMapField(config, "credHelpers", WHAT, path);
+      const credsStore = stringField(config, "credsStore", WHAT, path);
+
+      const helper = helperFor(credHelpers, credsStore, registry);
+      if (helper !== undefined) {
+        if (!isValidHelperName(helper)) {
+          throw new CredentialsError(
+            `read ${WHAT} "${path}"`,
+            `the credential helper name ${
+              JSON.stringify(helper)
+            } is not a plain program-name suffix`,
+          );
+        }
+        return await helperGet(helper, dockerServerUrl(registry), {
+          timeoutMs: helperTimeoutMs,
+          signal: request.signal,
+          path: options.env === undefined ? undefined : envValue(env, "PATH"),
+        });
+      }
+      if (auths === undefined) return undefined;
+      const key = findRegistryKey(auths, registry);
+      if (key === undefined) return undefined;
+      return decodeAuthEntry(auths[key], key, WHAT, path);
+    },
+  };
+}

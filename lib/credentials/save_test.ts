@@ -1,0 +1,258 @@
+import assert from "node:assert/strict";
+import { CredentialsError } from "../errors.ts";
+import { dockerConfigProvider } from "./docker_config.ts";
+import { saveDockerCredentials } from "./save.ts";
+import {
+  assertNoSecret,
+  CAN_RUN_SCRIPTS,
+  fakeHelpers,
+  tempDir,
+} from "./testdata/fake_helpers.ts";
+
+const b64 = (text: string) => btoa(text);
+const isPosix = Deno.build.os !== "windows";
+
+async function readJson(path: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+Deno.test("saveDockerCredentials() creates ~/.docker/config.json with mode 0600", async () => {
+  await using home = await tempDir();
+  const saved = await saveDockerCredentials(
+    "127.0.0.1:5000",
+    { username: "bob", password: "pa:ss" },
+    { env: { HOME: home.path } },
+  );
+  const path = `${home.path}/.docker/config.json`;
+  assert.deepEqual(saved, { stored: "file", path });
+  assert.deepEqual(await readJson(path), {
+    auths: { "127.0.0.1:5000": { auth: b64("bob:pa:ss") } },
+  });
+  if (isPosix) {
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assert.equal(
+      (await Deno.stat(`${home.path}/.docker`)).mode! & 0o777,
+      0o700,
+    );
+  }
+  assert.deepEqual(
+    await dockerConfigProvider({ env: { HOME: home.path } }).resolve({
+      registry: "127.0.0.1:5000",
+    }),
+    { username: "bob", password: "pa:ss" },
+  );
+});
+
+Deno.test("saveDockerCredentials() files Docker Hub under https://index.docker.io/v1/ in $DOCKER_CONFIG", async () => {
+  await using dir = await tempDir();
+  const saved = await saveDockerCredentials(
+    "docker.io",
+    { username: "hubuser", password: "hub-s3cr3t" },
+    { env: { DOCKER_CONFIG: `${dir.path}/cfg`, HOME: "/nonexistent" } },
+  );
+  assert.deepEqual(saved, {
+    stored: "file",
+    path: `${dir.path}/cfg/config.json`,
+  });
+  assert.deepEqual(await readJson(`${dir.path}/cfg/config.json`), {
+    auths: {
+      "https://index.docker.io/v1/": { auth: b64("hubuser:hub-s3cr3t") },
+    },
+  });
+});
+
+Deno.test("saveDockerCredentials() keeps the file's other keys and entries", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/config.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      auths: {
+        "ghcr.io": { auth: b64("gh:gh-s3cr3t") },
+        "quay.io": { auth: b64("old:old-s3cr3t"), email: "old@example.com" },
+      },
+      psFormat: "table {{.ID}}",
+      proxies: { default: { httpProxy: "http://proxy:3128" } },
+    }),
+  );
+  if (isPosix) await Deno.chmod(path, 0o640);
+  await saveDockerCredentials("quay.io", {
+    username: "new",
+    password: "new-s3cr3t",
+  }, { path });
+  assert.deepEqual(await readJson(path), {
+    auths: {
+      "ghcr.io": { auth: b64("gh:gh-s3cr3t") },
+      "quay.io": { auth: b64("new:new-s3cr3t") },
+    },
+    psFormat: "table {{.ID}}",
+    proxies: { default: { httpProxy: "http://proxy:3128" } },
+  });
+  if (isPosix) assert.equal((await Deno.stat(path)).mode! & 0o777, 0o640);
+  const leftovers = [...Deno.readDirSync(dir.path)].map((e) => e.name);
+  assert.deepEqual(leftovers, ["config.json"]);
+});
+
+Deno.test({
+  name:
+    "saveDockerCredentials() stores through credsStore and leaves docker's placeholder",
+  ignore: !CAN_RUN_SCRIPTS,
+  async fn() {
+    await using helpers = await fakeHelpers();
+    await using dir = await tempDir();
+    const path = `${dir.path}/config.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({
+        credsStore: "test",
+        auths: {
+          "https://index.docker.io/v1/": { auth: b64("old:old-s3cr3t") },
+        },
+      }),
+    );
+    const saved = await saveDockerCredentials("docker.io", {
+      username: "hubuser",
+      password: "new-s3cr3t",
+    }, { path, env: { PATH: helpers.path } });
+    assert.deepEqual(saved, { stored: "helper:test", path });
+    assert.deepEqual(JSON.parse((await helpers.lastStore())!), {
+      ServerURL: "https://index.docker.io/v1/",
+      Username: "hubuser",
+      Secret: "new-s3cr3t",
+    });
+    assert.deepEqual(await readJson(path), {
+      credsStore: "test",
+      auths: { "https://index.docker.io/v1/": {} },
+    });
+  },
+});
+
+Deno.test({
+  name: "saveDockerCredentials() prefers credHelpers[host] over credsStore",
+  ignore: !CAN_RUN_SCRIPTS,
+  async fn() {
+    await using helpers = await fakeHelpers();
+    await using dir = await tempDir();
+    const path = `${dir.path}/config.json`;
+    const config = {
+      credsStore: "missing",
+      credHelpers: { "quay.io": "test" },
+      auths: { "quay.io": {} },
+    };
+    await Deno.writeTextFile(path, JSON.stringify(config));
+    const saved = await saveDockerCredentials("quay.io", {
+      username: "bob",
+      password: "quay-s3cr3t",
+    }, { path, env: { PATH: helpers.path } });
+    assert.deepEqual(saved, { stored: "helper:test", path });
+    assert.equal(
+      JSON.parse((await helpers.lastStore())!).ServerURL,
+      "quay.io",
+    );
+    assert.deepEqual(await readJson(path), config);
+  },
+});
+
+Deno.test({
+  name:
+    "saveDockerCredentials() reports a failing store without the secret it sent",
+  ignore: !CAN_RUN_SCRIPTS,
+  async fn() {
+    await using helpers = await fakeHelpers();
+    await using dir = await tempDir();
+    const path = `${dir.path}/config.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ credsStore: "leakystore" }),
+    );
+    await assert.rejects(
+      () =>
+        saveDockerCredentials("quay.io", {
+          username: "bob",
+          password: "leaky-s3cr3t",
+        }, { path, env: { PATH: helpers.path } }),
+      (err) => {
+        assert.ok(err instanceof CredentialsError);
+        assert.equal(
+          err.message,
+          'Cannot store the credentials for "quay.io" with docker-credential-leakystore: docker-credential-leakystore exited with code 1',
+        );
+        assertNoSecret(err, ["leaky-s3cr3t"]);
+        return true;
+      },
+    );
+    assert.deepEqual(await readJson(path), { credsStore: "leakystore" });
+  },
+});
+
+Deno.test("saveDockerCredentials() refuses a malformed config file without touching it", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/config.json`;
+  await Deno.writeTextFile(path, '{"auths": {');
+  await assert.rejects(
+    () =>
+      saveDockerCredentials("quay.io", { username: "a", password: "b" }, {
+        path,
+      }),
+    {
+      name: "CredentialsError",
+      message: `Cannot read docker config "${path}": it is not valid JSON`,
+    },
+  );
+  assert.equal(await Deno.readTextFile(path), '{"auths": {');
+});
+
+Deno.test("saveDockerCredentials() rejects bad arguments", async (t) => {
+  const cases: [
+    string,
+    string,
+    { username: string; password: string },
+    string,
+  ][] = [
+    [
+      "empty registry",
+      "",
+      { username: "a", password: "b" },
+      "The registry must be a non-empty string",
+    ],
+    [
+      "empty username",
+      "quay.io",
+      { username: "", password: "b" },
+      "The username must be a non-empty string",
+    ],
+    [
+      "colon in username",
+      "quay.io",
+      { username: "a:b", password: "c" },
+      'The username must not contain ":"',
+    ],
+    [
+      "empty password",
+      "quay.io",
+      { username: "a", password: "" },
+      "The password must be a non-empty string",
+    ],
+  ];
+  for (const [name, registry, credentials, message] of cases) {
+    await t.step(name, async () => {
+      await assert.rejects(
+        () => saveDockerCredentials(registry, credentials, { env: {} }),
+        { name: "TypeError", message },
+      );
+    });
+  }
+  await t.step("no HOME and no DOCKER_CONFIG", async () => {
+    await assert.rejects(
+      () =>
+        saveDockerCredentials("quay.io", { username: "a", password: "b" }, {
+          env: {},
+        }),
+      {
+        name: "CredentialsError",
+        message:
+          "Cannot find docker's config file: neither DOCKER_CONFIG nor HOME is set",
+      },
+    );
+  });
+});

@@ -1,0 +1,138 @@
+// Test support: fake `docker-credential-*` programs in a temporary directory,
+// and a check that an error carries no secret.
+
+import assert from "node:assert/strict";
+
+/** Secrets the fake helpers hold; no error may contain any of them. */
+export const HELPER_SECRETS = {
+  hub: "hub-helper-s3cr3t",
+  quayToken: "quay-identity-s3cr3t",
+  garbage: "garbage-s3cr3t",
+  failStdout: "fail-stdout-s3cr3t",
+} as const;
+
+/** A temporary directory with fake helpers, first on `PATH`. */
+export interface FakeHelpers {
+  /** The directory holding the scripts (and what `store` received). */
+  dir: string;
+  /** `PATH` with `dir` first. */
+  path: string;
+  /** What `docker-credential-test` last read on stdin for `get`. */
+  lastGet(): Promise<string>;
+  /** What `docker-credential-test` last read on stdin for `store`. */
+  lastStore(): Promise<string | undefined>;
+  /** Removes the directory. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function script(body: string): string {
+  return `#!/bin/sh\n${body}\n`;
+}
+
+/** Writes the fake helpers into a new temporary directory. */
+export async function fakeHelpers(): Promise<FakeHelpers> {
+  const dir = await Deno.makeTempDir({ prefix: "fake-helpers-" });
+  const scripts: Record<string, string> = {
+    // Answers from a canned table; records its input.
+    test: script(`
+action="$1"
+input=$(cat)
+case "$action" in
+  get)
+    printf '%s' "$input" > '${dir}/last-get'
+    case "$input" in
+      https://index.docker.io/v1/)
+        printf '{"ServerURL":"%s","Username":"hubuser","Secret":"${HELPER_SECRETS.hub}"}\\n' "$input" ;;
+      quay.io)
+        printf '{"ServerURL":"quay.io","Username":"<token>","Secret":"${HELPER_SECRETS.quayToken}"}\\n' ;;
+      *)
+        echo "credentials not found in native keychain"; exit 1 ;;
+    esac ;;
+  store)
+    printf '%s' "$input" > '${dir}/last-store' ;;
+  erase)
+    ;;
+  *)
+    echo "unknown action" >&2; exit 2 ;;
+esac`),
+    // Never answers (exec, so that the kill reaches the sleep itself).
+    hang: script("exec sleep 60"),
+    // Never answers; its child keeps the pipes open after it is killed.
+    hangchild: script("cat >/dev/null; sleep 3; echo late"),
+    // Answers, exits, and leaves a child holding stdout for a while.
+    daemon: script(
+      `cat >/dev/null; (sleep 3) & printf '{"Username":"daemon","Secret":"daemon-s3cr3t"}'; exit 0`,
+    ),
+    // Prints broken JSON holding a secret.
+    garbage: script(
+      `cat >/dev/null; printf '{"Username":"x","Secret":"${HELPER_SECRETS.garbage}"'`,
+    ),
+    // Holds nothing, and says so on stdout.
+    notfound: script(
+      "cat >/dev/null; echo 'credentials not found in native keychain'; exit 1",
+    ),
+    // Fails, with a secret on stdout and a diagnostic on stderr.
+    fail: script(
+      `cat >/dev/null; echo '${HELPER_SECRETS.failStdout}'; echo 'gpg: decryption failed' >&2; exit 3`,
+    ),
+    // Answers with an empty secret.
+    empty: script(
+      `cat >/dev/null; printf '{"ServerURL":"","Username":"","Secret":""}'`,
+    ),
+    // Echoes what it was asked to store to stderr, then fails.
+    leakystore: script('input=$(cat); echo "bad input: $input" >&2; exit 1'),
+  };
+  for (const [name, text] of Object.entries(scripts)) {
+    const file = `${dir}/docker-credential-${name}`;
+    await Deno.writeTextFile(file, text);
+    await Deno.chmod(file, 0o755);
+  }
+  return {
+    dir,
+    path: `${dir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    lastGet: () => Deno.readTextFile(`${dir}/last-get`),
+    async lastStore() {
+      try {
+        return await Deno.readTextFile(`${dir}/last-store`);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) return undefined;
+        throw err;
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** A temporary directory, removed on dispose. */
+export async function tempDir(): Promise<
+  { path: string; [Symbol.asyncDispose](): Promise<void> }
+> {
+  const path = await Deno.makeTempDir({ prefix: "credentials-test-" });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+/** Asserts that nothing in the error (message, stack, cause, fields) holds a secret. */
+export function assertNoSecret(err: unknown, secrets: readonly string[]): void {
+  const seen = Deno.inspect(err, { depth: 10, showHidden: true });
+  const fields = JSON.stringify(
+    err,
+    Object.getOwnPropertyNames(err ?? {}),
+  );
+  for (const secret of secrets) {
+    assert.ok(!seen.includes(secret), `the error shows the secret ${secret}`);
+    assert.ok(
+      !(fields ?? "").includes(secret),
+      `a field of the error holds the secret ${secret}`,
+    );
+  }
+}
+
+/** Whether the fake helpers (POSIX shell scripts) can run here. */
+export const CAN_RUN_SCRIPTS = Deno.build.os !== "windows";
