@@ -13,17 +13,16 @@ import {
   RepoHttp,
 } from "./_repo_http.ts";
 import { redactUrl } from "./_redact.ts";
-import { resumableBody } from "./_resumable_body.ts";
+import {
+  READ_CHUNK,
+  VerifiedBlobReader,
+  verifiedBlobStream,
+} from "./_resumable_body.ts";
 import type {
   CredentialProvider,
   Credentials,
 } from "./credentials/provider.ts";
-import {
-  digestFromManifestStr,
-  digestOf,
-  DigestVerifier,
-  parseDigest,
-} from "./digest.ts";
+import { digestFromManifestStr, digestOf, parseDigest } from "./digest.ts";
 import {
   ConnectionError,
   DigestMismatchError,
@@ -863,6 +862,20 @@ export class RegistryClientV2 {
     digest: string,
     options: BlobReadOptions = {},
   ): Promise<BlobReadStream> {
+    const { res, url, size, reader } = await this.#openBlob(digest, options);
+    const contentType = res.headers.get("content-type") ?? undefined;
+    return {
+      stream: verifiedBlobStream(reader),
+      digest,
+      ...(size !== undefined ? { size } : {}),
+      ...(contentType ? { contentType } : {}),
+      headers: res.headers,
+      url: redactUrl(res.url || url),
+    };
+  }
+
+  /** GETs a blob and wraps its body in a resuming, verifying reader. */
+  async #openBlob(digest: string, options: BlobReadOptions) {
     parseDigest(digest);
     const attempted = `get blob "${this.#name}@${digest}"`;
     const url = this.#http.url(`blobs/${digest}`);
@@ -873,36 +886,25 @@ export class RegistryClientV2 {
     );
     const length = res.headers.get("content-length");
     const size = options.size ?? (length === null ? undefined : Number(length));
-    const maxResumes = options.maxResumes ?? this.#options.maxResumes ?? 3;
-    const body = res.body ?? new Response(new Uint8Array(0)).body!;
-    const stream = resumableBody(
-      body,
-      (offset) =>
-        this.#http.send(
-          attempted,
-          this.#http.request("GET", url, options, {
-            headers: { range: `bytes=${offset}-` },
-          }),
-          [200, 206],
-        ),
-      maxResumes,
-      this.#http.signal(options),
-    ).pipeThrough(
-      new DigestVerifier({
+    const reader = new VerifiedBlobReader(
+      res.body ?? new Response(new Uint8Array(0)).body!,
+      {
         digest,
         size,
         attempted: `verify blob "${this.#name}@${digest}"`,
-      }),
+        maxResumes: options.maxResumes ?? this.#options.maxResumes ?? 3,
+        signal: this.#http.signal(options),
+        refetch: (offset) =>
+          this.#http.send(
+            attempted,
+            this.#http.request("GET", url, options, {
+              headers: { range: `bytes=${offset}-` },
+            }),
+            [200, 206],
+          ),
+      },
     );
-    const contentType = res.headers.get("content-type") ?? undefined;
-    return {
-      stream,
-      digest,
-      ...(size !== undefined ? { size } : {}),
-      ...(contentType ? { contentType } : {}),
-      headers: res.headers,
-      url: redactUrl(res.url || url),
-    };
+    return { res, url, size, reader };
   }
 
   /**
@@ -929,25 +931,27 @@ export class RegistryClientV2 {
     path: string,
     options: BlobReadOptions = {},
   ): Promise<{ digest: string; size: number; path: string }> {
-    const { stream } = await this.createBlobReadStream(digest, options);
+    const { reader } = await this.#openBlob(digest, options);
     const partial = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
+    const buffer = new Uint8Array(READ_CHUNK);
     let size = 0;
     try {
-      const file = await Deno.open(partial, {
+      using file = await Deno.open(partial, {
         write: true,
         createNew: true,
         mode: 0o644,
       });
-      await stream.pipeThrough(
-        new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, controller) {
-            size += chunk.byteLength;
-            controller.enqueue(chunk);
-          },
-        }),
-      ).pipeTo(file.writable);
+      for (;;) {
+        const n = await reader.read(buffer);
+        if (n === 0) break;
+        for (let off = 0; off < n;) {
+          off += await file.write(buffer.subarray(off, n));
+        }
+        size += n;
+      }
       await Deno.rename(partial, path);
     } catch (err) {
+      await reader.cancel();
       await Deno.remove(partial).catch(() => {});
       throw err;
     }
