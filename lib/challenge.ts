@@ -27,6 +27,16 @@
  */
 
 import { InvalidChallengeError } from "./errors.ts";
+import {
+  COMMA,
+  DQUOTE,
+  EQUALS,
+  HTAB,
+  isTchar,
+  readQuotedString,
+  setOwn,
+  SP,
+} from "./_http_syntax.ts";
 
 /**
  * One authentication challenge of a `WWW-Authenticate` header.
@@ -63,61 +73,11 @@ export const MAX_CHALLENGE_LENGTH: number = 16384;
 const MAX_PARAMS = 64;
 const MAX_CHALLENGES = 64;
 
-const HTAB = 0x09;
-const SP = 0x20;
-const DQUOTE = 0x22;
-const COMMA = 0x2c;
-const EQUALS = 0x3d;
-const BACKSLASH = 0x5c;
-
-/** RFC 9110 tchar. */
-function isTchar(c: number): boolean {
-  if (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x30 && c <= 0x39)
-  ) return true;
-  switch (c) {
-    case 0x21: // !
-    case 0x23: // #
-    case 0x24: // $
-    case 0x25: // %
-    case 0x26: // &
-    case 0x27: // '
-    case 0x2a: // *
-    case 0x2b: // +
-    case 0x2d: // -
-    case 0x2e: // .
-    case 0x5e: // ^
-    case 0x5f: // _
-    case 0x60: // `
-    case 0x7c: // |
-    case 0x7e: // ~
-      return true;
-    default:
-      return false;
-  }
-}
-
 /** RFC 9110 token68 characters, the trailing `=` excepted. */
 function isToken68Char(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f ||
     c === 0x7e || c === 0x2b || c === 0x2f;
-}
-
-/** Control characters, HTAB excepted. */
-function isCtl(c: number): boolean {
-  return (c < 0x20 && c !== HTAB) || c === 0x7f;
-}
-
-/** Defines an own, enumerable property, even one named `__proto__`. */
-function setParam(params: Record<string, string>, key: string, value: string) {
-  Object.defineProperty(params, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
 
 /** A single left-to-right pass over a header value: linear time. */
@@ -282,36 +242,15 @@ class ChallengeParser {
     if (Object.hasOwn(challenge.params, key)) {
       this.#fail(`duplicate param ${JSON.stringify(key)}`);
     }
-    setParam(challenge.params, key, value);
+    setOwn(challenge.params, key, value);
   }
 
   /** Reads a quoted-string (at the opening quote) and unescapes it. */
   #quotedString(): string {
-    const s = this.#s;
-    const open = this.#pos;
-    let p = open + 1;
-    let chunk = p;
-    let out = "";
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c === DQUOTE) {
-        this.#pos = p + 1;
-        return out + s.slice(chunk, p);
-      }
-      if (c === BACKSLASH) {
-        if (p + 1 >= s.length) break;
-        if (isCtl(s.charCodeAt(p + 1))) {
-          this.#fail(`control character in quoted string at ${p + 1}`);
-        }
-        out += s.slice(chunk, p) + s[p + 1];
-        p += 2;
-        chunk = p;
-        continue;
-      }
-      if (isCtl(c)) this.#fail(`control character in quoted string at ${p}`);
-      p++;
-    }
-    this.#fail(`unterminated quoted string at ${open}`);
+    const read = readQuotedString(this.#s, this.#pos);
+    if ("rule" in read) this.#fail(read.rule);
+    this.#pos = read.end;
+    return read.value;
   }
 }
 

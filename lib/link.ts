@@ -26,6 +26,16 @@
  */
 
 import { InvalidLinkError } from "./errors.ts";
+import {
+  COMMA,
+  DQUOTE,
+  EQUALS,
+  HTAB,
+  isTchar,
+  readQuotedString,
+  setOwn,
+  SP,
+} from "./_http_syntax.ts";
 
 /**
  * One link of a `Link` header.
@@ -54,48 +64,9 @@ const MAX_LINK_LENGTH = 16384;
 const MAX_LINKS = 64;
 const MAX_PARAMS = 64;
 
-const HTAB = 0x09;
-const SP = 0x20;
-const DQUOTE = 0x22;
-const COMMA = 0x2c;
 const SEMICOLON = 0x3b;
 const LT = 0x3c;
-const EQUALS = 0x3d;
 const GT = 0x3e;
-const BACKSLASH = 0x5c;
-
-/** RFC 9110 tchar. */
-function isTchar(c: number): boolean {
-  if (
-    (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x30 && c <= 0x39)
-  ) return true;
-  switch (c) {
-    case 0x21: // !
-    case 0x23: // #
-    case 0x24: // $
-    case 0x25: // %
-    case 0x26: // &
-    case 0x27: // '
-    case 0x2a: // *
-    case 0x2b: // +
-    case 0x2d: // -
-    case 0x2e: // .
-    case 0x5e: // ^
-    case 0x5f: // _
-    case 0x60: // `
-    case 0x7c: // |
-    case 0x7e: // ~
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** Control characters, HTAB excepted. */
-function isCtl(c: number): boolean {
-  return (c < 0x20 && c !== HTAB) || c === 0x7f;
-}
 
 /** A single left-to-right pass over a header value: linear time. */
 class LinkParser {
@@ -238,42 +209,16 @@ class LinkParser {
       }
     }
     if (!Object.hasOwn(params, key)) {
-      Object.defineProperty(params, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(params, key, value);
     }
   }
 
   /** Reads a quoted-string (at the opening quote) and unescapes it. */
   #quotedString(): string {
-    const s = this.#s;
-    const open = this.#pos;
-    let p = open + 1;
-    let chunk = p;
-    let out = "";
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c === DQUOTE) {
-        this.#pos = p + 1;
-        return out + s.slice(chunk, p);
-      }
-      if (c === BACKSLASH) {
-        if (p + 1 >= s.length) break;
-        if (isCtl(s.charCodeAt(p + 1))) {
-          this.#fail(`control character in quoted string at ${p + 1}`);
-        }
-        out += s.slice(chunk, p) + s[p + 1];
-        p += 2;
-        chunk = p;
-        continue;
-      }
-      if (isCtl(c)) this.#fail(`control character in quoted string at ${p}`);
-      p++;
-    }
-    this.#fail(`unterminated quoted string at ${open}`);
+    const read = readQuotedString(this.#s, this.#pos);
+    if ("rule" in read) this.#fail(read.rule);
+    this.#pos = read.end;
+    return read.value;
   }
 }
 

@@ -40,7 +40,8 @@
  * @module
  */
 
-import { InvalidReferenceError } from "./errors.ts";
+import { parseDigest } from "./digest.ts";
+import { InvalidDigestError, InvalidReferenceError } from "./errors.ts";
 
 /** The name of the Docker Hub index, which every alias of it is normalised to. */
 export const DEFAULT_INDEX_NAME = "docker.io";
@@ -363,35 +364,11 @@ function checkTag(input: string, tag: string): void {
 }
 
 function checkDigest(input: string, digest: string): void {
-  const colon = digest.indexOf(":");
-  if (colon === -1) {
-    fail("digest", input, "must be <algorithm>:<hex>, e.g. sha256:<64 hex>");
-  }
-  const algorithm = digest.slice(0, colon);
-  let length: number;
-  if (algorithm === "sha256") length = 64;
-  else if (algorithm === "sha512") length = 128;
-  else {
-    return fail(
-      "digest",
-      input,
-      "unsupported algorithm (sha256 and sha512 are supported)",
-    );
-  }
-  let upper = false;
-  for (let i = colon + 1; i < digest.length; i++) {
-    const c = digest.charCodeAt(i);
-    if (isLowerHex(c)) continue;
-    if (c >= 0x41 && c <= 0x46) upper = true;
-    else fail("digest", input, "the encoded part must be hex digits");
-  }
-  if (upper) fail("digest", input, "hex digits must be lowercase");
-  if (digest.length - colon - 1 !== length) {
-    fail(
-      "digest",
-      input,
-      `${algorithm} digests must have ${length} hex digits`,
-    );
+  try {
+    parseDigest(digest);
+  } catch (err) {
+    if (err instanceof InvalidDigestError) fail("digest", input, err.rule);
+    throw err;
   }
 }
 
