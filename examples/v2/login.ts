@@ -1,17 +1,61 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: login.ts [-u USER -p PASS] [--insecure] REPO
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run --allow-write
+// Usage: login.ts [-u USER (-p PASS | --password-stdin)] [--insecure] [--save] REPO
 // Authenticates to the registry of REPO (a token for pull on REPO, or a check
-// of the Basic credentials) and prints how it went.
+// of the Basic credentials) and prints how it went. Without -u/-p the
+// credentials come from where docker and podman keep them. With --save, the
+// credentials are then written to docker's config as `docker login` does
+// (through the credential helper the config names, if any), and the output
+// says where they went. A refresh token is never printed.
 
-import { clientFor, parseArgs, printJson, run } from "./_common.ts";
+import { saveDockerCredentials } from "../../lib/credentials/mod.ts";
+import { clientFor, parseArgs, printJson, run, usageExit } from "./_common.ts";
 
-const USAGE = `Usage: login.ts [-u USER -p PASS] [--insecure] REPO
+const USAGE =
+  `Usage: login.ts [-u USER (-p PASS | --password-stdin)] [--insecure] [--save] REPO
 Authenticates to the registry of REPO (a token for pull on REPO, or a check
-of the Basic credentials) and prints how it went.`;
+of the Basic credentials) and prints how it went. Without -u/-p the
+credentials come from docker's config, its credential helpers or podman's
+auth.json.
+
+  --password-stdin  read the password from stdin (keeps it out of ps)
+  --save            write USER and PASS to docker's config, as docker login
+                    does (or hand them to the credential helper it names)`;
+
+/** Reads all of stdin, without the trailing newline. */
+async function readPassword(): Promise<string> {
+  const text = await new Response(Deno.stdin.readable).text();
+  return text.replace(/\r?\n$/, "");
+}
 
 if (import.meta.main) {
-  const args = parseArgs(Deno.args, USAGE, { min: 1, max: 1 });
+  const args = parseArgs(Deno.args, USAGE, {
+    min: 1,
+    max: 1,
+    boolFlags: ["--save", "--password-stdin"],
+  });
+  const save = args.flags.has("--save");
+  if (args.flags.has("--password-stdin")) {
+    if (args.options.has("-p")) usageExit(USAGE);
+    args.clientOptions.password = await readPassword();
+  }
+  const { username, password } = args.clientOptions;
+  if (save && (!username || !password)) usageExit(USAGE);
+  if (save && username!.includes(":")) {
+    console.error('error: the user name must not contain ":"');
+    Deno.exit(2);
+  }
   await run(async () => {
-    printJson(await clientFor(args.positional[0], args).login());
+    const client = clientFor(args.positional[0], args);
+    const { scheme, scopes } = await client.login();
+    if (!save) {
+      printJson({ scheme, scopes });
+      return;
+    }
+    const registry = client.repo.index.name;
+    const saved = await saveDockerCredentials(registry, {
+      username: username!,
+      password: password!,
+    });
+    printJson({ scheme, scopes, saved: { registry, ...saved } });
   });
 }

@@ -1,0 +1,659 @@
+// A client created with only a reference finds its credentials where docker
+// and podman keep them, against the real registry (Debian's docker-registry)
+// in Basic and token modes: docker's config (`auth`, `identitytoken`,
+// `registrytoken`), `credHelpers` and `credsStore` (a fake
+// `docker-credential-test` on PATH), podman's auth.json with namespace keys.
+// Broken sources give a CredentialsError that holds no secret.
+//
+// The default chain reads the process environment, so every step sets HOME,
+// DOCKER_CONFIG, REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, XDG_CONFIG_HOME,
+// DOCKER_AUTH_CONFIG and PATH, and restores them afterwards. Steps run one at
+// a time.
+
+import assert from "node:assert/strict";
+import { createClient, type RegistryClientV2 } from "../client.ts";
+import { AuthenticationError, CredentialsError } from "../errors.ts";
+import { defaultCredentialChain } from "./default_chain.ts";
+import { type Fixtures, seedFixtures } from "../testing/_fixtures.ts";
+import {
+  type AuthMode,
+  type RealRegistry,
+  startRegistry,
+} from "../testing/_real_registry.ts";
+import { assertNoSecret, CAN_RUN_SCRIPTS } from "./testdata/fake_helpers.ts";
+
+const ENV_NAMES = [
+  "HOME",
+  "DOCKER_CONFIG",
+  "DOCKER_AUTH_CONFIG",
+  "REGISTRY_AUTH_FILE",
+  "XDG_RUNTIME_DIR",
+  "XDG_CONFIG_HOME",
+  "PATH",
+] as const;
+
+type EnvName = typeof ENV_NAMES[number];
+
+/** Runs `fn` with these variables set (and the others of ENV_NAMES unset). */
+async function withEnv<T>(
+  vars: Partial<Record<EnvName, string>>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const saved = ENV_NAMES.map((name) => [name, Deno.env.get(name)] as const);
+  try {
+    for (const name of ENV_NAMES) {
+      const value = vars[name];
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+    return await fn();
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+  }
+}
+
+const b64 = (text: string) => btoa(text);
+
+/** What a fake helper answers for one server URL. */
+interface HelperAnswer {
+  Username: string;
+  Secret: string;
+}
+
+/**
+ * A temporary HOME with docker's and podman's config locations and a bin
+ * directory for fake helpers, first on PATH.
+ */
+interface Sandbox extends AsyncDisposable {
+  root: string;
+  /** `$DOCKER_CONFIG/config.json`. */
+  dockerConfig: string;
+  /** `$XDG_RUNTIME_DIR/containers/auth.json`. */
+  runtimeAuth: string;
+  /** The variables to run with. */
+  env: Partial<Record<EnvName, string>>;
+  /** Writes docker's config (an object as JSON, a string as is). */
+  writeDockerConfig(config: unknown): Promise<void>;
+  /** Writes `$XDG_RUNTIME_DIR/containers/auth.json`. */
+  writeRuntimeAuth(config: unknown): Promise<void>;
+  /**
+   * Writes `docker-credential-<name>`: with answers, a helper that answers
+   * `get` from them (and records the server URL it was asked for); with a
+   * string, that shell script body.
+   */
+  writeHelper(
+    name: string,
+    behaviour: Record<string, HelperAnswer> | string,
+  ): Promise<void>;
+  /** The server URL `docker-credential-<name> get` last read. */
+  lastGet(name: string): Promise<string>;
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(path, text);
+}
+
+async function sandbox(): Promise<Sandbox> {
+  const root = await Deno.makeTempDir({ prefix: "client-credentials-" });
+  const home = `${root}/home`;
+  const bin = `${root}/bin`;
+  await Deno.mkdir(home, { recursive: true });
+  await Deno.mkdir(bin, { recursive: true });
+  const dockerConfig = `${root}/docker/config.json`;
+  const runtimeAuth = `${root}/run/containers/auth.json`;
+  const asText = (config: unknown) =>
+    typeof config === "string" ? config : JSON.stringify(config);
+  return {
+    root,
+    dockerConfig,
+    runtimeAuth,
+    env: {
+      HOME: home,
+      DOCKER_CONFIG: `${root}/docker`,
+      XDG_RUNTIME_DIR: `${root}/run`,
+      XDG_CONFIG_HOME: `${home}/.config`,
+      PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    },
+    writeDockerConfig: (config) => writeText(dockerConfig, asText(config)),
+    writeRuntimeAuth: (config) => writeText(runtimeAuth, asText(config)),
+    async writeHelper(name, behaviour) {
+      let body: string;
+      if (typeof behaviour === "string") {
+        body = behaviour;
+      } else {
+        const cases = Object.entries(behaviour).map(([url, answer]) =>
+          `  ${shellQuote(url)}) printf '%s\\n' ${
+            shellQuote(JSON.stringify({ ServerURL: url, ...answer }))
+          } ;;`
+        );
+        body = `[ "$1" = get ] || exit 2
+input=$(cat)
+printf '%s' "$input" > ${shellQuote(`${bin}/${name}.last-get`)}
+case "$input" in
+${cases.join("\n")}
+  *) echo "credentials not found in native keychain"; exit 1 ;;
+esac`;
+      }
+      const file = `${bin}/docker-credential-${name}`;
+      await Deno.writeTextFile(file, `#!/bin/sh\n${body}\n`);
+      await Deno.chmod(file, 0o755);
+    },
+    lastGet: (name) => Deno.readTextFile(`${bin}/${name}.last-get`),
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A refresh token from the token server's OAuth2 password grant. */
+async function refreshTokenFor(reg: RealRegistry): Promise<string> {
+  const server = reg.tokenServer!;
+  const res = await fetch(server.url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "password",
+      username: reg.username!,
+      password: reg.password!,
+      service: server.service,
+      client_id: "credentials-test",
+    }),
+  });
+  const answer = await res.json();
+  assert.equal(res.status, 200);
+  assert.equal(typeof answer.refresh_token, "string");
+  return answer.refresh_token;
+}
+
+/** A registry token for pull on `repo` and the catalog (token mode). */
+async function registryTokenFor(
+  reg: RealRegistry,
+  repo: string,
+): Promise<string> {
+  const server = reg.tokenServer!;
+  const url = new URL(server.url);
+  url.searchParams.set("service", server.service);
+  url.searchParams.append("scope", `repository:${repo}:pull`);
+  url.searchParams.append("scope", "registry:catalog:*");
+  const res = await fetch(url, {
+    headers: {
+      authorization: `Basic ${b64(`${reg.username}:${reg.password}`)}`,
+    },
+  });
+  const answer = await res.json();
+  assert.equal(res.status, 200);
+  return answer.token;
+}
+
+const ignore = !CAN_RUN_SCRIPTS;
+
+for (const mode of ["basic", "token"] as AuthMode[]) {
+  Deno.test({
+    name:
+      `createClient() with only a reference uses docker's and podman's credentials (real registry, ${mode} auth)`,
+    ignore,
+    async fn(t) {
+      await using reg = await startRegistry({ mode });
+      const fx: Fixtures = await seedFixtures(reg, { tagCount: 5 });
+      const host = reg.host;
+      const username = reg.username!;
+      const password = reg.password!;
+      const repo = fx.manyTags.repo;
+      const ref = `${host}/${repo}`;
+      const right = { auth: b64(`${username}:${password}`) };
+      const wrong = { auth: b64(`${username}:not-the-password`) };
+      const tokenRequests = () => reg.tokenServer?.requests ?? [];
+      const clearTokenRequests = () => {
+        if (reg.tokenServer) reg.tokenServer.requests.length = 0;
+      };
+
+      /**
+       * Proves the client used the registry's user: the catalog needs
+       * authentication in both modes; in token mode the token server saw
+       * the user.
+       */
+      const assertAuthenticated = async (
+        client: RegistryClientV2,
+        grantType?: string,
+      ) => {
+        clearTokenRequests();
+        const tags = await client.listTags();
+        assert.deepEqual([...tags.tags].sort(), fx.manyTags.tags);
+        const catalog = await client.listCatalog();
+        assert.ok(catalog.repositories.includes(repo));
+        if (mode === "token") {
+          const requests = tokenRequests();
+          assert.ok(requests.length > 0);
+          for (const r of requests) {
+            assert.equal(r.status, 200);
+            assert.equal(r.account, username);
+            assert.equal(r.grantType, grantType);
+          }
+          assert.ok(
+            requests.some((r) => r.granted.includes("registry:catalog:*")),
+          );
+        }
+      };
+
+      /** Proves the client went anonymous. */
+      const assertAnonymous = async (client: RegistryClientV2) => {
+        clearTokenRequests();
+        if (mode === "basic") {
+          await assert.rejects(client.listTags(), (err) => {
+            assert.ok(err instanceof AuthenticationError);
+            assert.equal(err.status, 401);
+            return true;
+          });
+          return;
+        }
+        const tags = await client.listTags();
+        assert.deepEqual([...tags.tags].sort(), fx.manyTags.tags);
+        const requests = tokenRequests();
+        assert.ok(requests.length > 0);
+        for (const r of requests) {
+          assert.equal(r.method, "GET");
+          assert.equal(r.account, undefined);
+          assert.deepEqual(r.granted, [`repository:${repo}:pull`]);
+        }
+      };
+
+      /** Proves the client was refused with the wrong password. */
+      const assertRefused = async (client: RegistryClientV2) => {
+        clearTokenRequests();
+        await assert.rejects(client.listTags(), (err) => {
+          assert.ok(err instanceof AuthenticationError);
+          assert.equal(err.status, 401);
+          assertNoSecret(err, [password, "not-the-password"]);
+          return true;
+        });
+        if (mode === "token") {
+          assert.ok(
+            tokenRequests().some((r) =>
+              r.account === username && r.status === 401
+            ),
+          );
+        }
+      };
+
+      /** Runs `fn` in a fresh sandbox with its environment. */
+      const inSandbox = async (
+        fn: (box: Sandbox) => Promise<void>,
+        extra: Partial<Record<EnvName, string>> = {},
+      ) => {
+        await using box = await sandbox();
+        await withEnv({ ...box.env, ...extra }, () => fn(box));
+      };
+
+      await t.step(
+        "docker config: auths[host].auth (base64 user:password)",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({
+              auths: { [host]: right, "quay.io": wrong },
+            });
+            await assertAuthenticated(createClient({ repo: ref }));
+          }),
+      );
+
+      await t.step(
+        "docker config: a key with a scheme and a path, username/password fields",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({
+              auths: { [`http://${host}/v2/`]: { username, password } },
+            });
+            await assertAuthenticated(createClient({ repo: ref }));
+          }),
+      );
+
+      await t.step(
+        "docker config: credHelpers runs docker-credential-test for the host",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeHelper("test", {
+              [host]: { Username: username, Secret: password },
+            });
+            await box.writeDockerConfig({
+              auths: { [host]: {} },
+              credHelpers: { [host]: "test", "ghcr.io": "missing" },
+              credsStore: "missing",
+            });
+            await assertAuthenticated(createClient({ repo: ref }));
+            assert.equal(await box.lastGet("test"), host);
+          }),
+      );
+
+      await t.step(
+        "docker config: credsStore runs docker-credential-test",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeHelper("test", {
+              [host]: { Username: username, Secret: password },
+            });
+            await box.writeDockerConfig({
+              auths: { [host]: {} },
+              credsStore: "test",
+            });
+            await assertAuthenticated(createClient({ repo: ref }));
+            assert.equal(await box.lastGet("test"), host);
+          }),
+      );
+
+      await t.step(
+        "podman auth.json: the most specific namespace key wins",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeRuntimeAuth({
+              auths: {
+                [host]: wrong,
+                [`${host}/fixtures`]: wrong,
+                [`${host}/${repo}`]: right,
+              },
+            });
+            await assertAuthenticated(createClient({ repo: ref }));
+            // Another repository in the namespace gets the namespace's entry.
+            await assertRefused(
+              createClient({ repo: `${host}/${fx.multiLayer.repo}` }),
+            );
+          }),
+      );
+
+      await t.step(
+        "podman auth.json: REGISTRY_AUTH_FILE is read instead",
+        async () => {
+          await using box = await sandbox();
+          const file = `${box.root}/elsewhere/auth.json`;
+          await writeText(file, JSON.stringify({ auths: { [host]: right } }));
+          await box.writeRuntimeAuth({ auths: { [host]: wrong } });
+          await withEnv({ ...box.env, REGISTRY_AUTH_FILE: file }, async () => {
+            await assertAuthenticated(createClient({ repo: ref }));
+          });
+        },
+      );
+
+      await t.step(
+        "docker config comes before podman's auth.json",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({ auths: { [host]: right } });
+            await box.writeRuntimeAuth({ auths: { [host]: wrong } });
+            await assertAuthenticated(createClient({ repo: ref }));
+          }),
+      );
+
+      if (mode === "token") {
+        await t.step(
+          "docker config: identitytoken is used in the OAuth2 refresh flow",
+          () =>
+            inSandbox(async (box) => {
+              const refreshToken = await refreshTokenFor(reg);
+              await box.writeDockerConfig({
+                auths: { [host]: { identitytoken: refreshToken } },
+              });
+              await assertAuthenticated(
+                createClient({ repo: ref }),
+                "refresh_token",
+              );
+            }),
+        );
+
+        await t.step(
+          "credHelpers: the user name <token> makes the secret an identity token",
+          () =>
+            inSandbox(async (box) => {
+              const refreshToken = await refreshTokenFor(reg);
+              await box.writeHelper("test", {
+                [host]: { Username: "<token>", Secret: refreshToken },
+              });
+              await box.writeDockerConfig({ credHelpers: { [host]: "test" } });
+              await assertAuthenticated(
+                createClient({ repo: ref }),
+                "refresh_token",
+              );
+            }),
+        );
+
+        await t.step(
+          "docker config: registrytoken is sent as the bearer token",
+          () =>
+            inSandbox(async (box) => {
+              const token = await registryTokenFor(reg, repo);
+              await box.writeDockerConfig({
+                auths: { [host]: { registrytoken: token } },
+              });
+              clearTokenRequests();
+              const client = createClient({ repo: ref });
+              const tags = await client.listTags();
+              assert.deepEqual([...tags.tags].sort(), fx.manyTags.tags);
+              const catalog = await client.listCatalog();
+              assert.ok(catalog.repositories.includes(repo));
+              assert.equal(tokenRequests().length, 0);
+            }),
+        );
+      }
+
+      await t.step(
+        "explicit username/password win over docker's config",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({ auths: { [host]: wrong } });
+            await assertAuthenticated(
+              createClient({ repo: ref, username, password }),
+            );
+            await box.writeDockerConfig({ auths: { [host]: right } });
+            await assertRefused(
+              createClient({
+                repo: ref,
+                username,
+                password: "not-the-password",
+              }),
+            );
+            // The config is not even read.
+            await box.writeDockerConfig("{not json");
+            await assertAuthenticated(
+              createClient({ repo: ref, username, password }),
+            );
+          }),
+      );
+
+      await t.step(
+        "the credentials option wins over docker's config",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({ auths: { [host]: wrong } });
+            await assertAuthenticated(
+              createClient({ repo: ref, credentials: { username, password } }),
+            );
+          }),
+      );
+
+      await t.step(
+        "useDefaultCredentials: false ignores docker's config",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({ auths: { [host]: right } });
+            await assertAnonymous(
+              createClient({ repo: ref, useDefaultCredentials: false }),
+            );
+          }),
+      );
+
+      await t.step(
+        "nothing matching means anonymous (helpers of other registries are not run)",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({
+              auths: { "quay.io": right, [`${host}0`]: right },
+              credHelpers: { "ghcr.io": "missing" },
+            });
+            await box.writeRuntimeAuth({
+              auths: { [`${host}/other`]: right, "ghcr.io": right },
+            });
+            await assertAnonymous(createClient({ repo: ref }));
+          }),
+      );
+
+      await t.step(
+        "no config files at all means anonymous",
+        () =>
+          inSandbox(async () => {
+            await assertAnonymous(createClient({ repo: ref }));
+          }),
+      );
+
+      // ------------------------------------------------ broken sources
+
+      const secrets = [password, b64(`${username}:${password}`)];
+      const assertCredentialsError = async (
+        client: RegistryClientV2,
+        message: string,
+      ) => {
+        await assert.rejects(client.listTags(), (err) => {
+          assert.ok(err instanceof CredentialsError, String(err));
+          assert.equal(err.message, message);
+          assertNoSecret(err, secrets);
+          return true;
+        });
+      };
+      const helperError = (helper: string, problem: string) =>
+        `Cannot get the credentials for "${host}" from docker-credential-${helper}: ${problem}`;
+
+      await t.step(
+        "a malformed docker config is a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig(
+              `{"auths": {"${host}": {"auth": "${
+                b64(`${username}:${password}`)
+              }"`,
+            );
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              `Cannot read docker config "${box.dockerConfig}": it is not valid JSON`,
+            );
+          }),
+      );
+
+      await t.step(
+        "an auth entry that is not base64 is a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({
+              auths: { [host]: { auth: `${username}:${password}` } },
+            });
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              `Cannot read the credentials for "${host}" in docker config "${box.dockerConfig}": "auth" is not valid base64`,
+            );
+          }),
+      );
+
+      await t.step(
+        "credHelpers that is not an object is a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({ credHelpers: "test" });
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              `Cannot read docker config "${box.dockerConfig}": "credHelpers" is not a JSON object`,
+            );
+          }),
+      );
+
+      await t.step(
+        "a malformed podman auth.json is a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeRuntimeAuth(
+              `{"auths": {"${host}": {"auth": "${
+                b64(`${username}:${password}`)
+              }"}`,
+            );
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              `Cannot read containers auth file "${box.runtimeAuth}": it is not valid JSON`,
+            );
+          }),
+      );
+
+      await t.step(
+        "a missing helper binary is a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeDockerConfig({ credsStore: "missing" });
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              helperError(
+                "missing",
+                "docker-credential-missing was not found on PATH",
+              ),
+            );
+          }),
+      );
+
+      await t.step(
+        "a helper that hangs is killed after the timeout: a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeHelper("hang", "exec sleep 60");
+            await box.writeDockerConfig({ credHelpers: { [host]: "hang" } });
+            const started = performance.now();
+            await assertCredentialsError(
+              createClient({
+                repo: ref,
+                credentials: defaultCredentialChain({ helperTimeoutMs: 300 }),
+              }),
+              helperError(
+                "hang",
+                "docker-credential-hang did not answer within 300 ms and was killed",
+              ),
+            );
+            assert.ok(performance.now() - started < 5_000);
+          }),
+      );
+
+      await t.step(
+        "a helper that prints garbage is a CredentialsError",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeHelper(
+              "garbage",
+              `cat >/dev/null; printf '{"Username":"${username}","Secret":"${password}"'`,
+            );
+            await box.writeDockerConfig({ credsStore: "garbage" });
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              helperError("garbage", "the answer is not valid JSON"),
+            );
+          }),
+      );
+
+      await t.step(
+        "a helper that fails is a CredentialsError without its output",
+        () =>
+          inSandbox(async (box) => {
+            await box.writeHelper(
+              "fail",
+              `cat >/dev/null; echo '${password}'; echo 'pass: store is locked' >&2; exit 3`,
+            );
+            await box.writeDockerConfig({ credsStore: "fail" });
+            await assertCredentialsError(
+              createClient({ repo: ref }),
+              helperError(
+                "fail",
+                "docker-credential-fail exited with code 3: pass: store is locked",
+              ),
+            );
+          }),
+      );
+    },
+  });
+}
