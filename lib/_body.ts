@@ -1,11 +1,13 @@
 // Private: bounded reads of response bodies and OCI error bodies.
 
 import {
+  ConnectionError,
   type HttpError,
   httpErrorFor,
   type OciErrorDetail,
   ResponseTooLargeError,
 } from "./errors.ts";
+import { redactError } from "./_redact.ts";
 import { parseRetryAfter } from "./transport/retry.ts";
 
 /** Error bodies are read up to this many bytes. */
@@ -24,7 +26,9 @@ const tooLargeDefault: TooLarge = (attempted, limit, size) =>
 /**
  * Reads a whole body, refusing (and cancelling) it as soon as it is longer
  * than `limit` bytes: an announced `Content-Length` over the cap is refused
- * before a byte is read.
+ * before a byte is read. A body cut short (a dropped or stalled connection,
+ * which fetch reports as a `TypeError`) is a `ConnectionError`; an abort
+ * passes with its reason.
  */
 export async function readBounded(
   res: Response,
@@ -43,7 +47,16 @@ export async function readBounded(
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+        throw new ConnectionError(`${attempted} (reading the body)`, {
+          cause: redactError(err),
+        });
+      }
+      const { done, value } = result;
       if (done) break;
       total += value.byteLength;
       if (total > limit) {

@@ -35,3 +35,32 @@ export function redactUrl(url: string): string {
   parsed.hash = "";
   return parsed.toString();
 }
+
+/**
+ * Removes secrets from free text (an error message from fetch, say): the
+ * query of every URL in it and any user info.
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(
+      /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#)"']*)\?[^\s)"']*/gi,
+      "$1?REDACTED",
+    )
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s@]*@/gi, "$1");
+}
+
+/**
+ * A copy of an error whose message (and whose causes' messages, a few deep)
+ * has no URL query or user info left: fetch's network errors name the full
+ * URL, signed storage URLs included. Other values pass unchanged.
+ */
+export function redactError(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error) || depth > 4) return err;
+  const message = redactText(err.message);
+  const cause = "cause" in err ? redactError(err.cause, depth + 1) : undefined;
+  if (message === err.message && cause === err.cause) return err;
+  const Ctor = err instanceof TypeError ? TypeError : Error;
+  const copy = new Ctor(message, cause === undefined ? {} : { cause });
+  copy.name = err.name;
+  return copy;
+}

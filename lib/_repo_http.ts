@@ -5,6 +5,7 @@
 
 import { errorFromResponse } from "./_body.ts";
 import { parseDigest } from "./digest.ts";
+import { redactError } from "./_redact.ts";
 import {
   ConnectionError,
   InvalidReferenceError,
@@ -83,6 +84,8 @@ export class RepoHttp {
     try {
       res = await this.#transport(request);
     } catch (err) {
+      // Cancelled by the caller: the signal's reason, as given.
+      if (request.signal.aborted) throw err;
       throw asRegistryError(err, attempted);
     }
     if (!ok.includes(res.status)) {
@@ -117,10 +120,13 @@ export function isAbort(err: unknown): boolean {
     (err.name === "AbortError" || err.name === "TimeoutError");
 }
 
-/** Network failures become `ConnectionError`; typed errors and aborts pass. */
+/**
+ * Network failures become `ConnectionError` (their messages, which name the
+ * URL, redacted); typed errors and aborts pass.
+ */
 export function asRegistryError(err: unknown, attempted: string): unknown {
   if (err instanceof RegistryError || isAbort(err)) return err;
-  return new ConnectionError(attempted, { cause: err });
+  return new ConnectionError(attempted, { cause: redactError(err) });
 }
 
 /** `@digest` or `:tag`, for messages. */

@@ -6,7 +6,13 @@
 // memory flat: a 1 GiB download allocates no per-chunk buffers.
 
 import { DigestHasher, parseDigest } from "./digest.ts";
-import { DigestMismatchError, SizeMismatchError } from "./errors.ts";
+import {
+  ConnectionError,
+  DigestMismatchError,
+  InvalidResponseError,
+  SizeMismatchError,
+} from "./errors.ts";
+import { redactError } from "./_redact.ts";
 
 /** Fetches the blob again from `offset` (a `Range: bytes=<offset>-` request). */
 export type Refetch = (offset: number) => Promise<Response>;
@@ -116,9 +122,17 @@ export class VerifiedBlobReader {
   async #readRaw(into: Uint8Array): Promise<number> {
     if (this.#byob) {
       const length = Math.min(into.byteLength, this.#buffer.byteLength);
-      const { done, value } = await this.#byob.read(
-        new Uint8Array(this.#buffer.buffer, 0, length),
-      );
+      let result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+      try {
+        result = await this.#byob.read(
+          new Uint8Array(this.#buffer.buffer, 0, length),
+        );
+      } catch (err) {
+        // The failed read kept the (transferred) buffer: take a new one.
+        this.#buffer = new Uint8Array(READ_CHUNK);
+        throw err;
+      }
+      const { done, value } = result;
       if (value) this.#buffer = new Uint8Array(value.buffer);
       if (done) return -1;
       into.set(value);
@@ -137,11 +151,28 @@ export class VerifiedBlobReader {
     return n;
   }
 
+  /**
+   * After a failed read: the caller's abort errors with its reason; a
+   * network failure (a drop, a stalled read that timed out) resumes from the
+   * last byte, until `maxResumes` are spent (then `ConnectionError`); a
+   * resume answered with another range is an `InvalidResponseError`.
+   */
   async #resume(err: unknown): Promise<void> {
-    const { refetch, maxResumes, signal } = this.#options;
-    if (signal?.aborted || this.#resumes >= maxResumes || isVerifyError(err)) {
+    const { refetch, maxResumes, signal, attempted } = this.#options;
+    if (signal?.aborted) {
+      this.#done = true;
+      throw signal.reason;
+    }
+    if (isVerifyError(err)) {
       this.#done = true;
       throw err;
+    }
+    if (this.#resumes >= maxResumes) {
+      this.#done = true;
+      throw new ConnectionError(
+        `${attempted} (at byte ${this.#offset}, after ${this.#resumes} resumes)`,
+        { cause: redactError(err) },
+      );
     }
     this.#resumes++;
     (this.#byob ?? this.#plain)?.releaseLock();
@@ -149,10 +180,15 @@ export class VerifiedBlobReader {
     if (res.status === 200) this.#skip = this.#offset;
     else if (res.status !== 206 || !startsAt(res, this.#offset)) {
       await res.body?.cancel();
-      throw err;
+      this.#done = true;
+      throw new InvalidResponseError(
+        `resume ${attempted} at byte ${this.#offset}`,
+        `the registry answered ${res.status} with Content-Range ${
+          JSON.stringify((res.headers.get("content-range") ?? "").slice(0, 80))
+        }`,
+      );
     }
-    if (res.body === null) throw err;
-    this.#attach(res.body);
+    this.#attach(res.body ?? new Response(new Uint8Array(0)).body!);
   }
 
   #finish(): void {

@@ -12,7 +12,7 @@ import {
   refSuffix,
   RepoHttp,
 } from "./_repo_http.ts";
-import { redactUrl } from "./_redact.ts";
+import { redactError, redactUrl } from "./_redact.ts";
 import {
   READ_CHUNK,
   VerifiedBlobReader,
@@ -32,6 +32,21 @@ import {
   RegistryError,
 } from "./errors.ts";
 import { nextLink } from "./link.ts";
+import {
+  type BlobSource,
+  type BlobUploadOptions,
+  type BlobUploadResult,
+  deleteBlob as deleteBlobIn,
+  mountBlob as mountBlobInto,
+  type MountResult,
+  uploadBlob,
+} from "./blob_upload.ts";
+import {
+  deleteManifestRef,
+  pushManifest,
+  type PutManifestOptions,
+  type PutManifestResult,
+} from "./manifest_push.ts";
 import {
   type Descriptor,
   type ImageIndex,
@@ -119,6 +134,16 @@ export interface ClientOptions {
   /** How many redirects one request may follow. @default {10} */
   maxRedirects?: number;
   /**
+   * The longest one HTTP request (each attempt) waits on the network: for
+   * its response headers, then for each read of its body (so a long but
+   * steady download is never cut). A request that times out fails like a
+   * dropped connection: retried when safe, resumed for blobs, else a
+   * `ConnectionError`. `0` turns it off. For a deadline on a whole call, pass
+   * `signal: AbortSignal.timeout(ms)`.
+   * @default {120000}
+   */
+  requestTimeoutMs?: number;
+  /**
    * Get tokens with an OAuth2 `POST` (`grant_type=password`) rather than a
    * `GET` with Basic credentials.
    * @default {false}
@@ -147,6 +172,14 @@ export interface ClientOptions {
 }
 
 export type { CallOptions };
+export type {
+  BlobSource,
+  BlobUploadOptions,
+  BlobUploadResult,
+  MountResult,
+  PutManifestOptions,
+  PutManifestResult,
+};
 
 /** Options of listings (`listTags`, `listCatalog`). */
 export interface ListOptions extends CallOptions {
@@ -305,6 +338,7 @@ export class RegistryClientV2 {
       userAgent: options.userAgent,
       retry: options.retry,
       maxRedirects: options.maxRedirects,
+      requestTimeoutMs: options.requestTimeoutMs,
     });
     this.auth = options.auth ?? new RegistryAuth(inner, {
       registry: this.baseUrl,
@@ -363,11 +397,16 @@ export class RegistryClientV2 {
    */
   async ping(options?: CallOptions): Promise<PingInfo> {
     let result;
+    const signal = this.#http.signal(options);
     try {
-      result = await this.auth.ping(this.#http.signal(options));
+      result = await this.auth.ping(signal);
     } catch (err) {
-      if (err instanceof RegistryError || isAbort(err)) throw err;
-      throw new ConnectionError(`ping ${this.baseUrl}`, { cause: err });
+      if (signal?.aborted || err instanceof RegistryError || isAbort(err)) {
+        throw err;
+      }
+      throw new ConnectionError(`ping ${this.baseUrl}`, {
+        cause: redactError(err),
+      });
     }
     return {
       status: result.status,
@@ -421,11 +460,16 @@ export class RegistryClientV2 {
     options: CallOptions & { scopes?: string[] } = {},
   ): Promise<LoginResult> {
     const scopes = options.scopes ?? [`repository:${this.#name}:pull`];
+    const signal = this.#http.signal(options);
     try {
-      return await this.auth.login(scopes, this.#http.signal(options));
+      return await this.auth.login(scopes, signal);
     } catch (err) {
-      if (err instanceof RegistryError || isAbort(err)) throw err;
-      throw new ConnectionError(`log in to ${this.baseUrl}`, { cause: err });
+      if (signal?.aborted || err instanceof RegistryError || isAbort(err)) {
+        throw err;
+      }
+      throw new ConnectionError(`log in to ${this.baseUrl}`, {
+        cause: redactError(err),
+      });
     }
   }
 
@@ -668,7 +712,10 @@ export class RegistryClientV2 {
       (a, l, s) => new ManifestTooLargeError(a, l, s),
     );
     const manifest = parseJson(bytes, attempted) as Manifest;
-    if (typeof manifest !== "object" || manifest === null) {
+    if (
+      typeof manifest !== "object" || manifest === null ||
+      Array.isArray(manifest)
+    ) {
       throw new InvalidResponseError(
         attempted,
         "the manifest is not a JSON object",
@@ -768,6 +815,47 @@ export class RegistryClientV2 {
     }
     parseDigest(digest);
     return { digest, mediaType, size };
+  }
+
+  /**
+   * Asks for the pull budget with a `HEAD` on a manifest (Docker Hub counts
+   * `GET`s of manifests, not `HEAD`s) and returns its `RateLimit-Limit` /
+   * `RateLimit-Remaining`. The answer is also stored in
+   * {@linkcode RegistryClientV2.rateLimit}, which every response updates.
+   * A 404 still answers: the headers come with it.
+   *
+   * @param ref A tag or digest to ask about; by default the reference's own.
+   * @param options Cancellation.
+   * @returns The budget, or `undefined` when the registry sends no such headers.
+   * @throws {TooManyRequestsError} When the budget is spent and the registry
+   *   refuses even the `HEAD`.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "ratelimitpreview/test" });
+   * const limit = await client.checkRateLimit();
+   * console.log(limit); // { limit: 100, remaining: 76, windowSeconds: 21600 }
+   * ```
+   */
+  async checkRateLimit(
+    ref?: string,
+    options: CallOptions = {},
+  ): Promise<RateLimit | undefined> {
+    const r = this.#http.ref(
+      ref,
+      this.repo.digest ?? this.repo.tag ?? "latest",
+    );
+    const res = await this.#http.send(
+      `check the rate limit with "${this.#name}${refSuffix(r)}"`,
+      this.#http.request("HEAD", this.#http.url(`manifests/${r}`), options, {
+        headers: { accept: this.#accept() },
+      }),
+      [200, 404],
+    );
+    await res.body?.cancel();
+    return readRateLimit(res.headers);
   }
 
   // ----------------------------------------------------------------- blobs
@@ -956,6 +1044,210 @@ export class RegistryClientV2 {
       throw err;
     }
     return { digest, size, path };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Uploads a blob, streamed: a file is read from disk as it is sent (never
+   * whole into memory), a stream is sent as it comes. Skips the upload when
+   * the registry already has the blob (`HEAD`), unless `force`.
+   *
+   * - Monolithic (the default): `POST` then one streaming `PUT ?digest=`.
+   *   Files, `Blob`s and bytes without a known digest are hashed first; a
+   *   stream without one is sent in one `PATCH`, hashed on the way, and
+   *   closed with `PUT ?digest=`. Blobs of at most 64 KiB in memory go in a
+   *   single `POST ?digest=`; a registry that opens a session instead (202)
+   *   or refuses it gets the ordinary `PUT`.
+   * - Chunked (`chunkSize`): `PATCH`es with `Content-Range`, at least the
+   *   registry's `OCI-Chunk-Min-Length`, the last chunk in the closing `PUT`;
+   *   a `201` on `PATCH` (ECR) is accepted.
+   * - After a dropped connection, a 416 or a 5xx, the upload re-syncs with
+   *   `GET <location>` and carries on from the registry's offset (files,
+   *   bytes and chunks; a plain stream cannot be re-read).
+   * - The upload `Location` is used exactly as returned (relative or
+   *   absolute, query kept). On failure or abort the session is cancelled
+   *   with `DELETE <location>`.
+   * - With `mountFrom`, a cross-repository mount is tried first.
+   *
+   * @param source A file path or `file:` URL, bytes, a `Blob`, or a stream.
+   * @param options Digest, size, chunking, mount source, progress, cancellation.
+   * @returns The digest and size; `skipped` or `mounted` when nothing was sent.
+   * @throws {AuthenticationError} When the registry refuses the push (401),
+   * e.g. an anonymous push.
+   * @throws {ForbiddenError} When the credentials lack push rights (403).
+   * @throws {DigestMismatchError} When the content does not match `digest`.
+   * @throws {SizeMismatchError} When the content does not match `size`.
+   * @throws {RangeError} When `chunkSize` or `size` is not a valid number.
+   *
+   * @example Upload a file
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo", username: "u", password: "p" });
+   * const { digest, size } = await client.blobUpload("/tmp/layer.tar.gz");
+   * console.log(digest, size);
+   * ```
+   *
+   * @example Upload a stream in 8 MiB chunks
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * const body = (await fetch("http://127.0.0.1:8080/layer.tar.gz")).body!;
+   * const { digest } = await client.blobUpload(body, { chunkSize: 8 * 1024 * 1024 });
+   * console.log(digest);
+   * ```
+   */
+  async blobUpload(
+    source: BlobSource,
+    options: BlobUploadOptions = {},
+  ): Promise<BlobUploadResult> {
+    return await uploadBlob(this.#http, source, options);
+  }
+
+  /**
+   * Mounts a blob from another repository of the same registry
+   * (`POST ?mount=<digest>&from=<repo>`). A `201` means mounted; a `202`
+   * means the registry opened an ordinary upload instead: the blob is then
+   * read from `fromRepo` (verified) and streamed into that upload. Token
+   * scopes cover pull on the source repository.
+   *
+   * @param digest The blob's digest.
+   * @param fromRepo The source repository's name on this registry, e.g. `library/alpine`.
+   * @param options Cancellation.
+   * @returns The digest and whether the registry mounted it (`false`: copied).
+   * @throws {InvalidReferenceError} When `fromRepo` is not a repository name.
+   * @throws {NotFoundError} When the copy is needed and the source lacks the blob.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/app-copy" });
+   * const { mounted } = await client.mountBlob("sha256:" + "0".repeat(64), "app");
+   * console.log(mounted ? "mounted" : "copied");
+   * ```
+   */
+  async mountBlob(
+    digest: string,
+    fromRepo: string,
+    options: CallOptions = {},
+  ): Promise<MountResult> {
+    return await mountBlobInto(this.#http, digest, fromRepo, options);
+  }
+
+  /**
+   * Deletes a blob (`DELETE /v2/<name>/blobs/<digest>`). Registries usually
+   * need deletes enabled (distribution: `storage.delete.enabled`).
+   *
+   * @param digest The blob's digest.
+   * @param options Cancellation.
+   * @returns When the registry has accepted the delete.
+   * @throws {NotFoundError} When the blob is not there.
+   * @throws {HttpError} With status 405 (`UNSUPPORTED`) when deletes are disabled.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * await client.deleteBlob("sha256:" + "0".repeat(64));
+   * ```
+   */
+  async deleteBlob(digest: string, options: CallOptions = {}): Promise<void> {
+    await deleteBlobIn(this.#http, digest, options);
+  }
+
+  /**
+   * Pushes a manifest to a tag or a digest. The manifest is given parsed
+   * (serialised with `JSON.stringify`) or as its exact bytes. `Content-Type`
+   * is the manifest's own `mediaType`, else `options.mediaType`, else an OCI
+   * index or manifest by its shape (never a schema 1 default). The digest is
+   * computed locally — checked against `ref` before sending when `ref` is a
+   * digest — and against the `Docker-Content-Digest` the registry confirms.
+   *
+   * A manifest with a `subject` pushed to a registry that does not answer
+   * `OCI-Subject` gets the referrers fallback index (tag `<alg>-<hex>` of
+   * the subject) updated: the manifest is added (or replaced) with its
+   * `artifactType` and annotations.
+   *
+   * @param ref A tag or digest.
+   * @param manifest The parsed manifest or its exact bytes.
+   * @param options A media type for manifests without one, a size cap, cancellation.
+   * @returns The confirmed digest, the size, the media type, and `OCI-Subject`.
+   * @throws {ManifestTooLargeError} When the manifest is over the cap (4 MiB by default).
+   * @throws {DigestMismatchError} When `ref` is a digest the bytes do not
+   * have, or the registry confirms another digest.
+   * @throws {AuthenticationError} When the registry refuses the push.
+   * @throws {TypeError} When the manifest is not a JSON object or its media
+   * type cannot be told.
+   *
+   * @example Push an image manifest to a tag
+   * ```ts
+   * import { createClient, digestOf, MEDIA_TYPE } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * const config = new TextEncoder().encode("{}");
+   * await client.blobUpload(config);
+   * const { digest } = await client.putManifest("v1", {
+   *   schemaVersion: 2,
+   *   mediaType: MEDIA_TYPE.OCI_MANIFEST,
+   *   config: { mediaType: MEDIA_TYPE.OCI_EMPTY, digest: digestOf(config), size: config.length },
+   *   layers: [],
+   * });
+   * console.log(digest);
+   * ```
+   */
+  async putManifest(
+    ref: string,
+    manifest: Manifest | Uint8Array,
+    options: PutManifestOptions = {},
+  ): Promise<PutManifestResult> {
+    if (typeof ref !== "string" || ref === "") {
+      throw new TypeError("putManifest() needs a tag or digest");
+    }
+    const r = this.#http.ref(ref, ref);
+    return await pushManifest(
+      this.#http,
+      r,
+      manifest,
+      options,
+      this.#options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
+    );
+  }
+
+  /**
+   * Deletes a manifest by digest, or by tag. Registries that refuse tag
+   * deletes (distribution 2.x answers 400 `DIGEST_INVALID`) get the tag
+   * resolved (`headManifest`) and the manifest deleted by digest — which
+   * removes every tag pointing at it.
+   *
+   * @param ref A tag or digest.
+   * @param options Cancellation.
+   * @returns When the registry has accepted the delete.
+   * @throws {NotFoundError} When there is no such manifest.
+   * @throws {HttpError} With status 405 (`UNSUPPORTED`) when deletes are disabled.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
+   * await client.deleteManifest("v1");
+   * ```
+   */
+  async deleteManifest(ref: string, options: CallOptions = {}): Promise<void> {
+    if (typeof ref !== "string" || ref === "") {
+      throw new TypeError("deleteManifest() needs a tag or digest");
+    }
+    const r = this.#http.ref(ref, ref);
+    await deleteManifestRef(
+      this.#http,
+      r,
+      options,
+      async (tag) => (await this.headManifest(tag, options)).digest,
+    );
   }
 
   // ------------------------------------------------------------- referrers

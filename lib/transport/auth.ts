@@ -39,8 +39,9 @@ import {
 } from "../scope.ts";
 import type { Transport } from "./transport.ts";
 import { isLoopbackHost } from "./_loopback.ts";
-import { cloneForReplay, isReplayable } from "./_replay.ts";
+import { cloneForReplay, isReplayable, markReplayable } from "./_replay.ts";
 import { scopesForRequest } from "./_request_scope.ts";
+import { Shared } from "./_shared.ts";
 
 /** Token answers are read up to this many bytes. */
 const MAX_TOKEN_ANSWER = 1024 * 1024;
@@ -131,11 +132,11 @@ export class RegistryAuth {
   readonly #inner: Transport;
   readonly #origin: string;
   readonly #options: AuthOptions;
-  #ping?: Promise<PingResult>;
+  #ping?: Shared<PingResult>;
   #credentials?: Promise<Credentials | undefined>;
   #refreshToken?: string;
   readonly #tokens: CachedToken[] = [];
-  readonly #pending = new Map<string, Promise<CachedToken>>();
+  readonly #pending = new Map<string, Shared<CachedToken>>();
 
   /**
    * Creates the auth state for one registry.
@@ -156,18 +157,26 @@ export class RegistryAuth {
   }
 
   /**
-   * Pings `GET /v2/` once (later calls share the first answer).
+   * Pings `GET /v2/` once (later calls share the first answer; concurrent
+   * calls share one request, which is cancelled only when all of them are).
    *
-   * @param signal Cancels the ping.
+   * @param signal Cancels this call's wait.
    * @returns The status, challenges and headers.
    * @throws {HttpError} When the registry answers neither 200 nor 401.
    */
   ping(signal?: AbortSignal): Promise<PingResult> {
-    this.#ping ??= this.#doPing(signal).catch((err) => {
-      this.#ping = undefined;
-      throw err;
-    });
-    return this.#ping;
+    if (this.#ping === undefined) {
+      const forget = () => {
+        if (this.#ping === shared) this.#ping = undefined;
+      };
+      const shared: Shared<PingResult> = new Shared(
+        (s) => this.#doPing(s),
+        forget,
+      );
+      shared.promise.catch(forget);
+      this.#ping = shared;
+    }
+    return this.#ping.wait(signal);
   }
 
   /**
@@ -189,7 +198,7 @@ export class RegistryAuth {
     const bearer = ping.challenges.find((c) => c.scheme === "bearer");
     if (bearer && !this.#options.token) {
       const token = await this.#tokenFor(
-        bearerChallenge(bearer),
+        bearerOf(bearer, `log in to ${this.#origin}`),
         wanted,
         signal,
         true,
@@ -221,7 +230,9 @@ export class RegistryAuth {
     if (res.status !== 200 && res.status !== 401) {
       throw await errorFromResponse(res, `ping ${this.#origin}`, "GET", url);
     }
-    const challenges = res.status === 401 ? parseChallenges(res.headers) : [];
+    const challenges = res.status === 401
+      ? challengesOf(res.headers, `ping ${this.#origin}`)
+      : [];
     const version = res.headers.get("docker-distribution-api-version");
     return {
       status: res.status,
@@ -302,7 +313,7 @@ export class RegistryAuth {
     }
     if (bearer) {
       const token = await this.#tokenFor(
-        bearerChallenge(bearer),
+        bearerOf(bearer, `authenticate to ${this.#origin}`),
         wanted,
         request.signal,
         false,
@@ -370,12 +381,18 @@ export class RegistryAuth {
     const key = widened.map(formatScope).join(" ");
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#fetchToken(challenge, widened, signal).finally(() =>
-        this.#pending.delete(key)
+      const forget = () => {
+        if (this.#pending.get(key) === shared) this.#pending.delete(key);
+      };
+      const shared: Shared<CachedToken> = new Shared(
+        (s) => this.#fetchToken(challenge, widened, s),
+        forget,
       );
-      this.#pending.set(key, pending);
+      shared.promise.then(forget, forget);
+      this.#pending.set(key, shared);
+      pending = shared;
     }
-    return pending;
+    return pending.wait(signal);
   }
 
   async #fetchToken(
@@ -421,12 +438,14 @@ export class RegistryAuth {
       form.set("client_id", this.#options.clientId ?? "docker-registry-client");
       if (scopeStrings.length) form.set("scope", scopeStrings.join(" "));
       res = await this.#inner(
-        new Request(realm, {
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded" },
-          body: form,
-          signal,
-        }),
+        markReplayable(
+          new Request(realm, {
+            method: "POST",
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+            body: form,
+            signal,
+          }),
+        ),
       );
       if (res.status === 404) {
         await res.body?.cancel();
@@ -455,10 +474,9 @@ export class RegistryAuth {
     let answer: Record<string, unknown>;
     try {
       answer = JSON.parse(new TextDecoder().decode(body));
-    } catch (cause) {
-      throw new InvalidResponseError(attempted, "the answer is not JSON", {
-        cause,
-      });
+    } catch {
+      // No cause: JSON.parse quotes the text, which may hold a token.
+      throw new InvalidResponseError(attempted, "the answer is not JSON");
     }
     if (typeof answer !== "object" || answer === null) {
       throw new InvalidResponseError(attempted, "the answer is not an object");
@@ -496,6 +514,35 @@ export class RegistryAuth {
     };
     this.#tokens.push(cached);
     return cached;
+  }
+}
+
+/** The challenges of a 401; a header that does not parse is a bad response. */
+function challengesOf(headers: Headers, attempted: string): Challenge[] {
+  try {
+    return parseChallenges(headers);
+  } catch (cause) {
+    throw new InvalidResponseError(
+      attempted,
+      "the WWW-Authenticate header does not parse",
+      { cause },
+    );
+  }
+}
+
+/** A bearer challenge's parameters; one without a usable realm is a bad response. */
+function bearerOf(
+  challenge: Challenge,
+  attempted: string,
+): ReturnType<typeof bearerChallenge> {
+  try {
+    return bearerChallenge(challenge);
+  } catch (cause) {
+    throw new InvalidResponseError(
+      attempted,
+      "the bearer challenge does not parse",
+      { cause },
+    );
   }
 }
 

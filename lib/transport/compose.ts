@@ -1,12 +1,13 @@
 /**
  * Where the transport layers are put together, in one place:
- * auth → user agent → redirects → retry → fetch.
+ * auth → user agent → redirects → retry → timeout → fetch.
  *
  * @module
  */
 
 import { type RetryOptions, withRetry } from "./retry.ts";
 import { withRedirects } from "./redirects.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withTimeout } from "./timeout.ts";
 import type { Transport } from "./transport.ts";
 import { DEFAULT_USER_AGENT, withUserAgent } from "./user_agent.ts";
 
@@ -20,11 +21,18 @@ export interface TransportOptions {
   retry?: RetryOptions;
   /** How many redirects one request may follow. @default {10} */
   maxRedirects?: number;
+  /**
+   * The longest one request (each attempt) waits on the network: for its
+   * response headers, then for each read of its body. `0` turns it off.
+   * See {@linkcode withTimeout}.
+   * @default {120000}
+   */
+  requestTimeoutMs?: number;
 }
 
 /**
  * Builds the transport below the auth layer: user agent, redirects, retry,
- * then fetch. The auth layer ({@linkcode RegistryAuth}) wraps the result and
+ * a timeout on each attempt, then fetch. The auth layer ({@linkcode RegistryAuth}) wraps the result and
  * also sends its token requests through it.
  *
  * @param options The fetch and the options of each layer.
@@ -34,15 +42,23 @@ export interface TransportOptions {
  * ```ts
  * import { composeTransport } from "jsr:@scope/docker-registry-client";
  *
- * const transport = composeTransport({ userAgent: "my-tool/1.0", retry: { maxAttempts: 2 } });
+ * const transport = composeTransport({
+ *   userAgent: "my-tool/1.0",
+ *   retry: { maxAttempts: 2 },
+ *   requestTimeoutMs: 30_000,
+ * });
  * const res = await transport(new Request("http://127.0.0.1:5000/v2/"));
  * await res.body?.cancel();
  * ```
  */
 export function composeTransport(options: TransportOptions = {}): Transport {
   const base: Transport = options.fetch ?? ((request) => fetch(request));
+  const timed = withTimeout(
+    base,
+    options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  );
   return withUserAgent(
-    withRedirects(withRetry(base, options.retry), {
+    withRedirects(withRetry(timed, options.retry), {
       maxRedirects: options.maxRedirects,
     }),
     options.userAgent ?? DEFAULT_USER_AGENT,

@@ -51,6 +51,8 @@ export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = Object.freeze({
 /** Methods that may be sent again when their body (if any) is in memory. */
 const REPEATABLE_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "POST"]);
 
+const HTTP_DATE_START = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /;
+
 /**
  * Parses `Retry-After`: delay-seconds or an HTTP date.
  *
@@ -72,19 +74,33 @@ export function parseRetryAfter(
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d{1,10}$/.test(trimmed)) return Number(trimmed) * 1000;
-  if (trimmed.length > 64) return undefined;
-  const date = Date.parse(trimmed);
+  // An HTTP date (IMF-fixdate, or the obsolete RFC 850 and asctime forms)
+  // starts with a day name; anything else Date.parse might guess at is not one.
+  if (trimmed.length > 64 || !HTTP_DATE_START.test(trimmed)) return undefined;
+  // asctime carries no zone; HTTP dates are always GMT.
+  const date = Date.parse(/GMT$/i.test(trimmed) ? trimmed : `${trimmed} GMT`);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
 }
 
 /**
- * Retries requests that are safe to repeat — `GET` and `HEAD`, and `PUT`,
- * `DELETE` and body-less `POST` whose body is in memory — on network errors
- * and on 408, 429, 500, 502, 503 and 504. Backoff is exponential with full
- * jitter and a cap; a `Retry-After` is honoured up to `maxRetryAfterMs`, and
- * a longer one ends the retries at once. Streaming bodies are never repeated
- * (the upload code resumes those itself). An aborted signal stops everything.
+ * Retries requests that are safe to repeat — `GET` and `HEAD`, `PUT` and
+ * `DELETE` whose body (if any) is in memory, and body-less `POST` (which opens
+ * an upload session) — on network errors (a timed-out attempt included) and
+ * on 408, 429, 500, 502, 503 and 504.
+ *
+ * The wait before retry `n` is a random time between half and all of
+ * `min(maxDelayMs, initialDelayMs × 2^(n-1))` (exponential backoff with
+ * jitter and a cap). A `Retry-After` (seconds or an HTTP date) replaces that
+ * wait when it is at most `maxRetryAfterMs`; a longer one ends the retries at
+ * once and the response goes back to the caller (the client raises a
+ * `TooManyRequestsError` carrying the wait). After the last attempt the last
+ * response (or network error) is what the caller gets.
+ *
+ * Never repeated: streaming bodies (the upload code resumes those itself),
+ * `PATCH` (a chunk may have been partly taken: the upload code asks the
+ * registry where the upload stands), a `POST` with a body. An aborted signal
+ * stops everything, a wait included, with the signal's reason.
  *
  * @param inner The next layer.
  * @param options Attempts and delays; see {@linkcode DEFAULT_RETRY}.

@@ -1,0 +1,391 @@
+// Manifest pushes and deletes against the in-process fake registry, and the
+// referrers fallback index kept by the client when the registry does not
+// answer OCI-Subject.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createClient, type RegistryClientV2 } from "./client.ts";
+import {
+  DigestMismatchError,
+  ManifestTooLargeError,
+  NotFoundError,
+} from "./errors.ts";
+import {
+  type ImageIndex,
+  type ImageManifest,
+  MEDIA_TYPE,
+} from "./media_types.ts";
+import {
+  type FakeRegistry,
+  type FakeRegistryOptions,
+  startFakeRegistry,
+} from "./testing/fake_registry.ts";
+import type { Transport } from "./transport/transport.ts";
+
+function sha256(bytes: Uint8Array | string): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+function clientOf(
+  registry: FakeRegistry,
+  fetchFn?: Transport,
+): RegistryClientV2 {
+  return createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+    ...(fetchFn ? { fetch: fetchFn } : {}),
+  });
+}
+
+function calls(registry: FakeRegistry): string[] {
+  return registry.requests
+    .filter((r) => r.path !== "/v2/")
+    .map((r) => `${r.method} ${r.path}`);
+}
+
+/** A registry with one config and one layer blob in `app`, and an image manifest using them. */
+async function withImage(
+  options: FakeRegistryOptions = {},
+): Promise<{ registry: FakeRegistry; image: ImageManifest }> {
+  const registry = await startFakeRegistry(options);
+  const config = registry.seedBlob(
+    "app",
+    '{"architecture":"amd64","os":"linux"}',
+  );
+  const layer = registry.seedBlob("app", "layer bytes");
+  const image: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    config: { mediaType: MEDIA_TYPE.OCI_CONFIG, digest: config, size: 38 },
+    layers: [{ mediaType: MEDIA_TYPE.OCI_LAYER, digest: layer, size: 11 }],
+  };
+  return { registry, image };
+}
+
+Deno.test("putManifest() pushes to a tag with the manifest's own mediaType and returns the confirmed digest", async () => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const result = await clientOf(registry).putManifest("v1", image);
+  const bytes = new TextEncoder().encode(JSON.stringify(image));
+  assert.deepEqual(result, {
+    digest: sha256(bytes),
+    size: bytes.byteLength,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+  });
+  const stored = registry.getManifest("app", "v1");
+  assert.equal(stored?.digest, result.digest);
+  assert.equal(stored?.mediaType, MEDIA_TYPE.OCI_MANIFEST);
+  const put = registry.requests.find((r) => r.method === "PUT")!;
+  assert.equal(put.headers["content-type"], MEDIA_TYPE.OCI_MANIFEST);
+  assert.deepEqual(calls(registry), ["PUT /v2/app/manifests/v1"]);
+});
+
+Deno.test("putManifest() sends exact bytes as given, to a digest", async () => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const bytes = new TextEncoder().encode(JSON.stringify(image, null, 3) + "\n");
+  const digest = sha256(bytes);
+  const result = await clientOf(registry).putManifest(digest, bytes);
+  assert.equal(result.digest, digest);
+  assert.deepEqual(registry.getManifest("app", digest)?.bytes, bytes);
+  assert.deepEqual(calls(registry), [`PUT /v2/app/manifests/${digest}`]);
+});
+
+Deno.test("putManifest() picks Content-Type: option, then shape; never a schema 1 default", async (t) => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const client = clientOf(registry);
+  const { mediaType: _drop, ...bare } = image;
+  await t.step("options.mediaType for a manifest without one", async () => {
+    const result = await client.putManifest("docker", bare as ImageManifest, {
+      mediaType: MEDIA_TYPE.DOCKER_MANIFEST,
+    });
+    assert.equal(result.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
+    assert.equal(
+      registry.getManifest("app", "docker")?.mediaType,
+      MEDIA_TYPE.DOCKER_MANIFEST,
+    );
+  });
+  await t.step("an OCI manifest by its shape", async () => {
+    const result = await client.putManifest("bare", bare as ImageManifest);
+    assert.equal(result.mediaType, MEDIA_TYPE.OCI_MANIFEST);
+  });
+  await t.step("an OCI index by its shape", async () => {
+    const index = { schemaVersion: 2, manifests: [] } as ImageIndex;
+    const result = await client.putManifest("index", index);
+    assert.equal(result.mediaType, MEDIA_TYPE.OCI_INDEX);
+  });
+  await t.step("schema 1 without a media type is refused", async () => {
+    const bytes = new TextEncoder().encode('{"schemaVersion":1,"fsLayers":[]}');
+    await assert.rejects(client.putManifest("old", bytes), {
+      name: "TypeError",
+      message:
+        'Cannot put manifest "app:old": a schema 1 manifest needs options.mediaType',
+    });
+  });
+  await t.step(
+    "a media type that contradicts the manifest's own is refused",
+    async () => {
+      await assert.rejects(
+        client.putManifest("v1", image, {
+          mediaType: MEDIA_TYPE.DOCKER_MANIFEST,
+        }),
+        TypeError,
+      );
+    },
+  );
+  await t.step("bytes that are not a JSON object are refused", async () => {
+    await assert.rejects(
+      client.putManifest("v1", new TextEncoder().encode("[1]")),
+      TypeError,
+    );
+  });
+});
+
+Deno.test("putManifest() refuses before sending: a digest the bytes do not have, a manifest over the cap", async (t) => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const client = clientOf(registry);
+  await t.step("wrong digest", async () => {
+    const wrong = sha256("something else");
+    await assert.rejects(client.putManifest(wrong, image), (err: unknown) => {
+      assert.ok(err instanceof DigestMismatchError);
+      assert.equal(err.expected, wrong);
+      assert.equal(err.actual, sha256(JSON.stringify(image)));
+      return true;
+    });
+  });
+  await t.step("over maxBytes", async () => {
+    await assert.rejects(
+      client.putManifest("v1", image, { maxBytes: 100 }),
+      (err: unknown) => {
+        assert.ok(err instanceof ManifestTooLargeError);
+        assert.match(
+          err.message,
+          /^Cannot put manifest "app:v1": .*100-byte limit/,
+        );
+        return true;
+      },
+    );
+  });
+  await t.step("over the client's cap", async () => {
+    const small = createClient({
+      repo: `${registry.host}/app`,
+      useDefaultCredentials: false,
+      maxManifestBytes: 64,
+    });
+    await assert.rejects(small.putManifest("v1", image), ManifestTooLargeError);
+  });
+  assert.deepEqual(calls(registry), []);
+});
+
+Deno.test("putManifest() refuses a digest confirmed by the registry that is not the one computed", async () => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const liar: Transport = async (request) => {
+    const res = await fetch(request);
+    if (request.method !== "PUT") return res;
+    const headers = new Headers(res.headers);
+    headers.set("docker-content-digest", sha256("another"));
+    return new Response(res.body, { status: res.status, headers });
+  };
+  await assert.rejects(
+    clientOf(registry, liar).putManifest("v1", image),
+    (err: unknown) => {
+      assert.ok(err instanceof DigestMismatchError);
+      assert.equal(err.actual, sha256("another"));
+      assert.match(err.message, /the registry confirmed another digest/);
+      return true;
+    },
+  );
+});
+
+Deno.test("putManifest() keeps the referrers fallback index when the registry does not answer OCI-Subject", async (t) => {
+  const { registry, image } = await withImage({
+    answerOciSubject: false,
+    referrersApi: false,
+  });
+  await using _ = registry;
+  const client = clientOf(registry);
+  const subject = await client.putManifest("v1", image);
+  const subjectDescriptor = {
+    mediaType: subject.mediaType,
+    digest: subject.digest,
+    size: subject.size,
+  };
+  const empty = registry.seedBlob("app", "{}");
+  const sbom = registry.seedBlob("app", "sbom");
+  const fallbackTag = `sha256-${subject.digest.slice("sha256:".length)}`;
+  const fallback = () =>
+    JSON.parse(
+      new TextDecoder().decode(registry.getManifest("app", fallbackTag)!.bytes),
+    ) as ImageIndex;
+
+  const artifact: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    artifactType: "application/spdx+json",
+    config: { mediaType: MEDIA_TYPE.OCI_EMPTY, digest: empty, size: 2 },
+    layers: [{ mediaType: "application/spdx+json", digest: sbom, size: 4 }],
+    subject: subjectDescriptor,
+    annotations: { "org.opencontainers.image.created": "2024-01-01T00:00:00Z" },
+  };
+  const signature: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    config: {
+      mediaType: "application/vnd.dev.cosign.simplesigning.v1+json",
+      digest: empty,
+      size: 2,
+    },
+    layers: [],
+    subject: subjectDescriptor,
+  };
+
+  await t.step(
+    "a new index with the referrer, its artifactType and annotations",
+    async () => {
+      registry.requests.length = 0;
+      const pushed = await client.putManifest(
+        sha256(JSON.stringify(artifact)),
+        artifact,
+      );
+      assert.equal(pushed.subject, undefined);
+      assert.deepEqual(calls(registry), [
+        `PUT /v2/app/manifests/${pushed.digest}`,
+        `GET /v2/app/manifests/${fallbackTag}`,
+        `PUT /v2/app/manifests/${fallbackTag}`,
+      ]);
+      const index = fallback();
+      assert.equal(index.mediaType, MEDIA_TYPE.OCI_INDEX);
+      assert.equal(index.schemaVersion, 2);
+      assert.deepEqual(index.manifests, [{
+        mediaType: MEDIA_TYPE.OCI_MANIFEST,
+        digest: pushed.digest,
+        size: pushed.size,
+        artifactType: "application/spdx+json",
+        annotations: {
+          "org.opencontainers.image.created": "2024-01-01T00:00:00Z",
+        },
+      }]);
+    },
+  );
+
+  await t.step(
+    "a second referrer added; its artifactType is its config's media type",
+    async () => {
+      const pushed = await client.putManifest("sig", signature);
+      const index = fallback();
+      assert.equal(index.manifests.length, 2);
+      assert.deepEqual(index.manifests[1], {
+        mediaType: MEDIA_TYPE.OCI_MANIFEST,
+        digest: pushed.digest,
+        size: pushed.size,
+        artifactType: "application/vnd.dev.cosign.simplesigning.v1+json",
+      });
+    },
+  );
+
+  await t.step(
+    "pushing a referrer again does not duplicate it (and does not rewrite the index)",
+    async () => {
+      registry.requests.length = 0;
+      await client.putManifest("sig-again", signature);
+      assert.equal(fallback().manifests.length, 2);
+      assert.deepEqual(calls(registry).map((c) => c.split(" ")[0]), [
+        "PUT",
+        "GET",
+      ]);
+    },
+  );
+
+  await t.step(
+    "getReferrers() reads them back through the fallback tag",
+    async () => {
+      const index = await client.getReferrers(subject.digest);
+      assert.deepEqual(
+        index.manifests.map((d) => d.artifactType).sort(),
+        [
+          "application/spdx+json",
+          "application/vnd.dev.cosign.simplesigning.v1+json",
+        ],
+      );
+    },
+  );
+});
+
+Deno.test("putManifest() leaves the fallback tag alone when the registry answers OCI-Subject", async () => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const client = clientOf(registry);
+  const subject = await client.putManifest("v1", image);
+  const empty = registry.seedBlob("app", "{}");
+  registry.requests.length = 0;
+  const result = await client.putManifest("sbom", {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    artifactType: "application/spdx+json",
+    config: { mediaType: MEDIA_TYPE.OCI_EMPTY, digest: empty, size: 2 },
+    layers: [],
+    subject: {
+      mediaType: subject.mediaType,
+      digest: subject.digest,
+      size: subject.size,
+    },
+  });
+  assert.equal(result.subject, subject.digest);
+  assert.deepEqual(calls(registry), ["PUT /v2/app/manifests/sbom"]);
+  const fallbackTag = `sha256-${subject.digest.slice("sha256:".length)}`;
+  assert.equal(registry.getManifest("app", fallbackTag), undefined);
+});
+
+Deno.test("deleteManifest() by digest, by tag, and by tag where the registry refuses tag deletes", async (t) => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  const client = clientOf(registry);
+  await t.step("by digest", async () => {
+    const { digest } = await client.putManifest("v1", image);
+    registry.requests.length = 0;
+    await client.deleteManifest(digest);
+    assert.deepEqual(calls(registry), [`DELETE /v2/app/manifests/${digest}`]);
+    assert.equal(registry.getManifest("app", digest), undefined);
+    await assert.rejects(client.headManifest(digest), NotFoundError);
+  });
+  await t.step(
+    "by tag, where tag deletes are allowed: one request",
+    async () => {
+      await client.putManifest("v2", image);
+      registry.requests.length = 0;
+      await client.deleteManifest("v2");
+      assert.deepEqual(calls(registry), ["DELETE /v2/app/manifests/v2"]);
+      assert.equal(registry.getManifest("app", "v2"), undefined);
+    },
+  );
+  await t.step(
+    "by tag, refused with 400 DIGEST_INVALID: resolved, deleted by digest",
+    async () => {
+      const { digest } = await client.putManifest("v3", image);
+      registry.faults.status = {
+        status: 400,
+        code: "DIGEST_INVALID",
+        method: "DELETE",
+        path: /manifests\/v3$/,
+      };
+      registry.requests.length = 0;
+      await client.deleteManifest("v3");
+      assert.deepEqual(calls(registry), [
+        "DELETE /v2/app/manifests/v3",
+        "HEAD /v2/app/manifests/v3",
+        `DELETE /v2/app/manifests/${digest}`,
+      ]);
+      assert.equal(registry.getManifest("app", digest), undefined);
+    },
+  );
+  await t.step("an unknown tag is NotFoundError", async () => {
+    await assert.rejects(client.deleteManifest("nope"), (err: unknown) => {
+      assert.ok(err instanceof NotFoundError);
+      assert.match(err.message, /^Cannot delete manifest "app:nope"/);
+      return true;
+    });
+  });
+});

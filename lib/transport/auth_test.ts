@@ -1,0 +1,239 @@
+// Where the auth layer sends credentials: never over plain http to a host
+// that is not loopback unless `insecure` is set. An injected fetch stands in
+// for the registries, so nothing leaves the machine.
+
+import assert from "node:assert/strict";
+import { createClient } from "../client.ts";
+import { UnsafeRequestError } from "../errors.ts";
+import { MEDIA_TYPE } from "../media_types.ts";
+import { startFakeRegistry } from "../testing/fake_registry.ts";
+import type { Transport } from "./transport.ts";
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | null;
+}
+
+/**
+ * A registry at any origin: `/v2/` asks for `challenge`; other paths answer
+ * 200 with a tag list when a credential came, else 401; `/token` hands out a
+ * token.
+ */
+function registry(challenge: string): Transport & { seen: Seen[] } {
+  const seen: Seen[] = [];
+  const fn = (request: Request) => {
+    const url = new URL(request.url);
+    const authorization = request.headers.get("authorization");
+    seen.push({ method: request.method, url: request.url, authorization });
+    if (url.pathname === "/token") {
+      return Promise.resolve(Response.json({ token: "tok", expires_in: 300 }));
+    }
+    if (url.pathname === "/v2/" || authorization === null) {
+      return Promise.resolve(
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": challenge },
+        }),
+      );
+    }
+    return Promise.resolve(Response.json({ name: "app", tags: ["1"] }));
+  };
+  return Object.assign(fn, { seen });
+}
+
+const credentialed = (fetch: Transport, repo: string, insecure?: boolean) =>
+  createClient({
+    repo,
+    username: "user",
+    password: "pw",
+    fetch,
+    insecure,
+    retry: { maxAttempts: 1 },
+  });
+
+Deno.test("credentials are refused over plain http to a non-loopback registry", async (t) => {
+  await t.step("Basic", async () => {
+    const fetch = registry('Basic realm="reg"');
+    await assert.rejects(
+      credentialed(fetch, "http://registry.example.com/app").listTags(),
+      (err: unknown) => {
+        assert.ok(err instanceof UnsafeRequestError);
+        assert.match(
+          err.message,
+          /^Cannot send Basic credentials to registry\.example\.com: refusing to send credentials over plain http to a non-loopback host \(set insecure to allow it\)$/,
+        );
+        return true;
+      },
+    );
+    assert.ok(fetch.seen.every((s) => s.authorization === null));
+  });
+  await t.step("a bearer token given as is", async () => {
+    const fetch = registry('Bearer realm="https://auth.example.com/token"');
+    const client = createClient({
+      repo: "http://registry.example.com/app",
+      token: "given-token",
+      fetch,
+    });
+    await assert.rejects(client.listTags(), UnsafeRequestError);
+    assert.ok(fetch.seen.every((s) => s.authorization === null));
+  });
+  await t.step("a password to a token realm on plain http", async () => {
+    const fetch = registry('Bearer realm="http://auth.example.com/token"');
+    await assert.rejects(
+      credentialed(fetch, "https://registry.example.com/app").listTags(),
+      (err: unknown) =>
+        err instanceof UnsafeRequestError &&
+        /send credentials to the token server to auth\.example\.com/.test(
+          err.message,
+        ),
+    );
+    assert.ok(!fetch.seen.some((s) => s.url.includes("/token")));
+  });
+  await t.step(
+    "a token from an https realm, to a plain http registry",
+    async () => {
+      const fetch = registry('Bearer realm="https://auth.example.com/token"');
+      await assert.rejects(
+        credentialed(fetch, "http://registry.example.com/app").listTags(),
+        /refusing to send credentials over plain http/,
+      );
+      assert.ok(
+        fetch.seen.every((s) =>
+          s.authorization === null ||
+          s.url.startsWith("https://auth.example.com")
+        ),
+      );
+    },
+  );
+});
+
+Deno.test("credentials go over plain http when insecure is set, or to a loopback host", async (t) => {
+  await t.step("insecure: true", async () => {
+    const fetch = registry('Basic realm="reg"');
+    const list = await credentialed(
+      fetch,
+      "http://registry.example.com/app",
+      true,
+    ).listTags();
+    assert.deepEqual(list.tags, ["1"]);
+    assert.equal(fetch.seen.at(-1)!.authorization, `Basic ${btoa("user:pw")}`);
+  });
+  for (
+    const host of [
+      "127.0.0.1:5000",
+      "localhost:5000",
+      "[::1]:5000",
+      "127.8.9.10",
+    ]
+  ) {
+    await t.step(host, async () => {
+      const fetch = registry('Basic realm="reg"');
+      const list = await credentialed(fetch, `${host}/app`).listTags();
+      assert.deepEqual(list.tags, ["1"]);
+      assert.ok(fetch.seen.at(-1)!.url.startsWith("http://"));
+      assert.equal(
+        fetch.seen.at(-1)!.authorization,
+        `Basic ${btoa("user:pw")}`,
+      );
+    });
+  }
+});
+
+Deno.test("anonymous token requests may use plain http: there is nothing to leak", async () => {
+  const fetch = registry('Bearer realm="http://auth.example.com/token"');
+  const client = createClient({
+    repo: "http://registry.example.com/app",
+    fetch,
+    useDefaultCredentials: false,
+  });
+  // The token itself is a credential: it is not sent over plain http either.
+  await assert.rejects(client.listTags(), UnsafeRequestError);
+  const tokenRequest = fetch.seen.find((s) => s.url.includes("/token"));
+  assert.ok(tokenRequest);
+  assert.equal(tokenRequest.authorization, null);
+});
+
+Deno.test("credentials go only to the registry's origin, never to a host it links to", async () => {
+  const seen: Seen[] = [];
+  const fetch: Transport = (request) => {
+    const url = new URL(request.url);
+    seen.push({
+      method: request.method,
+      url: request.url,
+      authorization: request.headers.get("authorization"),
+    });
+    if (url.host === "registry.example.com" && url.pathname === "/v2/") {
+      return Promise.resolve(
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="reg"' },
+        }),
+      );
+    }
+    if (url.host === "registry.example.com") {
+      return Promise.resolve(
+        Response.json({ name: "app", tags: ["1"] }, {
+          headers: {
+            link:
+              '<https://elsewhere.example/v2/app/tags/list?last=1>; rel="next"',
+          },
+        }),
+      );
+    }
+    return Promise.resolve(Response.json({ name: "app", tags: ["2"] }));
+  };
+  const client = credentialed(fetch, "https://registry.example.com/app");
+  await assert.rejects(client.listTags(), /points to another host/);
+  assert.ok(!seen.some((s) => s.url.includes("elsewhere")));
+});
+
+Deno.test("one caller's abort does not fail another caller sharing its ping or token request", async (t) => {
+  await using registry = await startFakeRegistry({ auth: "bearer" });
+  registry.seedManifest("app", "v1", {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_INDEX,
+    manifests: [],
+  });
+  for (const stage of ["ping", "token"] as const) {
+    await t.step(stage, async () => {
+      registry.faults = {};
+      const client = createClient({
+        repo: `${registry.host}/app`,
+        useDefaultCredentials: false,
+      });
+      if (stage === "token") await client.ping();
+      const before = registry.requests.length;
+      registry.faults.delayMs = 80;
+      const controller = new AbortController();
+      const reason = new Error("the first caller gave up");
+      const first = client.headManifest("v1", { signal: controller.signal });
+      const second = client.headManifest("v1");
+      setTimeout(() => controller.abort(reason), 20);
+      await assert.rejects(first, (err) => err === reason);
+      assert.match((await second).digest, /^sha256:/);
+      const shared = stage === "ping" ? "/v2/" : "/token";
+      assert.equal(
+        registry.requests.slice(before).filter((r) =>
+          r.path.split("?")[0] === shared
+        ).length,
+        1,
+      );
+    });
+  }
+  await t.step("a request nobody waits for any more is cancelled", async () => {
+    registry.faults = { delayMs: 5_000 };
+    const client = createClient({
+      repo: `${registry.host}/app`,
+      useDefaultCredentials: false,
+    });
+    const started = performance.now();
+    await assert.rejects(
+      client.headManifest("v1", { signal: AbortSignal.timeout(30) }),
+      (err: unknown) =>
+        err instanceof DOMException && err.name === "TimeoutError",
+    );
+    assert.ok(performance.now() - started < 1_000);
+    // The test sanitizers fail the test if the ping were still in flight.
+  });
+});

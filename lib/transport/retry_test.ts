@@ -1,0 +1,309 @@
+import assert from "node:assert/strict";
+import { DEFAULT_RETRY, parseRetryAfter, withRetry } from "./retry.ts";
+import type { Transport } from "./transport.ts";
+import { markReplayable } from "./_replay.ts";
+
+/** A fetch that answers from a script and records when each request came. */
+function scripted(
+  answers: (Response | Error | ((request: Request) => Response))[],
+): Transport & { calls: { at: number; method: string; body: string }[] } {
+  const calls: { at: number; method: string; body: string }[] = [];
+  const fn = async (request: Request) => {
+    calls.push({
+      at: performance.now(),
+      method: request.method,
+      body: request.body ? await request.text() : "",
+    });
+    const next = answers.shift();
+    if (next === undefined) throw new Error("no more answers scripted");
+    if (next instanceof Error) throw next;
+    return typeof next === "function" ? next(request) : next;
+  };
+  return Object.assign(fn, { calls });
+}
+
+const status = (code: number, headers: HeadersInit = {}) =>
+  new Response(`status ${code}`, { status: code, headers });
+
+const FAST = { initialDelayMs: 2, maxDelayMs: 5 };
+
+Deno.test("parseRetryAfter() reads seconds and HTTP dates, and ignores garbage", async (t) => {
+  const now = Date.parse("Sun, 22 Nov 2026 12:00:00 GMT");
+  const vectors: [string | null, number | undefined][] = [
+    ["0", 0],
+    ["2", 2000],
+    [" 120 ", 120_000],
+    ["Sun, 22 Nov 2026 12:00:30 GMT", 30_000],
+    ["Sun, 22 Nov 2026 11:00:00 GMT", 0],
+    ["Sunday, 22-Nov-26 12:00:10 GMT", 10_000],
+    ["Sun Nov 22 12:00:05 2026", 5_000],
+    ["2026-11-22T12:00:30Z", undefined],
+    ["-1", undefined],
+    ["1.5", undefined],
+    ["soon", undefined],
+    ["", undefined],
+    ["9".repeat(11), undefined],
+    [`Sun, 22 Nov 2026 12:00:30 GMT${" ".repeat(100)}x`, undefined],
+    [null, undefined],
+  ];
+  for (const [value, expected] of vectors) {
+    await t.step(JSON.stringify(value), () => {
+      assert.equal(parseRetryAfter(value, now), expected);
+    });
+  }
+});
+
+Deno.test("DEFAULT_RETRY documents the defaults: 4 attempts, 200 ms doubling to 10 s, Retry-After up to 60 s", () => {
+  assert.deepEqual({
+    ...DEFAULT_RETRY,
+    retryStatuses: [...DEFAULT_RETRY.retryStatuses],
+  }, {
+    maxAttempts: 4,
+    initialDelayMs: 200,
+    maxDelayMs: 10_000,
+    maxRetryAfterMs: 60_000,
+    retryStatuses: [408, 429, 500, 502, 503, 504],
+  });
+  assert.ok(Object.isFrozen(DEFAULT_RETRY));
+});
+
+Deno.test("withRetry() retries 408, 429, 500, 502, 503 and 504, then returns the success", async (t) => {
+  for (const code of [408, 429, 500, 502, 503, 504]) {
+    await t.step(String(code), async () => {
+      const fetch = scripted([status(code), status(200)]);
+      const res = await withRetry(fetch, FAST)(new Request("http://r/v2/"));
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "status 200");
+      assert.equal(fetch.calls.length, 2);
+    });
+  }
+});
+
+Deno.test("withRetry() does not retry other statuses", async (t) => {
+  for (const code of [200, 201, 400, 401, 403, 404, 416, 501]) {
+    await t.step(String(code), async () => {
+      const fetch = scripted([status(code)]);
+      const res = await withRetry(fetch, FAST)(new Request("http://r/v2/"));
+      assert.equal(res.status, code);
+      await res.body?.cancel();
+      assert.equal(fetch.calls.length, 1);
+    });
+  }
+});
+
+Deno.test("withRetry() retries network errors, not other errors", async () => {
+  const fetch = scripted([
+    new TypeError("connection reset"),
+    new TypeError("no activity for 10 ms (requestTimeoutMs)"),
+    status(200),
+  ]);
+  const res = await withRetry(fetch, FAST)(new Request("http://r/v2/"));
+  assert.equal(res.status, 200);
+  await res.body?.cancel();
+  assert.equal(fetch.calls.length, 3);
+
+  const bug = new RangeError("a bug, not the network");
+  const failing = scripted([bug, status(200)]);
+  await assert.rejects(
+    withRetry(failing, FAST)(new Request("http://r/v2/")),
+    (err) => err === bug,
+  );
+  assert.equal(failing.calls.length, 1);
+});
+
+Deno.test("withRetry() stops after maxAttempts with the last answer or error", async () => {
+  const fetch = scripted([status(503), status(503), status(502)]);
+  const res = await withRetry(fetch, { ...FAST, maxAttempts: 3 })(
+    new Request("http://r/v2/"),
+  );
+  assert.equal(res.status, 502);
+  assert.equal(await res.text(), "status 502");
+  assert.equal(fetch.calls.length, 3);
+
+  const last = new TypeError("still down");
+  const down = scripted([new TypeError("down"), last]);
+  await assert.rejects(
+    withRetry(down, { ...FAST, maxAttempts: 2 })(new Request("http://r/v2/")),
+    (err) => err === last,
+  );
+
+  const once = scripted([status(503)]);
+  const single = await withRetry(once, { maxAttempts: 1 })(
+    new Request("http://r/v2/"),
+  );
+  assert.equal(single.status, 503);
+  await single.body?.cancel();
+});
+
+Deno.test("withRetry() repeats what is safe: GET, HEAD, in-memory PUT and DELETE, body-less POST", async (t) => {
+  const cases: [string, () => Request, number][] = [
+    ["GET", () => new Request("http://r/v2/x/tags/list"), 2],
+    [
+      "HEAD",
+      () => new Request("http://r/v2/x/manifests/1", { method: "HEAD" }),
+      2,
+    ],
+    [
+      "DELETE",
+      () => new Request("http://r/v2/x/manifests/1", { method: "DELETE" }),
+      2,
+    ],
+    [
+      "body-less POST",
+      () => new Request("http://r/v2/x/blobs/uploads/", { method: "POST" }),
+      2,
+    ],
+    [
+      "PUT with an in-memory body",
+      () =>
+        markReplayable(
+          new Request("http://r/v2/x/manifests/1", {
+            method: "PUT",
+            body: "{}",
+          }),
+        ),
+      2,
+    ],
+    [
+      "PUT with a streaming body",
+      () =>
+        new Request("http://r/v2/x/blobs/uploads/u?digest=d", {
+          method: "PUT",
+          body: new Blob(["abc"]).stream(),
+          duplex: "half",
+        } as RequestInit),
+      1,
+    ],
+    [
+      "PATCH, even in memory",
+      () =>
+        markReplayable(
+          new Request("http://r/v2/x/blobs/uploads/u", {
+            method: "PATCH",
+            body: "abc",
+          }),
+        ),
+      1,
+    ],
+    [
+      "POST with a body",
+      () =>
+        markReplayable(
+          new Request("http://r/v2/x/blobs/uploads/?digest=d", {
+            method: "POST",
+            body: "abc",
+          }),
+        ),
+      1,
+    ],
+  ];
+  for (const [name, make, attempts] of cases) {
+    await t.step(`${name}: ${attempts} attempt(s)`, async () => {
+      const fetch = scripted([status(503), status(201)]);
+      const res = await withRetry(fetch, FAST)(make());
+      await res.body?.cancel();
+      assert.equal(fetch.calls.length, attempts);
+      if (attempts === 2) {
+        assert.equal(res.status, 201);
+        assert.equal(fetch.calls[1].body, fetch.calls[0].body);
+      } else {
+        assert.equal(res.status, 503);
+      }
+    });
+  }
+});
+
+Deno.test("withRetry() backs off exponentially with jitter, capped at maxDelayMs", async () => {
+  const fetch = scripted([
+    status(500),
+    status(500),
+    status(500),
+    status(500),
+    status(200),
+  ]);
+  const res = await withRetry(fetch, {
+    maxAttempts: 5,
+    initialDelayMs: 20,
+    maxDelayMs: 50,
+  })(new Request("http://r/v2/"));
+  await res.body?.cancel();
+  const gaps = fetch.calls.slice(1).map((c, i) => c.at - fetch.calls[i].at);
+  // Ceilings: 20, 40, 50 (capped), 50; each wait is between half and all.
+  const ceilings = [20, 40, 50, 50];
+  for (const [i, gap] of gaps.entries()) {
+    assert.ok(gap >= ceilings[i] / 2 - 1, `gap ${i}: ${gap} ms`);
+    assert.ok(gap < ceilings[i] + 250, `gap ${i}: ${gap} ms`);
+  }
+});
+
+Deno.test("withRetry() waits as long as Retry-After says, in seconds or as an HTTP date", async () => {
+  const seconds = scripted([status(429, { "retry-after": "1" }), status(200)]);
+  const inOneAndAHalf = new Date(Date.now() + 1_500).toUTCString();
+  const date = scripted([
+    status(503, { "retry-after": inOneAndAHalf }),
+    status(200),
+  ]);
+  const transportOpts = { initialDelayMs: 1, maxDelayMs: 1 };
+  const [a, b] = await Promise.all([
+    withRetry(seconds, transportOpts)(new Request("http://r/v2/")),
+    withRetry(date, transportOpts)(new Request("http://r/v2/")),
+  ]);
+  await a.body?.cancel();
+  await b.body?.cancel();
+  const gapSeconds = seconds.calls[1].at - seconds.calls[0].at;
+  assert.ok(gapSeconds >= 990 && gapSeconds < 2_000, `${gapSeconds} ms`);
+  // The date has whole seconds: the wait is 0.5 to 1.5 s from the first call.
+  const gapDate = date.calls[1].at - date.calls[0].at;
+  assert.ok(gapDate >= 400 && gapDate < 2_500, `${gapDate} ms`);
+});
+
+Deno.test("withRetry() gives back at once a 429 whose Retry-After is over maxRetryAfterMs", async () => {
+  const fetch = scripted([
+    status(429, { "retry-after": "3600" }),
+    status(200),
+  ]);
+  const started = performance.now();
+  const res = await withRetry(fetch, { maxRetryAfterMs: 60_000 })(
+    new Request("http://r/v2/"),
+  );
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get("retry-after"), "3600");
+  await res.body?.cancel();
+  assert.equal(fetch.calls.length, 1);
+  assert.ok(performance.now() - started < 500);
+});
+
+Deno.test("withRetry() stops waiting when the signal aborts, with its reason", async () => {
+  const controller = new AbortController();
+  const fetch = scripted([status(503, { "retry-after": "30" }), status(200)]);
+  const reason = new Error("caller gave up");
+  setTimeout(() => controller.abort(reason), 30);
+  const started = performance.now();
+  await assert.rejects(
+    withRetry(fetch)(
+      new Request("http://r/v2/", { signal: controller.signal }),
+    ),
+    (err) => err === reason,
+  );
+  assert.ok(performance.now() - started < 1_000);
+  assert.equal(fetch.calls.length, 1);
+
+  // A network error after an abort is not retried either.
+  const aborted = AbortSignal.abort(new Error("already"));
+  const down = scripted([new TypeError("down"), status(200)]);
+  await assert.rejects(
+    withRetry(down, FAST)(new Request("http://r/v2/", { signal: aborted })),
+    /down/,
+  );
+  assert.equal(down.calls.length, 1);
+});
+
+Deno.test("withRetry() honours custom retryStatuses", async () => {
+  const fetch = scripted([status(500), status(200)]);
+  const res = await withRetry(fetch, { ...FAST, retryStatuses: [503] })(
+    new Request("http://r/v2/"),
+  );
+  assert.equal(res.status, 500);
+  await res.body?.cancel();
+  assert.equal(fetch.calls.length, 1);
+});

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { startFakeRegistry } from "../testing/fake_registry.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, withTimeout } from "./timeout.ts";
+import type { Transport } from "./transport.ts";
+
+const fetchT: Transport = (request) => fetch(request);
+
+/**
+ * A server whose response body sends `chunks` chunks `everyMs` apart, or
+ * (with `stallAfter`) stops after that many and waits until the client goes.
+ */
+function slowServer(
+  options: { chunks: number; everyMs: number; stallAfter?: number },
+): Deno.HttpServer<Deno.NetAddr> & { url: string; received: number[] } {
+  const received: number[] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    async (req) => {
+      if (req.body) {
+        received.push((await req.arrayBuffer()).byteLength);
+      }
+      let sent = 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent === options.chunks) return controller.close();
+            const stall = options.stallAfter !== undefined &&
+              sent >= options.stallAfter;
+            return new Promise<void>((resolve) => {
+              if (stall) {
+                timer = setTimeout(resolve, 60_000);
+                return;
+              }
+              timer = setTimeout(() => {
+                sent++;
+                controller.enqueue(new Uint8Array(1024).fill(sent));
+                resolve();
+              }, sent === 0 ? 0 : options.everyMs);
+            });
+          },
+          cancel() {
+            clearTimeout(timer);
+          },
+        }),
+      );
+    },
+  );
+  return Object.assign(server, {
+    url: `http://127.0.0.1:${server.addr.port}/`,
+    received,
+  });
+}
+
+Deno.test("withTimeout() fails a request whose answer does not come in time, as a network error", async () => {
+  await using registry = await startFakeRegistry();
+  registry.faults.delayMs = 5_000;
+  const transport = withTimeout(fetchT, 50);
+  const started = performance.now();
+  await assert.rejects(
+    transport(new Request(`${registry.url}/v2/`)),
+    (err: unknown) => {
+      assert.ok(err instanceof TypeError);
+      assert.match(
+        err.message,
+        /^no activity for 50 ms while waiting for the response \(requestTimeoutMs\)$/,
+      );
+      return true;
+    },
+  );
+  assert.ok(performance.now() - started < 1_000);
+});
+
+Deno.test("withTimeout() lets a slow but steady body through, and fails a stalled one", async (t) => {
+  await t.step("a chunk every 40 ms with a 150 ms timeout", async () => {
+    await using server = slowServer({ chunks: 8, everyMs: 40 });
+    const res = await withTimeout(fetchT, 150)(new Request(server.url));
+    assert.equal((await res.arrayBuffer()).byteLength, 8 * 1024);
+  });
+  await t.step("two chunks then silence", async () => {
+    await using server = slowServer({ chunks: 8, everyMs: 5, stallAfter: 2 });
+    const res = await withTimeout(fetchT, 100)(new Request(server.url));
+    const reader = res.body!.getReader();
+    let got = 0;
+    const started = performance.now();
+    await assert.rejects(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          got += value.byteLength;
+        }
+      })(),
+      /no activity for 100 ms while waiting for the response body/,
+    );
+    assert.equal(got, 2 * 1024);
+    assert.ok(performance.now() - started < 2_000);
+  });
+});
+
+Deno.test("withTimeout() keeps the response's status, headers and URL, and BYOB reads", async () => {
+  await using server = slowServer({ chunks: 3, everyMs: 1 });
+  const res = await withTimeout(fetchT, 1_000)(new Request(server.url));
+  assert.equal(res.status, 200);
+  assert.equal(res.url, server.url);
+  assert.equal(res.redirected, false);
+  const reader = res.body!.getReader({ mode: "byob" });
+  let buffer = new Uint8Array(4096);
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read(
+      new Uint8Array(buffer.buffer, 0, buffer.byteLength),
+    );
+    if (value) buffer = new Uint8Array(value.buffer);
+    if (done) break;
+    total += value.byteLength;
+  }
+  assert.equal(total, 3 * 1024);
+});
+
+Deno.test("withTimeout() counts a streamed request body being sent as activity", async () => {
+  await using server = slowServer({ chunks: 1, everyMs: 1 });
+  let pulls = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (pulls++ === 6) return controller.close();
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      controller.enqueue(new Uint8Array(100));
+    },
+  });
+  const request = new Request(server.url, {
+    method: "PUT",
+    body,
+    duplex: "half",
+  } as RequestInit);
+  const res = await withTimeout(fetchT, 150)(request);
+  await res.body?.cancel();
+  assert.equal(res.status, 200);
+  assert.deepEqual(server.received, [600]);
+});
+
+Deno.test("withTimeout() leaves the caller's abort alone: its reason, at once", async () => {
+  await using registry = await startFakeRegistry();
+  registry.faults.delayMs = 5_000;
+  const controller = new AbortController();
+  const reason = new Error("stop now");
+  setTimeout(() => controller.abort(reason), 20);
+  const started = performance.now();
+  await assert.rejects(
+    withTimeout(fetchT, 10_000)(
+      new Request(`${registry.url}/v2/`, { signal: controller.signal }),
+    ),
+    (err) => err === reason,
+  );
+  assert.ok(performance.now() - started < 1_000);
+});
+
+Deno.test("withTimeout() is off with 0 or Infinity, refuses a negative bound, defaults to 2 minutes", () => {
+  assert.equal(withTimeout(fetchT, 0), fetchT);
+  assert.equal(withTimeout(fetchT, Infinity), fetchT);
+  assert.throws(() => withTimeout(fetchT, -1), RangeError);
+  assert.throws(() => withTimeout(fetchT, NaN), RangeError);
+  assert.equal(DEFAULT_REQUEST_TIMEOUT_MS, 120_000);
+});
+
+Deno.test("withTimeout() does not depend on the inner transport watching its signal", async (t) => {
+  await t.step("an answer that never comes", async () => {
+    let release!: (res: Response) => void;
+    const late = new Response("late");
+    const deaf: Transport = () => new Promise((resolve) => release = resolve);
+    await assert.rejects(
+      withTimeout(deaf, 30)(new Request("http://r/v2/")),
+      /no activity for 30 ms while waiting for the response/,
+    );
+    release(late);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.equal(late.bodyUsed, true, "the late answer's body was cancelled");
+  });
+  await t.step(
+    "a body that stalls, and the caller's abort while reading",
+    async () => {
+      let cancelled = 0;
+      const stalling = () =>
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(10));
+          },
+          pull() {
+            return new Promise(() => {});
+          },
+          cancel() {
+            cancelled++;
+          },
+        });
+      const deaf: Transport = () => Promise.resolve(new Response(stalling()));
+      const res = await withTimeout(deaf, 30)(new Request("http://r/v2/"));
+      await assert.rejects(
+        res.arrayBuffer(),
+        /while waiting for the response body/,
+      );
+
+      const controller = new AbortController();
+      const reason = new Error("caller stop");
+      const res2 = await withTimeout(deaf, 10_000)(
+        new Request("http://r/v2/", { signal: controller.signal }),
+      );
+      const reader = res2.body!.getReader();
+      assert.equal((await reader.read()).value?.byteLength, 10);
+      setTimeout(() => controller.abort(reason), 10);
+      await assert.rejects(reader.read(), (err) => err === reason);
+      assert.equal(cancelled, 2);
+    },
+  );
+});
