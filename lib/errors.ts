@@ -723,12 +723,19 @@ export class ConnectionError extends RegistryError {
    * @param options The underlying network error as `cause`.
    */
   constructor(attempted: string, options?: RegistryErrorOptions) {
-    const detail = options?.cause instanceof Error
-      ? `: ${
-        options.cause.message.replace(/\?[^\s)]*/g, "?REDACTED")
-          .replace(/\/\/[^/@\s]*@/g, "//").slice(0, 200)
-      }`
-      : "";
+    // fetch says "fetch failed" and keeps the reason in its own cause.
+    const messages: string[] = [];
+    for (
+      let e: unknown = options?.cause, depth = 0;
+      e instanceof Error && depth < 3;
+      e = e.cause, depth++
+    ) messages.push(e.message);
+    const detail = messages.length === 0
+      ? ""
+      : `: ${
+        messages.join(": ").replace(/\?[^\s)]*/g, "?REDACTED")
+          .replace(/\/\/[^/@\s]*@/g, "//").slice(0, 300)
+      }`;
     super(`Cannot ${attempted}: connection failed${detail}`, options);
     this.name = "ConnectionError";
   }
