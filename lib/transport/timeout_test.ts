@@ -72,14 +72,17 @@ Deno.test("withTimeout() fails a request whose answer does not come in time, as 
 });
 
 Deno.test("withTimeout() lets a slow but steady body through, and fails a stalled one", async (t) => {
-  await t.step("a chunk every 40 ms with a 150 ms timeout", async () => {
-    await using server = slowServer({ chunks: 8, everyMs: 40 });
-    const res = await withTimeout(fetchT, 150)(new Request(server.url));
-    assert.equal((await res.arrayBuffer()).byteLength, 8 * 1024);
-  });
+  await t.step(
+    "a chunk every 40 ms (400 ms in all) with a 250 ms timeout",
+    async () => {
+      await using server = slowServer({ chunks: 10, everyMs: 40 });
+      const res = await withTimeout(fetchT, 250)(new Request(server.url));
+      assert.equal((await res.arrayBuffer()).byteLength, 10 * 1024);
+    },
+  );
   await t.step("two chunks then silence", async () => {
     await using server = slowServer({ chunks: 8, everyMs: 5, stallAfter: 2 });
-    const res = await withTimeout(fetchT, 100)(new Request(server.url));
+    const res = await withTimeout(fetchT, 200)(new Request(server.url));
     const reader = res.body!.getReader();
     let got = 0;
     const started = performance.now();
@@ -91,7 +94,7 @@ Deno.test("withTimeout() lets a slow but steady body through, and fails a stalle
           got += value.byteLength;
         }
       })(),
-      /no activity for 100 ms while waiting for the response body/,
+      /no activity for 200 ms while waiting for the response body/,
     );
     assert.equal(got, 2 * 1024);
     assert.ok(performance.now() - started < 2_000);
@@ -123,7 +126,7 @@ Deno.test("withTimeout() counts a streamed request body being sent as activity",
   let pulls = 0;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (pulls++ === 6) return controller.close();
+      if (pulls++ === 8) return controller.close();
       await new Promise((resolve) => setTimeout(resolve, 40));
       controller.enqueue(new Uint8Array(100));
     },
@@ -133,10 +136,11 @@ Deno.test("withTimeout() counts a streamed request body being sent as activity",
     body,
     duplex: "half",
   } as RequestInit);
-  const res = await withTimeout(fetchT, 150)(request);
+  // 8 chunks 40 ms apart: 320 ms in all, never 250 ms without progress.
+  const res = await withTimeout(fetchT, 250)(request);
   await res.body?.cancel();
   assert.equal(res.status, 200);
-  assert.deepEqual(server.received, [600]);
+  assert.deepEqual(server.received, [800]);
 });
 
 Deno.test("withTimeout() leaves the caller's abort alone: its reason, at once", async () => {
