@@ -113,12 +113,14 @@ export async function errorFromResponse(
   attempted: string,
   method: string,
   url: string,
+  secrets: readonly string[] = [],
 ): Promise<HttpError> {
   let errors: OciErrorDetail[] = [];
   if (method !== "HEAD" && res.body !== null) {
     try {
-      errors = parseOciErrors(
-        await readBounded(res, MAX_ERROR_BODY, attempted),
+      errors = scrub(
+        parseOciErrors(await readBounded(res, MAX_ERROR_BODY, attempted)),
+        secrets,
       );
     } catch {
       // An oversized or broken error body: the status says enough.
@@ -135,5 +137,47 @@ export async function errorFromResponse(
     retryAfterMs: res.status === 429
       ? parseRetryAfter(res.headers.get("retry-after"))
       : undefined,
+  });
+}
+
+/**
+ * The secrets an `Authorization` value carries: the credentials after the
+ * scheme and, for Basic, the decoded password. A hostile server could echo
+ * them back in an error body.
+ */
+export function secretsOf(authorization: string | null): string[] {
+  if (authorization === null) return [];
+  const space = authorization.indexOf(" ");
+  const credentials = authorization.slice(space + 1).trim();
+  const secrets = [credentials];
+  if (authorization.slice(0, space).toLowerCase() === "basic") {
+    try {
+      const decoded = atob(credentials);
+      secrets.push(decoded, decoded.slice(decoded.indexOf(":") + 1));
+    } catch {
+      // Not base64: the raw value is enough.
+    }
+  }
+  return secrets.filter((s) => s.length >= 4);
+}
+
+/** Removes secrets from the registry's error messages and details. */
+function scrub(
+  errors: OciErrorDetail[],
+  secrets: readonly string[],
+): OciErrorDetail[] {
+  if (secrets.length === 0) return errors;
+  const clean = (text: string) =>
+    secrets.reduce((t, secret) => t.split(secret).join("REDACTED"), text);
+  return errors.map((e) => {
+    const out: OciErrorDetail = { code: clean(e.code) };
+    if (e.message !== undefined) out.message = clean(e.message);
+    if (e.detail !== undefined) {
+      const json = JSON.stringify(e.detail) ?? "";
+      out.detail = secrets.some((secret) => json.includes(secret))
+        ? "REDACTED"
+        : e.detail;
+    }
+    return out;
   });
 }

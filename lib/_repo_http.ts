@@ -3,7 +3,7 @@
 // sends them through the transport, and turns unexpected statuses and
 // network failures into typed errors.
 
-import { errorFromResponse } from "./_body.ts";
+import { errorFromResponse, secretsOf } from "./_body.ts";
 import { parseDigest } from "./digest.ts";
 import { redactError } from "./_redact.ts";
 import {
@@ -94,6 +94,7 @@ export class RepoHttp {
         attempted,
         request.method,
         request.url,
+        secretsOf(request.headers.get("authorization")),
       );
     }
     return res;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { type ClientOptions, createClient } from "./client.ts";
 import { RegistryError } from "./errors.ts";
+import { parseRepoAndRef } from "./reference.ts";
 import { MEDIA_TYPE } from "./media_types.ts";
 import {
   type FakeRegistry,
@@ -400,4 +401,54 @@ Deno.test("what a client exposes holds no credentials", async () => {
       assert.ok(!text.includes(secret), `${secret} in ${text.slice(0, 200)}`);
     }
   }
+});
+
+Deno.test("a registry echoing the Authorization value in its error body has it scrubbed", async () => {
+  const secret = "s3cr3t-passw0rd-echo";
+  const fetch = (request: Request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/v2/" && !request.headers.has("authorization")) {
+      return Promise.resolve(
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="x"' },
+        }),
+      );
+    }
+    const echo = request.headers.get("authorization") ?? "";
+    return Promise.resolve(Response.json({
+      errors: [{
+        code: "DENIED",
+        message: `you sent ${echo} which is ${atob(echo.slice(6))}`,
+        detail: { header: echo },
+      }],
+    }, { status: 403 }));
+  };
+  const client = createClient({
+    repo: "127.0.0.1:1/echo",
+    username: "user",
+    password: secret,
+    fetch,
+  });
+  const err = await client.getManifest("v1").then(() => undefined, (e) => e);
+  assert.ok(err instanceof Error);
+  const everything = `${err.message} ${JSON.stringify(err)} ${
+    Deno.inspect(err, { depth: 10 })
+  }`;
+  assert.ok(!everything.includes(secret), everything);
+  assert.ok(!everything.includes(btoa(`user:${secret}`)), everything);
+  assert.match(err.message, /DENIED/);
+});
+
+Deno.test("a password inside a reference is not repeated by the parse error", () => {
+  const err = (() => {
+    try {
+      parseRepoAndRef("https://user:hunter2-secret@quay.io/app");
+    } catch (e) {
+      return e as Error & { input: string };
+    }
+  })();
+  assert.ok(err);
+  assert.ok(!err.message.includes("hunter2-secret"), err.message);
+  assert.ok(!err.input.includes("hunter2-secret"));
 });

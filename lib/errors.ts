@@ -55,7 +55,7 @@ function quoteInput(input: string): string {
  * ```
  */
 export class ParseError extends SyntaxError {
-  /** The text that failed to parse, as given. */
+  /** The text that failed to parse, as given (user info in a URL redacted). */
   readonly input: string;
   /** The rule that failed, e.g. `must be lowercase`. */
   readonly rule: string;
@@ -68,9 +68,14 @@ export class ParseError extends SyntaxError {
    * @param rule The rule that failed.
    */
   constructor(what: string, input: string, rule: string) {
-    super(`Invalid ${what} ${quoteInput(input)}: ${rule}`);
+    // A URL-style input may carry user info (`https://user:pw@host/…`):
+    // it never goes into the error.
+    const safe = typeof input === "string"
+      ? input.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/@\s]*@/, "$1REDACTED@")
+      : String(input);
+    super(`Invalid ${what} ${quoteInput(safe)}: ${rule}`);
     this.name = "ParseError";
-    this.input = input;
+    this.input = safe;
     this.rule = rule;
   }
 }

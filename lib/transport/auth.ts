@@ -468,7 +468,16 @@ export class RegistryAuth {
       res = await this.#inner(new Request(url, { headers, signal }));
     }
     if (res.status !== 200) {
-      throw await errorFromResponse(res, attempted, method, realm.href);
+      const secrets = [creds?.password, refreshToken].filter(
+        (s): s is string => s !== undefined && s.length >= 4,
+      );
+      throw await errorFromResponse(
+        res,
+        attempted,
+        method,
+        realm.href,
+        secrets,
+      );
     }
     const body = await readBounded(res, MAX_TOKEN_ANSWER, attempted);
     let answer: Record<string, unknown>;
