@@ -4,7 +4,7 @@
 // network failures into typed errors.
 
 import { errorFromResponse, secretsOf } from "./_body.ts";
-import { parseDigest } from "./digest.ts";
+import { parseDigest } from "./_digest_core.ts";
 import { redactError } from "./_redact.ts";
 import {
   ConnectionError,

@@ -13,16 +13,11 @@ import {
   RepoHttp,
 } from "./_repo_http.ts";
 import { redactError, redactUrl } from "./_redact.ts";
-import {
-  READ_CHUNK,
-  VerifiedBlobReader,
-  verifiedBlobStream,
-} from "./_resumable_body.ts";
 import type {
   CredentialProvider,
   Credentials,
 } from "./credentials/provider.ts";
-import { digestFromManifestStr, digestOf, parseDigest } from "./digest.ts";
+import { digestOfBytes, parseDigest } from "./_digest_core.ts";
 import {
   ConnectionError,
   DigestMismatchError,
@@ -32,21 +27,16 @@ import {
   RegistryError,
 } from "./errors.ts";
 import { nextLink } from "./link.ts";
-import {
-  type BlobSource,
-  type BlobUploadOptions,
-  type BlobUploadResult,
-  deleteBlob as deleteBlobIn,
-  mountBlob as mountBlobInto,
-  type MountResult,
-  uploadBlob,
+// Hashing (node:crypto) is only loaded by the modules behind these dynamic
+// imports, when a blob moves: listing tags or reading a manifest starts
+// without Deno's Node compatibility layer.
+import type {
+  BlobSource,
+  BlobUploadOptions,
+  BlobUploadResult,
+  MountResult,
 } from "./blob_upload.ts";
-import {
-  deleteManifestRef,
-  pushManifest,
-  type PutManifestOptions,
-  type PutManifestResult,
-} from "./manifest_push.ts";
+import type { PutManifestOptions, PutManifestResult } from "./manifest_push.ts";
 import {
   type Descriptor,
   type ImageIndex,
@@ -723,7 +713,7 @@ export class RegistryClientV2 {
     }
     const contentType = mediaTypeOf(res.headers.get("content-type"));
     const mediaType = manifestMediaType(manifest, contentType, attempted);
-    const digest = verifyManifestDigest(
+    const digest = await verifyManifestDigest(
       bytes,
       mediaType,
       r.includes(":") ? r : res.headers.get("docker-content-digest"),
@@ -953,7 +943,7 @@ export class RegistryClientV2 {
     const { res, url, size, reader } = await this.#openBlob(digest, options);
     const contentType = res.headers.get("content-type") ?? undefined;
     return {
-      stream: verifiedBlobStream(reader),
+      stream: (await import("./_resumable_body.ts")).verifiedBlobStream(reader),
       digest,
       ...(size !== undefined ? { size } : {}),
       ...(contentType ? { contentType } : {}),
@@ -974,6 +964,7 @@ export class RegistryClientV2 {
     );
     const length = res.headers.get("content-length");
     const size = options.size ?? (length === null ? undefined : Number(length));
+    const { VerifiedBlobReader } = await import("./_resumable_body.ts");
     const reader = new VerifiedBlobReader(
       res.body ?? new Response(new Uint8Array(0)).body!,
       {
@@ -1021,6 +1012,7 @@ export class RegistryClientV2 {
   ): Promise<{ digest: string; size: number; path: string }> {
     const { reader } = await this.#openBlob(digest, options);
     const partial = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
+    const { READ_CHUNK } = await import("./_resumable_body.ts");
     const buffer = new Uint8Array(READ_CHUNK);
     let size = 0;
     try {
@@ -1103,6 +1095,7 @@ export class RegistryClientV2 {
     source: BlobSource,
     options: BlobUploadOptions = {},
   ): Promise<BlobUploadResult> {
+    const { uploadBlob } = await import("./blob_upload.ts");
     return await uploadBlob(this.#http, source, options);
   }
 
@@ -1134,7 +1127,8 @@ export class RegistryClientV2 {
     fromRepo: string,
     options: CallOptions = {},
   ): Promise<MountResult> {
-    return await mountBlobInto(this.#http, digest, fromRepo, options);
+    const { mountBlob } = await import("./blob_upload.ts");
+    return await mountBlob(this.#http, digest, fromRepo, options);
   }
 
   /**
@@ -1156,7 +1150,8 @@ export class RegistryClientV2 {
    * ```
    */
   async deleteBlob(digest: string, options: CallOptions = {}): Promise<void> {
-    await deleteBlobIn(this.#http, digest, options);
+    const { deleteBlob } = await import("./blob_upload.ts");
+    await deleteBlob(this.#http, digest, options);
   }
 
   /**
@@ -1208,6 +1203,7 @@ export class RegistryClientV2 {
       throw new TypeError("putManifest() needs a tag or digest");
     }
     const r = this.#http.ref(ref, ref);
+    const { pushManifest } = await import("./manifest_push.ts");
     return await pushManifest(
       this.#http,
       r,
@@ -1242,6 +1238,7 @@ export class RegistryClientV2 {
       throw new TypeError("deleteManifest() needs a tag or digest");
     }
     const r = this.#http.ref(ref, ref);
+    const { deleteManifestRef } = await import("./manifest_push.ts");
     await deleteManifestRef(
       this.#http,
       r,
@@ -1497,12 +1494,12 @@ function manifestMediaType(
 }
 
 /** Checks the manifest's digest against what was expected; returns it. */
-function verifyManifestDigest(
+async function verifyManifestDigest(
   bytes: Uint8Array,
   mediaType: string,
   expected: string | null,
   attempted: string,
-): string {
+): Promise<string> {
   let algorithm: "sha256" | "sha512" = "sha256";
   if (expected !== null) {
     try {
@@ -1513,8 +1510,10 @@ function verifyManifestDigest(
   }
   const actual =
     SCHEMA1_MEDIA_TYPES.includes(mediaType) && algorithm === "sha256"
-      ? digestFromManifestStr(new TextDecoder().decode(bytes))
-      : digestOf(bytes, algorithm);
+      ? (await import("./digest.ts")).digestFromManifestStr(
+        new TextDecoder().decode(bytes),
+      )
+      : await digestOfBytes(bytes, algorithm);
   if (expected !== null && actual !== expected) {
     throw new DigestMismatchError(attempted, expected, actual);
   }

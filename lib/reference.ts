@@ -40,7 +40,7 @@
  * @module
  */
 
-import { parseDigest } from "./digest.ts";
+import { parseDigest } from "./_digest_core.ts";
 import { InvalidDigestError, InvalidReferenceError } from "./errors.ts";
 
 /** The name of the Docker Hub index, which every alias of it is normalised to. */

@@ -7,7 +7,10 @@
 
 import { CATALOG_SCOPE, repositoryScope, type Scope } from "../scope.ts";
 
-const REPO_PATH = /^\/v2\/(.+?)\/(?:manifests|blobs|tags|referrers)(?:\/|$)/;
+// The name is everything before one of the API's own route endings, matched
+// in full: a repository may itself have a path part named `tags` or `blobs`.
+const REPO_PATH =
+  /^\/v2\/(.+)\/(?:tags\/list|manifests\/[^/]+|blobs\/uploads\/[^/]*|blobs\/[^/]+|referrers\/[^/]+)$/;
 
 /** The scopes a request to a registry needs, from its method and URL. */
 export function scopesForRequest(method: string, url: URL): Scope[] {
