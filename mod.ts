@@ -47,6 +47,8 @@ export * from "./lib/media_types.ts";
 export * from "./lib/platform.ts";
 export * from "./lib/quirks.ts";
 export * from "./lib/client.ts";
+export * from "./lib/oci_layout.ts";
+export * from "./lib/image/mod.ts";
 export * from "./lib/credentials/provider.ts";
 export * from "./lib/transport/transport.ts";
 export * from "./lib/transport/auth.ts";

@@ -1,0 +1,27 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * `dreg`, the command-line tool of the package: tags, manifests, configs,
+ * platforms and referrers; pull to and push from OCI image layouts; copy
+ * between registries; delete; catalog; login.
+ *
+ * Install it with
+ * `deno install -g -A -n dreg jsr:@scope/docker-registry-client/cli`, or run
+ * it in the repository with `deno run -A cli.ts …`.
+ *
+ * ```sh
+ * dreg tags http://127.0.0.1:5000/foo
+ * dreg pull --platform linux/amd64 http://127.0.0.1:5000/foo:1 ./foo-oci
+ * dreg copy --dest-creds me:secret http://127.0.0.1:5000/foo:1 registry.example.com/foo:1
+ * ```
+ *
+ * Exit codes: 0 success, 1 failure, 2 bad usage. `dreg COMMAND --help`
+ * describes each command.
+ *
+ * @module
+ */
+
+import { main } from "./cli/main.ts";
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,51 @@
+// `dreg push DIR[:TAG] REF`: an image from an OCI image layout.
+
+import { boolFlag } from "../args.ts";
+import type { Command } from "../common.ts";
+import {
+  clientOptionsArg,
+  concurrencyArg,
+  PLATFORM_FLAG,
+  platformArg,
+  refArg,
+  TRANSFER_FLAGS,
+} from "../common.ts";
+import { pushImage } from "../../lib/image/push.ts";
+import { runTransfer } from "./_transfer.ts";
+
+export const push: Command = {
+  name: "push",
+  args: "DIR[:TAG] REF",
+  summary: "Push an image from an OCI image layout directory.",
+  description:
+    "DIR:TAG picks the image tagged TAG in the layout; without :TAG the\n" +
+    "layout must hold a single image. Blobs the registry has are skipped.",
+  examples: [
+    "dreg push ./foo-oci:1 http://127.0.0.1:5000/foo:1",
+    "dreg push -u me -p secret ./foo-oci:1 registry.example.com/team/foo:1",
+  ],
+  flags: [
+    PLATFORM_FLAG,
+    TRANSFER_FLAGS.concurrency,
+    TRANSFER_FLAGS.referrers,
+    TRANSFER_FLAGS.dst,
+  ],
+  arity: [2, 2],
+  run(args, io) {
+    const ref = args.positional[1];
+    refArg(ref);
+    const options = {
+      ...clientOptionsArg(args, "dst"),
+      platform: platformArg(args),
+      concurrency: concurrencyArg(args),
+      referrers: boolFlag(args, "--referrers"),
+    };
+    return runTransfer(
+      args,
+      io,
+      { ing: "Pushing", ed: "Pushed" },
+      (onProgress, signal) =>
+        pushImage(args.positional[0], ref, { ...options, onProgress, signal }),
+    );
+  },
+};

@@ -1,0 +1,64 @@
+// Private: turning what callers pass (reference strings with client options,
+// or clients they built) into clients, and `DIR:TAG` into a directory and a
+// tag.
+
+import { createClient, type RegistryClientV2 } from "../client.ts";
+import type { ImageClientOptions, TransferOptions } from "./types.ts";
+
+const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** The keys of the transfer options (and of per-operation extras). */
+const NON_CLIENT_KEYS = new Set([
+  "platform",
+  "concurrency",
+  "referrers",
+  "onProgress",
+  "signal",
+  "tag",
+  "src",
+  "dst",
+]);
+
+/** The client options among an operation's options. */
+export function clientOptionsOf(
+  options: TransferOptions & ImageClientOptions,
+): ImageClientOptions {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (!NON_CLIENT_KEYS.has(key) && value !== undefined) out[key] = value;
+  }
+  return out as ImageClientOptions;
+}
+
+/** A client for a reference string, or the client given. */
+export function toClient(
+  ref: string | RegistryClientV2,
+  options: ImageClientOptions,
+): RegistryClientV2 {
+  if (typeof ref === "string") return createClient({ ...options, repo: ref });
+  if (ref && typeof ref === "object" && "repo" in ref && "baseUrl" in ref) {
+    return ref;
+  }
+  throw new TypeError(
+    "Expected a reference string or a client from createClient()",
+  );
+}
+
+/**
+ * Splits `DIR:TAG` into the directory and the tag: the part after the last
+ * `:` is a tag when it is a valid tag (no `/`) and something comes before
+ * it. `./out:v1` → `./out`, `v1`; `./out` → `./out`, no tag.
+ */
+export function splitLayoutRef(
+  text: string,
+): { dir: string; tag?: string } {
+  if (typeof text !== "string" || text === "") {
+    throw new TypeError("The layout directory must be a non-empty string");
+  }
+  const colon = text.lastIndexOf(":");
+  if (colon > 0) {
+    const tag = text.slice(colon + 1);
+    if (TAG_RE.test(tag)) return { dir: text.slice(0, colon), tag };
+  }
+  return { dir: text };
+}

@@ -1,0 +1,102 @@
+/**
+ * Copying an image from one repository to another, on one registry or
+ * between two, streamed without touching the disk.
+ *
+ * @example
+ * ```ts
+ * import { copyImage } from "jsr:@scope/docker-registry-client";
+ *
+ * const result = await copyImage("http://127.0.0.1:5000/foo:1", "http://127.0.0.1:5001/bar:1");
+ * console.log(result.digest);
+ * ```
+ *
+ * @module
+ */
+
+import { createClient, type RegistryClientV2 } from "../client.ts";
+import { clientOptionsOf, toClient } from "./_clients.ts";
+import { RegistrySource, RegistryTarget } from "./_registry_endpoint.ts";
+import { transferImage } from "./_transfer.ts";
+import type {
+  ImageClientOptions,
+  ImageTransferResult,
+  TransferOptions,
+} from "./types.ts";
+
+/** Options of {@linkcode copyImage}. */
+export interface CopyOptions extends TransferOptions, ImageClientOptions {
+  /** Client options for the source only (over the shared ones). */
+  src?: ImageClientOptions;
+  /** Client options for the destination only (over the shared ones). */
+  dst?: ImageClientOptions;
+}
+
+/**
+ * Copies an image (an index with its manifests, or one manifest, with
+ * configs and layers; referrers on request) from one repository to another.
+ * Blobs go straight from the source's response into the destination's
+ * upload, verified while they stream, a few at a time; blobs the
+ * destination has are skipped, and on one registry they are mounted from
+ * the source repository instead of copied. Manifests keep their exact bytes
+ * (and digests). With `platform`, only that platform's manifest is copied
+ * from an index and stands alone under the destination tag, as with
+ * `crane copy --platform`.
+ *
+ * The shared client options (`username`, `password`, `insecure` …) apply to
+ * both sides (credentials only go where a registry asks for them); `src` and
+ * `dst` override them per side. Clients built with `createClient` may be
+ * passed instead of strings.
+ *
+ * @param src The source: `http://127.0.0.1:5000/foo:1`, `quay.io/a/b@sha256:…`, or a client.
+ * @param dst The destination: a reference (its tag, or digest) or a client.
+ * @param options Platform, concurrency, referrers, progress, credentials.
+ * @returns The digest copied and what was transferred.
+ * @throws {NotFoundError} When the source image is not there.
+ * @throws {DigestMismatchError} When content does not match its digest, or
+ * the destination names a different digest.
+ * @throws {RegistryError} On any registry failure.
+ *
+ * @example Between registries, with different credentials
+ * ```ts
+ * import { copyImage } from "jsr:@scope/docker-registry-client";
+ *
+ * await copyImage("http://127.0.0.1:5000/foo:1", "registry.example.com/foo:1", {
+ *   dst: { username: "me", password: Deno.env.get("REGISTRY_PASSWORD") },
+ *   platform: "linux/amd64",
+ *   concurrency: 8,
+ * });
+ * ```
+ */
+export async function copyImage(
+  src: string | RegistryClientV2,
+  dst: string | RegistryClientV2,
+  options: CopyOptions = {},
+): Promise<ImageTransferResult> {
+  const shared = clientOptionsOf(options);
+  const srcOptions = { ...shared, ...options.src };
+  const dstOptions = { ...shared, ...options.dst };
+  const source = toClient(src, srcOptions);
+  let target = toClient(dst, dstOptions);
+  if (
+    typeof dst === "string" && target.baseUrl === source.baseUrl &&
+    sameCredentials(srcOptions, dstOptions)
+  ) {
+    // One registry, one identity: share the ping and the tokens.
+    target = createClient({ ...dstOptions, repo: dst, auth: source.auth });
+  }
+  return await transferImage(
+    new RegistrySource(source),
+    new RegistryTarget(target),
+    options,
+  );
+}
+
+function sameCredentials(
+  a: ImageClientOptions,
+  b: ImageClientOptions,
+): boolean {
+  return a.username === b.username && a.password === b.password &&
+    a.token === b.token && a.credentials === b.credentials &&
+    a.insecure === b.insecure && a.oauth2 === b.oauth2 &&
+    a.fetch === b.fetch;
+}

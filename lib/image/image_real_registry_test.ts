@@ -1,0 +1,417 @@
+// pullImage, pushImage and copyImage against the real registry (Debian's
+// docker-registry, distribution 2.8) seeded by skopeo, with skopeo as the
+// peer that reads what pull wrote and writes what push reads.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createClient } from "../client.ts";
+import { NotFoundError, RegistryError } from "../errors.ts";
+import { MEDIA_TYPE } from "../media_types.ts";
+import { OciLayout, REF_NAME_ANNOTATION } from "../oci_layout.ts";
+import { type RealRegistry, startRegistry } from "../testing/_real_registry.ts";
+import { type Fixtures, seedFixtures } from "../testing/_fixtures.ts";
+import { copyImage } from "./copy.ts";
+import type { ImageProgressEvent } from "./progress.ts";
+import { pullImage } from "./pull.ts";
+import { pushImage } from "./push.ts";
+import { makeRandomImage } from "../testing/_random_image.ts";
+
+const dec = new TextDecoder();
+
+function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/** Runs skopeo with an auth file of its own; returns stdout. */
+async function skopeo(dir: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command("skopeo", {
+    args: ["--insecure-policy", ...args],
+    env: { REGISTRY_AUTH_FILE: `${dir}/skopeo-auth.json` },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(
+    out.code,
+    0,
+    `skopeo ${args.join(" ")}: ${dec.decode(out.stderr)}`,
+  );
+  return dec.decode(out.stdout);
+}
+
+function creds(reg: RealRegistry, flag: string): string[] {
+  return reg.username ? [flag, `${reg.username}:${reg.password}`] : [];
+}
+
+/** The digest of the manifest `ref` names, as skopeo reads it. */
+async function skopeoDigest(
+  tmp: string,
+  reg: RealRegistry,
+  ref: string,
+): Promise<string> {
+  const raw = await skopeo(tmp, [
+    "inspect",
+    "--raw",
+    "--tls-verify=false",
+    ...creds(reg, "--creds"),
+    `docker://${reg.host}/${ref}`,
+  ]);
+  return sha256(new TextEncoder().encode(raw));
+}
+
+async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "image-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("pullImage() writes layouts that skopeo pushes with the same digests", async (t) => {
+  await using reg = await startRegistry({ mode: "anonymous" });
+  const fx: Fixtures = await seedFixtures(reg, { tagCount: 5 });
+  await withTemp(async (tmp) => {
+    await t.step(
+      "a single-platform image, tagged as the reference",
+      async () => {
+        const dir = `${tmp}/ml`;
+        const events: ImageProgressEvent[] = [];
+        const r = await pullImage(
+          `${reg.url}/${fx.multiLayer.repo}:v1`,
+          dir,
+          { onProgress: (e) => events.push(e) },
+        );
+        assert.equal(r.digest, fx.multiLayer.digest);
+        assert.equal(r.tag, "v1");
+        assert.equal(r.blobs, 4);
+        assert.equal(r.blobsCopied, 4);
+        const size = fx.multiLayer.layerSizes.reduce((a, b) => a + b, 0) +
+          fx.multiLayer.configSize;
+        assert.equal(r.bytes, size);
+        assert.equal(r.bytesTransferred, size);
+        assert.equal(events[0].type, "plan");
+        assert.equal(events.at(-1)!.type, "done");
+        assert.equal(events.at(-1)!.totals.bytesDone, size);
+        const layout = await OciLayout.open(dir);
+        assert.equal((await layout.resolve("v1")).digest, fx.multiLayer.digest);
+        assert.equal(
+          dec.decode(await layout.readBlobBytes(fx.multiLayer.digest)),
+          fx.multiLayer.manifest,
+        );
+        await skopeo(tmp, [
+          "copy",
+          "--quiet",
+          "--dest-tls-verify=false",
+          `oci:${dir}:v1`,
+          `docker://${reg.host}/from-pull/ml:v1`,
+        ]);
+        assert.equal(
+          await skopeoDigest(tmp, reg, "from-pull/ml:v1"),
+          fx.multiLayer.digest,
+        );
+        // A second pull finds every blob there already.
+        const again = await pullImage(
+          `${reg.url}/${fx.multiLayer.repo}:v1`,
+          dir,
+        );
+        assert.equal(again.blobsExisting, 4);
+        assert.equal(again.bytesTransferred, 0);
+      },
+    );
+
+    await t.step("a whole index, and one platform of it", async () => {
+      const dir = `${tmp}/index`;
+      const ref = `${reg.url}/${fx.index.repo}:v1`;
+      const all = await pullImage(ref, dir);
+      assert.equal(all.digest, fx.index.digest);
+      assert.equal(all.manifests, 3);
+      await skopeo(tmp, [
+        "copy",
+        "--quiet",
+        "--all",
+        "--dest-tls-verify=false",
+        `oci:${dir}:v1`,
+        `docker://${reg.host}/from-pull/index:v1`,
+      ]);
+      assert.equal(
+        await skopeoDigest(tmp, reg, "from-pull/index:v1"),
+        fx.index.digest,
+      );
+      const arm = fx.index.platforms[1];
+      const one = await pullImage(ref, `${dir}:arm64`, {
+        platform: "linux/arm64",
+      });
+      assert.equal(one.digest, arm.digest);
+      assert.equal(one.platform, "linux/arm64/v8");
+      const entry = await (await OciLayout.open(dir)).resolve("arm64");
+      assert.equal(entry.digest, arm.digest);
+      assert.deepEqual(entry.platform, {
+        os: "linux",
+        architecture: "arm64",
+        variant: "v8",
+      });
+      await assert.rejects(
+        pullImage(ref, `${tmp}/none`, { platform: "linux/s390x" }),
+        (err: unknown) =>
+          err instanceof RegistryError &&
+          err.message ===
+            `Cannot select platform linux/s390x from "${reg.host}/${fx.index.repo}:v1": the index has linux/amd64, linux/arm64/v8`,
+      );
+    });
+
+    await t.step("referrers come along as untagged entries", async () => {
+      const dir = `${tmp}/with-referrers`;
+      // Registry 2.8 has no referrers API: publish the fallback index.
+      const c = createClient({ repo: `${reg.url}/${fx.multiLayer.repo}` });
+      const artifact = await c.getManifest(fx.artifact.digest);
+      const fallback = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE.OCI_INDEX,
+        manifests: [{
+          mediaType: artifact.mediaType,
+          digest: artifact.digest,
+          size: artifact.size,
+          artifactType: fx.artifact.artifactType,
+        }],
+      });
+      const put = await fetch(
+        `${reg.url}/v2/${fx.multiLayer.repo}/manifests/${
+          fx.multiLayer.digest.replace(":", "-")
+        }`,
+        {
+          method: "PUT",
+          headers: { "content-type": MEDIA_TYPE.OCI_INDEX },
+          body: fallback,
+        },
+      );
+      await put.body?.cancel();
+      assert.equal(put.status, 201);
+      const r = await pullImage(`${reg.url}/${fx.multiLayer.repo}:v1`, dir, {
+        referrers: true,
+      });
+      assert.equal(r.referrers, 1);
+      assert.equal(r.blobs, 6);
+      const index = await (await OciLayout.open(dir)).readIndex();
+      assert.deepEqual(
+        index.manifests.map((d) => [
+          d.digest,
+          d.annotations?.[REF_NAME_ANNOTATION],
+          d.artifactType,
+        ]),
+        [
+          [fx.multiLayer.digest, "v1", undefined],
+          [fx.artifact.digest, undefined, fx.artifact.artifactType],
+        ],
+      );
+    });
+
+    await t.step("a missing tag fails with NotFoundError", async () => {
+      await assert.rejects(
+        pullImage(`${reg.url}/${fx.multiLayer.repo}:nope`, `${tmp}/missing`),
+        NotFoundError,
+      );
+    });
+  });
+});
+
+Deno.test("pushImage() and copyImage() between an anonymous and a token-auth registry keep every digest", async (t) => {
+  await using src = await startRegistry({ mode: "anonymous" });
+  await using dst = await startRegistry({ mode: "token" });
+  const fx: Fixtures = await seedFixtures(src, { tagCount: 5 });
+  const auth = { username: dst.username!, password: dst.password! };
+  const to = (ref: string) => `${dst.url}/${ref}`;
+  const from = (ref: string) => `${src.url}/${ref}`;
+  await withTemp(async (tmp) => {
+    await t.step("push: a layout written by skopeo", async () => {
+      const dir = `${tmp}/skopeo-ml`;
+      await skopeo(tmp, [
+        "copy",
+        "--quiet",
+        "--src-tls-verify=false",
+        `docker://${src.host}/${fx.multiLayer.repo}:v1`,
+        `oci:${dir}:v1`,
+      ]);
+      const entry = await (await OciLayout.open(dir)).resolve("v1");
+      const r = await pushImage(`${dir}:v1`, to("from-skopeo/ml:v1"), auth);
+      assert.equal(r.digest, entry.digest);
+      assert.equal(r.digest, fx.multiLayer.digest);
+      assert.equal(r.blobsCopied, 4);
+      assert.equal(await skopeoDigest(tmp, dst, "from-skopeo/ml:v1"), r.digest);
+
+      const idx = `${tmp}/skopeo-index`;
+      await skopeo(tmp, [
+        "copy",
+        "--quiet",
+        "--all",
+        "--src-tls-verify=false",
+        `docker://${src.host}/${fx.index.repo}:v1`,
+        `oci:${idx}:v1`,
+      ]);
+      const all = await pushImage(idx, to("from-skopeo/index:v1"), {
+        ...auth,
+        tag: "v1",
+      });
+      assert.equal(all.digest, fx.index.digest);
+      assert.equal(all.manifests, 3);
+      assert.equal(
+        await skopeoDigest(tmp, dst, "from-skopeo/index:v1"),
+        fx.index.digest,
+      );
+    });
+
+    await t.step(
+      "copy: images, a docker image, an index whole and filtered",
+      async () => {
+        const ml = await copyImage(
+          from(`${fx.multiLayer.repo}:v1`),
+          to("copied/ml:v1"),
+          auth,
+        );
+        assert.equal(ml.digest, fx.multiLayer.digest);
+        assert.equal(ml.blobsCopied, 4);
+        const docker = await copyImage(
+          from(`${fx.docker.repo}:v1`),
+          to("copied/docker:v1"),
+          { dst: auth },
+        );
+        assert.equal(docker.digest, fx.docker.digest);
+        assert.equal(docker.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
+        const index = await copyImage(
+          from(`${fx.index.repo}:v1`),
+          to("copied/index:v1"),
+          auth,
+        );
+        assert.equal(index.digest, fx.index.digest);
+        const c = createClient({ repo: to("copied/index"), ...auth });
+        for (const p of fx.index.platforms) {
+          assert.equal((await c.headManifest(p.digest)).digest, p.digest);
+        }
+        const amd = await copyImage(
+          from(`${fx.index.repo}:v1`),
+          to("copied/index-amd64:v1"),
+          { ...auth, platform: "linux/amd64" },
+        );
+        assert.equal(amd.digest, fx.index.platforms[0].digest);
+        assert.equal(amd.platform, "linux/amd64");
+        assert.equal(amd.manifests, 1);
+        for (
+          const ref of [
+            ["copied/ml:v1", fx.multiLayer.digest],
+            ["copied/docker:v1", fx.docker.digest],
+            ["copied/index:v1", fx.index.digest],
+            ["copied/index-amd64:v1", fx.index.platforms[0].digest],
+          ]
+        ) {
+          assert.equal(await skopeoDigest(tmp, dst, ref[0]), ref[1]);
+        }
+      },
+    );
+
+    await t.step(
+      "copy: what the destination has is skipped, or mounted within a registry",
+      async () => {
+        const again = await copyImage(
+          from(`${fx.multiLayer.repo}:v1`),
+          to("copied/ml:v2"),
+          auth,
+        );
+        assert.equal(again.digest, fx.multiLayer.digest);
+        assert.equal(again.bytesTransferred, 0);
+        assert.equal(again.blobsCopied, 0);
+        const mounted = await copyImage(
+          to("copied/ml:v1"),
+          to("mounted/ml:v1"),
+          auth,
+        );
+        assert.equal(mounted.digest, fx.multiLayer.digest);
+        assert.equal(mounted.blobsMounted, 4);
+        assert.equal(mounted.bytesTransferred, 0);
+        const log = await dst.flushAccessLog();
+        assert.ok(
+          log.some((l) =>
+            l.startsWith("POST /v2/mounted/ml/blobs/uploads/?") &&
+            l.includes("from=copied%2Fml")
+          ),
+        );
+      },
+    );
+
+    await t.step("copy: referrers on request", async () => {
+      const fallback = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE.OCI_INDEX,
+        manifests: [{
+          mediaType: MEDIA_TYPE.OCI_MANIFEST,
+          digest: fx.artifact.digest,
+          size: new TextEncoder().encode(fx.artifact.manifest).byteLength,
+          artifactType: fx.artifact.artifactType,
+        }],
+      });
+      const put = await fetch(
+        `${src.url}/v2/${fx.multiLayer.repo}/manifests/${
+          fx.multiLayer.digest.replace(":", "-")
+        }`,
+        {
+          method: "PUT",
+          headers: { "content-type": MEDIA_TYPE.OCI_INDEX },
+          body: fallback,
+        },
+      );
+      await put.body?.cancel();
+      const r = await copyImage(
+        from(`${fx.multiLayer.repo}:v1`),
+        to("with-referrers/ml:v1"),
+        { ...auth, referrers: true },
+      );
+      assert.equal(r.referrers, 1);
+      const c = createClient({ repo: to("with-referrers/ml"), ...auth });
+      const referrers = await c.getReferrers(fx.multiLayer.digest);
+      assert.deepEqual(referrers.manifests.map((d) => d.digest), [
+        fx.artifact.digest,
+      ]);
+    });
+
+    await t.step(
+      "push: blobs go concurrently, progress interleaves",
+      async () => {
+        const dir = `${tmp}/random`;
+        const digest = await makeRandomImage(dir, "v1", 4, 4 * 1024 * 1024);
+        const events: ImageProgressEvent[] = [];
+        const r = await pushImage(`${dir}:v1`, to("random/img:v1"), {
+          ...auth,
+          onProgress: (e) => events.push(e),
+        });
+        assert.equal(r.digest, digest);
+        assert.equal(r.blobsCopied, 5);
+        assert.ok(r.maxBlobsActive > 1, `max in flight ${r.maxBlobsActive}`);
+        // Progress of one layer arrives while another is still under way.
+        const order = events
+          .filter((e) => e.type === "blob-progress")
+          .map((e) =>
+            (e as { descriptor: { digest: string } }).descriptor.digest
+          );
+        let switches = 0;
+        for (let i = 1; i < order.length; i++) {
+          if (order[i] !== order[i - 1]) switches++;
+        }
+        assert.ok(switches > 4, `progress switched blobs ${switches} times`);
+        const serial = await pullImage(to("random/img:v1"), `${tmp}/serial`, {
+          ...auth,
+          concurrency: 1,
+        });
+        assert.equal(serial.maxBlobsActive, 1);
+        assert.equal(serial.blobsCopied, 5);
+      },
+    );
+
+    await t.step("an anonymous push to the token registry fails", async () => {
+      await assert.rejects(
+        copyImage(from(`${fx.multiLayer.repo}:v1`), to("denied/ml:v1"), {
+          useDefaultCredentials: false,
+        }),
+        RegistryError,
+      );
+    });
+  });
+});

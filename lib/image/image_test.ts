@@ -1,0 +1,240 @@
+// The image operations against the in-process fake registry: corrupted
+// blobs, cancellation, referrers through the referrers API, bad options;
+// and the private helpers (the pool, `DIR:TAG`).
+
+import assert from "node:assert/strict";
+import { digestOf } from "../digest.ts";
+import { DigestMismatchError } from "../errors.ts";
+import { MEDIA_TYPE } from "../media_types.ts";
+import { OciLayout } from "../oci_layout.ts";
+import {
+  type FakeRegistry,
+  startFakeRegistry,
+} from "../testing/fake_registry.ts";
+import { splitLayoutRef } from "./_clients.ts";
+import { runPool } from "./_pool.ts";
+import { copyImage } from "./copy.ts";
+import { pullImage } from "./pull.ts";
+
+/** Seeds an OCI image of the given layers; returns its manifest digest. */
+function seedImage(
+  reg: FakeRegistry,
+  repo: string,
+  tag: string,
+  layers: (string | Uint8Array)[],
+): { digest: string; layers: string[] } {
+  const config = '{"architecture":"amd64","os":"linux"}';
+  const configDigest = reg.seedBlob(repo, config);
+  const layerDigests = layers.map((l) => reg.seedBlob(repo, l));
+  const digest = reg.seedManifest(repo, tag, {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    config: {
+      mediaType: MEDIA_TYPE.OCI_CONFIG,
+      digest: configDigest,
+      size: config.length,
+    },
+    layers: layers.map((l, i) => ({
+      mediaType: MEDIA_TYPE.OCI_LAYER,
+      digest: layerDigests[i],
+      size: typeof l === "string" ? l.length : l.byteLength,
+    })),
+  });
+  return { digest, layers: layerDigests };
+}
+
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  }
+  return out;
+}
+
+async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "image-unit-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function listAll(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isDirectory) {
+      out.push(...listAll(`${dir}/${e.name}`).map((n) => `${e.name}/${n}`));
+    } else out.push(e.name);
+  }
+  return out.sort();
+}
+
+Deno.test("copyImage() refuses a corrupted blob and pushes no manifest", async () => {
+  await using src = await startFakeRegistry();
+  await using dst = await startFakeRegistry();
+  const img = seedImage(src, "src", "v1", ["layer one", "layer two"]);
+  src.faults.flipByte = {
+    offset: 3,
+    path: new RegExp(`/blobs/${img.layers[1]}`),
+    method: "GET",
+  };
+  await assert.rejects(
+    copyImage(`${src.url}/src:v1`, `${dst.url}/dst:v1`, {
+      useDefaultCredentials: false,
+    }),
+    (err: unknown) =>
+      err instanceof DigestMismatchError &&
+      err.message.includes(img.layers[1]),
+  );
+  assert.equal(dst.getManifest("dst", "v1"), undefined);
+  assert.equal(dst.getBlob(img.layers[1]), undefined);
+});
+
+Deno.test("pullImage() leaves no partial file behind on a corrupted blob", async () => {
+  await using reg = await startFakeRegistry();
+  const img = seedImage(reg, "src", "v1", ["aaaa", "bbbb"]);
+  reg.faults.flipByte = {
+    offset: 0,
+    path: new RegExp(`/blobs/${img.layers[0]}`),
+  };
+  await withTemp(async (dir) => {
+    await assert.rejects(
+      pullImage(`${reg.url}/src:v1`, `${dir}/out`, {
+        useDefaultCredentials: false,
+      }),
+      (err: unknown) =>
+        err instanceof DigestMismatchError &&
+        err.message.includes(img.layers[0]),
+    );
+    const files = listAll(`${dir}/out`);
+    assert.ok(!files.some((f) => f.includes(".tmp")), files.join(", "));
+    assert.ok(!files.includes(`blobs/sha256/${img.layers[0].slice(7)}`));
+    assert.deepEqual(await (await OciLayout.open(`${dir}/out`)).listTags(), []);
+  });
+});
+
+Deno.test("pullImage() stops on abort and removes the blob being written", async () => {
+  await using reg = await startFakeRegistry();
+  seedImage(reg, "big", "v1", [randomBytes(4 << 20), randomBytes(4 << 20)]);
+  reg.faults.delayMs = 5;
+  await withTemp(async (dir) => {
+    const controller = new AbortController();
+    const reason = new Error("stop here");
+    await assert.rejects(
+      pullImage(`${reg.url}/big:v1`, `${dir}/out`, {
+        useDefaultCredentials: false,
+        concurrency: 2,
+        signal: controller.signal,
+        onProgress: (e) => {
+          if (e.type === "blob-progress") controller.abort(reason);
+        },
+      }),
+      (err: unknown) => err === reason,
+    );
+    const files = listAll(`${dir}/out`);
+    assert.ok(!files.some((f) => f.includes(".tmp")), files.join(", "));
+  });
+});
+
+Deno.test("copyImage() copies referrers found through the referrers API", async () => {
+  await using reg = await startFakeRegistry({ referrersApi: true });
+  const img = seedImage(reg, "app", "v1", ["content"]);
+  const subject = reg.getManifest("app", "v1")!;
+  const empty = reg.seedBlob("app", "{}");
+  const sbom = reg.seedBlob("app", '{"sbom":true}');
+  const artifact = reg.seedManifest("app", digestOf("x"), {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    artifactType: "application/vnd.example.sbom",
+    config: { mediaType: MEDIA_TYPE.OCI_EMPTY, digest: empty, size: 2 },
+    layers: [{
+      mediaType: "application/json",
+      digest: sbom,
+      size: 13,
+    }],
+    subject: {
+      mediaType: MEDIA_TYPE.OCI_MANIFEST,
+      digest: img.digest,
+      size: subject.bytes.byteLength,
+    },
+  });
+  const r = await copyImage(`${reg.url}/app:v1`, `${reg.url}/mirror:v1`, {
+    referrers: true,
+    useDefaultCredentials: false,
+  });
+  assert.equal(r.referrers, 1);
+  assert.equal(r.blobsMounted, 4);
+  assert.ok(reg.getManifest("mirror", artifact));
+});
+
+Deno.test("image operations check their options first", async (t) => {
+  await using reg = await startFakeRegistry();
+  seedImage(reg, "src", "v1", ["x"]);
+  const ref = `${reg.url}/src:v1`;
+  await t.step("concurrency must be 1 to 64", async () => {
+    await assert.rejects(
+      copyImage(ref, `${reg.url}/dst:v1`, { concurrency: 0 }),
+      (err: unknown) =>
+        err instanceof RangeError &&
+        err.message ===
+          "Invalid concurrency 0: expected an integer from 1 to 64",
+    );
+  });
+  await t.step("a platform is os/arch[/variant]", async () => {
+    await assert.rejects(
+      copyImage(ref, `${reg.url}/dst:v1`, { platform: "linux" }),
+      TypeError,
+    );
+  });
+  await t.step("a destination digest must match", async () => {
+    await assert.rejects(
+      copyImage(ref, `${reg.url}/dst@${digestOf("other")}`, {
+        useDefaultCredentials: false,
+      }),
+      DigestMismatchError,
+    );
+  });
+});
+
+Deno.test("runPool() bounds concurrency and reports the first failure", async () => {
+  let active = 0;
+  let max = 0;
+  const results = await runPool([1, 2, 3, 4, 5, 6], async (n) => {
+    active++;
+    max = Math.max(max, active);
+    await new Promise((r) => setTimeout(r, 5));
+    active--;
+    return n * 2;
+  }, { concurrency: 3 });
+  assert.deepEqual(results, [2, 4, 6, 8, 10, 12]);
+  assert.equal(max, 3);
+  const started: number[] = [];
+  const aborted: boolean[] = [];
+  await assert.rejects(
+    runPool([1, 2, 3, 4], async (n, signal) => {
+      started.push(n);
+      if (n === 1) throw new Error("first");
+      await new Promise((r) => setTimeout(r, 10));
+      aborted.push(signal.aborted);
+    }, { concurrency: 2 }),
+    { message: "first" },
+  );
+  assert.deepEqual(started, [1, 2]);
+  assert.deepEqual(aborted, [true]);
+});
+
+Deno.test("splitLayoutRef() splits DIR:TAG only at a valid tag", async (t) => {
+  for (
+    const [input, want] of [
+      ["./out", { dir: "./out" }],
+      ["./out:v1", { dir: "./out", tag: "v1" }],
+      ["/tmp/a:b/c", { dir: "/tmp/a:b/c" }],
+      ["C:\\images\\app", { dir: "C:\\images\\app" }],
+      [":v1", { dir: ":v1" }],
+      ["out:1.0_rc-2", { dir: "out", tag: "1.0_rc-2" }],
+    ] as const
+  ) {
+    await t.step(input, () => assert.deepEqual(splitLayoutRef(input), want));
+  }
+});

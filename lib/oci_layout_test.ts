@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { digestOf } from "./digest.ts";
+import { DigestMismatchError, SizeMismatchError } from "./errors.ts";
+import { MEDIA_TYPE } from "./media_types.ts";
+import {
+  OciLayout,
+  OciLayoutError,
+  REF_NAME_ANNOTATION,
+} from "./oci_layout.ts";
+
+const enc = new TextEncoder();
+
+async function withTempDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "oci-layout-test-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
+  return ReadableStream.from(chunks.map((c) => enc.encode(c)));
+}
+
+Deno.test("OciLayout.open() creates a layout in a missing directory", async () => {
+  await withTempDir(async (root) => {
+    const dir = `${root}/new/layout`;
+    await OciLayout.open(dir, { create: true });
+    assert.deepEqual(
+      JSON.parse(await Deno.readTextFile(`${dir}/oci-layout`)),
+      { imageLayoutVersion: "1.0.0" },
+    );
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/index.json`)), {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.OCI_INDEX,
+      manifests: [],
+    });
+    assert.ok((await Deno.stat(`${dir}/blobs/sha256`)).isDirectory);
+    // Opening again (with or without create) keeps it.
+    await OciLayout.open(dir);
+    await OciLayout.open(dir, { create: true });
+  });
+});
+
+Deno.test("OciLayout.open() refuses what is not a layout", async (t) => {
+  await withTempDir(async (root) => {
+    await t.step("a missing directory without create", async () => {
+      await assert.rejects(
+        OciLayout.open(`${root}/missing`),
+        (err: unknown) =>
+          err instanceof OciLayoutError &&
+          err.message ===
+            `Cannot open OCI layout "${root}/missing": no oci-layout file`,
+      );
+    });
+    await t.step("a directory holding other files", async () => {
+      await Deno.mkdir(`${root}/busy`);
+      await Deno.writeTextFile(`${root}/busy/notes.txt`, "hi");
+      await assert.rejects(
+        OciLayout.open(`${root}/busy`, { create: true }),
+        (err: unknown) =>
+          err instanceof OciLayoutError &&
+          err.message.includes(`holds "notes.txt"`),
+      );
+    });
+    await t.step("an unknown major version", async () => {
+      await Deno.mkdir(`${root}/v2`);
+      await Deno.writeTextFile(
+        `${root}/v2/oci-layout`,
+        '{"imageLayoutVersion":"2.0.0"}',
+      );
+      await assert.rejects(
+        OciLayout.open(`${root}/v2`),
+        (err: unknown) =>
+          err instanceof OciLayoutError &&
+          err.message.endsWith('unsupported imageLayoutVersion "2.0.0"'),
+      );
+    });
+  });
+});
+
+Deno.test("OciLayout.writeBlob() renames a verified blob into place", async () => {
+  await withTempDir(async (dir) => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const digest = digestOf("hello world");
+    const written = await layout.writeBlob(streamOf("hello ", "world"), {
+      digest,
+      size: 11,
+    });
+    assert.deepEqual(written, {
+      digest,
+      size: 11,
+      path: `${dir}/blobs/sha256/${digest.slice(7)}`,
+      existed: false,
+    });
+    assert.equal(await Deno.readTextFile(written.path), "hello world");
+    assert.equal(await layout.hasBlob(digest), true);
+    assert.equal(await layout.hasBlob(digest, 12), false);
+    // Already there: the stream is cancelled, nothing is written.
+    let cancelled = false;
+    const again = await layout.writeBlob(
+      new ReadableStream({
+        cancel() {
+          cancelled = true;
+        },
+      }),
+      { digest, size: 11 },
+    );
+    assert.equal(again.existed, true);
+    assert.equal(cancelled, true);
+    // Bytes without a digest: the digest is computed.
+    const bytes = await layout.writeBlob(enc.encode("{}"));
+    assert.equal(bytes.digest, digestOf("{}"));
+  });
+});
+
+Deno.test("OciLayout.writeBlob() leaves nothing behind on a mismatch", async (t) => {
+  await withTempDir(async (dir) => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const listing = () =>
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort().join(",");
+    const before = listing();
+    await t.step("wrong digest", async () => {
+      await assert.rejects(
+        layout.writeBlob(streamOf("hello"), { digest: digestOf("other") }),
+        DigestMismatchError,
+      );
+    });
+    await t.step("wrong size", async () => {
+      await assert.rejects(
+        layout.writeBlob(streamOf("hello"), {
+          digest: digestOf("hello"),
+          size: 4,
+        }),
+        SizeMismatchError,
+      );
+    });
+    assert.equal(listing(), before);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/blobs/sha256`)], []);
+  });
+});
+
+Deno.test("OciLayout.readBlob() verifies the content while it streams", async () => {
+  await withTempDir(async (dir) => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const { digest } = await layout.writeBlob(enc.encode("content"));
+    const ok = await layout.readBlob(digest, { size: 7 });
+    assert.equal(await new Response(ok).text(), "content");
+    // Corrupt the file on disk: the reader sees an error, not the end.
+    await Deno.writeTextFile(layout.blobPath(digest), "CONTENT");
+    const bad = await layout.readBlob(digest, { size: 7 });
+    await assert.rejects(new Response(bad).text(), DigestMismatchError);
+    await assert.rejects(
+      layout.readBlob(digest, { size: 8 }),
+      SizeMismatchError,
+    );
+    await assert.rejects(
+      layout.readBlob(digestOf("missing")),
+      Deno.errors.NotFound,
+    );
+  });
+});
+
+Deno.test("OciLayout.setTag() and resolve() keep one entry per tag", async (t) => {
+  await withTempDir(async (dir) => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const a = await layout.writeBlob(enc.encode('{"schemaVersion":2,"a":1}'));
+    const b = await layout.writeBlob(enc.encode('{"schemaVersion":2,"b":1}'));
+    const desc = (w: { digest: string; size: number }) => ({
+      mediaType: MEDIA_TYPE.OCI_MANIFEST,
+      digest: w.digest,
+      size: w.size,
+    });
+    await t.step("without a tag, the only entry", async () => {
+      await layout.setTag("v1", desc(a));
+      assert.equal((await layout.resolve()).digest, a.digest);
+    });
+    await t.step("a tag moves to the new manifest", async () => {
+      await Promise.all([
+        layout.setTag("v2", desc(a)),
+        layout.setTag("v1", desc(b)),
+      ]);
+      assert.deepEqual((await layout.listTags()).sort(), ["v1", "v2"]);
+      assert.equal((await layout.resolve("v1")).digest, b.digest);
+      assert.equal((await layout.resolve("v2")).digest, a.digest);
+      assert.equal(
+        (await layout.resolve("v1")).annotations?.[REF_NAME_ANNOTATION],
+        "v1",
+      );
+    });
+    await t.step("untagged entries are kept once", async () => {
+      await layout.setTag(undefined, desc(b));
+      await layout.setTag(undefined, desc(b));
+      const index = await layout.readIndex();
+      assert.equal(index.manifests.length, 3);
+      assert.equal((await layout.resolve(b.digest)).digest, b.digest);
+    });
+    await t.step("errors name the tags there are", async () => {
+      await assert.rejects(
+        layout.resolve("nope"),
+        (err: unknown) =>
+          err instanceof OciLayoutError &&
+          err.message ===
+            `Cannot find "nope" in OCI layout "${dir}": no such tag (tags: v2, v1)`,
+      );
+      await assert.rejects(
+        layout.resolve(),
+        (err: unknown) =>
+          err instanceof OciLayoutError &&
+          err.message.endsWith("it holds 3 entries: name one (tags: v2, v1)"),
+      );
+    });
+  });
+});
