@@ -8,26 +8,14 @@
 export const CHUNK_SIZE = 256 * 1024;
 
 /**
- * Chunks handed to fetch as a request body come from a ring of this many
- * buffers of {@linkcode RING_SLOT_SIZE} bytes per stream (2 MiB), reused in
- * turn. Fresh chunks would be garbage, and how much of it V8 lets pile up
- * before collecting varies from run to run: four 64 MiB uploads at once
- * peaked anywhere from +26 MiB to +80 MiB over the baseline with fresh
- * chunks, and stay flat with the ring.
+ * The size of the chunks handed to fetch as a request body (an upload).
  *
- * fetch does hold on to a body chunk after asking for the next one: Deno's
- * body channel keeps up to 64 KiB, hyper (HTTP/1.1) and h2 keep up to about
- * 400 KiB queued per request before writing it out. Reusing a buffer one or
- * two chunks later corrupts the upload (measured: the registry answers
- * `DIGEST_INVALID`); the ring reuses a buffer only 2 MiB later, several
- * times what fetch can hold. Registries check the digest of every upload
- * (`PUT ?digest=`), so a violation could only fail an upload, never store
- * wrong content.
+ * Those chunks are fresh buffers, never reused: fetch keeps a reference to a
+ * body chunk after asking for the next (Deno's body channel and hyper's write
+ * queue hold it until it is on the wire), and nothing tells when it lets go.
+ * A buffer reused too early would corrupt the upload.
  */
-export const RING_SLOTS = 32;
-
-/** The size of one ring buffer (see {@linkcode RING_SLOTS}). */
-export const RING_SLOT_SIZE = 64 * 1024;
+export const UPLOAD_CHUNK_SIZE = 64 * 1024;
 
 /**
  * Reads a stream chunk by chunk: with a BYOB reader into one reused buffer
@@ -141,7 +129,7 @@ export const lazyByteStream: LazyStreamFactory = (open, onChunk, onError) => {
   const opened = async () => reader ??= new ChunkReader(await open());
   return new ReadableStream({
     type: "bytes",
-    autoAllocateChunkSize: RING_SLOT_SIZE,
+    autoAllocateChunkSize: UPLOAD_CHUNK_SIZE,
     async pull(controller) {
       const request = controller.byobRequest!;
       const view = request.view!;
@@ -165,27 +153,22 @@ export const lazyByteStream: LazyStreamFactory = (open, onChunk, onError) => {
 };
 
 /**
- * A lazy stream whose chunks are views of a ring of {@linkcode RING_SLOTS}
- * reused buffers: meant for fetch sending a request body (an upload). A
- * reader must be done with a chunk once it has asked for
- * {@linkcode RING_SLOTS} more.
+ * A lazy stream of fresh chunks, for fetch sending a request body (an
+ * upload): see {@linkcode UPLOAD_CHUNK_SIZE} for why they are not reused.
  */
-export const lazyRingStream: LazyStreamFactory = (open, onChunk, onError) => {
+export const lazyChunkStream: LazyStreamFactory = (open, onChunk, onError) => {
   let reader: ChunkReader | undefined;
   const opened = async () => reader ??= new ChunkReader(await open());
-  const ring: Uint8Array[] = [];
-  let next = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const slot = ring[next] ??= new Uint8Array(RING_SLOT_SIZE);
-      next = (next + 1) % RING_SLOTS;
-      const n = await readReporting(opened, slot, onError);
+      const chunk = new Uint8Array(UPLOAD_CHUNK_SIZE);
+      const n = await readReporting(opened, chunk, onError);
       if (n === 0) {
         controller.close();
         return;
       }
       onChunk(n);
-      controller.enqueue(slot.subarray(0, n));
+      controller.enqueue(chunk.subarray(0, n));
     },
     cancel(reason) {
       return reader?.cancel(reason);

@@ -1,7 +1,7 @@
 // Private: a registry repository as the source (pull, copy) or destination
 // (push, copy) of an image transfer.
 
-import { lazyRingStream, type LazyStreamFactory } from "../_byte_reader.ts";
+import { lazyChunkStream, type LazyStreamFactory } from "../_byte_reader.ts";
 import type { RegistryClientV2 } from "../client.ts";
 import {
   DigestMismatchError,
@@ -83,7 +83,7 @@ export class RegistrySource implements ImageSource {
 /** A registry repository written to. */
 export class RegistryTarget implements ImageTarget {
   /** Blobs go to fetch as upload bodies: chunks from a ring of buffers. */
-  readonly contentStream: LazyStreamFactory = lazyRingStream;
+  readonly contentStream: LazyStreamFactory = lazyChunkStream;
   readonly name: string;
   readonly tag?: string;
   readonly digest?: string;
