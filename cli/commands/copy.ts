@@ -10,7 +10,6 @@ import {
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { copyImage } from "../../lib/image/copy.ts";
 import { runTransfer } from "./_transfer.ts";
 
 export const copy: Command = {
@@ -50,8 +49,12 @@ export const copy: Command = {
       args,
       io,
       { ing: "Copying", ed: "Copied" },
-      (onProgress, signal) =>
-        copyImage(src, dst, { ...options, onProgress, signal }),
+      async (onProgress, signal) =>
+        (await import("../../lib/image/copy.ts")).copyImage(src, dst, {
+          ...options,
+          onProgress,
+          signal,
+        }),
     );
   },
 };

@@ -1,6 +1,5 @@
 // `dreg login HOST`: check credentials and save them where docker does.
 
-import { saveDockerCredentials } from "../../lib/credentials/save.ts";
 import { parseIndex } from "../../lib/reference.ts";
 import { boolFlag, stringFlag, UsageError } from "../args.ts";
 import type { Command } from "../common.ts";
@@ -43,6 +42,9 @@ export const login: Command = {
     const result = await client.login({ scopes: [] });
     let saved: { stored: string; path?: string } | undefined;
     if (!boolFlag(args, "--no-save")) {
+      const { saveDockerCredentials } = await import(
+        "../../lib/credentials/save.ts"
+      );
       saved = await saveDockerCredentials(parseIndex(host).name, {
         username,
         password,

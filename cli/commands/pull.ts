@@ -10,7 +10,6 @@ import {
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { pullImage } from "../../lib/image/pull.ts";
 import { runTransfer } from "./_transfer.ts";
 
 export const pull: Command = {
@@ -46,8 +45,12 @@ export const pull: Command = {
       args,
       io,
       { ing: "Pulling", ed: "Pulled" },
-      (onProgress, signal) =>
-        pullImage(ref, args.positional[1], { ...options, onProgress, signal }),
+      async (onProgress, signal) =>
+        (await import("../../lib/image/pull.ts")).pullImage(
+          ref,
+          args.positional[1],
+          { ...options, onProgress, signal },
+        ),
     );
   },
 };

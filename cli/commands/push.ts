@@ -10,7 +10,6 @@ import {
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { pushImage } from "../../lib/image/push.ts";
 import { runTransfer } from "./_transfer.ts";
 
 export const push: Command = {
@@ -44,8 +43,12 @@ export const push: Command = {
       args,
       io,
       { ing: "Pushing", ed: "Pushed" },
-      (onProgress, signal) =>
-        pushImage(args.positional[0], ref, { ...options, onProgress, signal }),
+      async (onProgress, signal) =>
+        (await import("../../lib/image/push.ts")).pushImage(
+          args.positional[0],
+          ref,
+          { ...options, onProgress, signal },
+        ),
     );
   },
 };
