@@ -3,6 +3,7 @@
 // tag.
 
 import { createClient, type RegistryClientV2 } from "../client.ts";
+import { parseRepoAndRef } from "../reference.ts";
 import type { ImageClientOptions, TransferOptions } from "./types.ts";
 
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
@@ -42,6 +43,27 @@ export function toClient(
   throw new TypeError(
     "Expected a reference string or a client from createClient()",
   );
+}
+
+/**
+ * A client for a destination: one built here asks for `pull,push` on its
+ * repository from its first token request, so a push needs one token, not a
+ * pull token first and a push token at the first upload.
+ */
+export function toPushClient(
+  ref: string | RegistryClientV2,
+  options: ImageClientOptions,
+): RegistryClientV2 {
+  if (typeof ref !== "string") return toClient(ref, options);
+  const repo = parseRepoAndRef(ref);
+  return createClient({
+    ...options,
+    repo,
+    scopes: [
+      ...(options.scopes ?? []),
+      `repository:${repo.remoteName}:pull,push`,
+    ],
+  });
 }
 
 /**

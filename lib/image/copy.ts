@@ -14,7 +14,7 @@
  */
 
 import { createClient, type RegistryClientV2 } from "../client.ts";
-import { clientOptionsOf, toClient } from "./_clients.ts";
+import { clientOptionsOf, toClient, toPushClient } from "./_clients.ts";
 import { RegistrySource, RegistryTarget } from "./_registry_endpoint.ts";
 import { transferImage } from "./_transfer.ts";
 import type {
@@ -76,7 +76,7 @@ export async function copyImage(
   const srcOptions = { ...shared, ...options.src };
   const dstOptions = { ...shared, ...options.dst };
   const source = toClient(src, srcOptions);
-  let target = toClient(dst, dstOptions);
+  let target = toPushClient(dst, dstOptions);
   if (
     typeof dst === "string" && target.baseUrl === source.baseUrl &&
     sameCredentials(srcOptions, dstOptions)

@@ -233,7 +233,13 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
         `oci:${dir}:v1`,
       ]);
       const entry = await (await OciLayout.open(dir)).resolve("v1");
+      dst.tokenServer!.requests.length = 0;
       const r = await pushImage(`${dir}:v1`, to("from-skopeo/ml:v1"), auth);
+      // One token, for pull,push from the start: no pull token first.
+      assert.deepEqual(
+        dst.tokenServer!.requests.map((q) => q.scopes),
+        [["repository:from-skopeo/ml:pull,push"]],
+      );
       assert.equal(r.digest, entry.digest);
       assert.equal(r.digest, fx.multiLayer.digest);
       assert.equal(r.blobsCopied, 4);

@@ -14,7 +14,7 @@
 
 import type { RegistryClientV2 } from "../client.ts";
 import { OciLayout } from "../oci_layout.ts";
-import { clientOptionsOf, splitLayoutRef, toClient } from "./_clients.ts";
+import { clientOptionsOf, splitLayoutRef, toPushClient } from "./_clients.ts";
 import { LayoutSource } from "./_layout_endpoint.ts";
 import { RegistryTarget } from "./_registry_endpoint.ts";
 import { transferImage } from "./_transfer.ts";
@@ -67,7 +67,7 @@ export async function pushImage(
   ref: string | RegistryClientV2,
   options: PushOptions = {},
 ): Promise<ImageTransferResult> {
-  const client = toClient(ref, clientOptionsOf(options));
+  const client = toPushClient(ref, clientOptionsOf(options));
   const { dir, tag } = options.tag !== undefined
     ? { dir: layoutDir, tag: options.tag }
     : splitLayoutRef(layoutDir);
