@@ -160,6 +160,9 @@ export class LayoutTarget implements ImageTarget {
       digest: descriptor.digest,
       size: descriptor.size,
       signal,
+      // Every source hands out streams that check themselves against the
+      // descriptor's digest (createBlobReadStream, OciLayout.readBlob).
+      verified: true,
     });
     return "copied";
   }
