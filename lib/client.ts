@@ -46,7 +46,7 @@ import {
   SCHEMA1_MEDIA_TYPES,
 } from "./media_types.ts";
 import { type PlatformSpec, selectPlatform } from "./platform.ts";
-import { quirksFor } from "./quirks.ts";
+import { chunkSizeFor, quirksFor } from "./quirks.ts";
 import { parseRepoAndRef, type RepoInfo, type RepoRef } from "./reference.ts";
 import {
   type AuthOptions,
@@ -1096,7 +1096,8 @@ export class RegistryClientV2 {
     options: BlobUploadOptions = {},
   ): Promise<BlobUploadResult> {
     const { uploadBlob } = await import("./blob_upload.ts");
-    return await uploadBlob(this.#http, source, options);
+    const chunkSize = chunkSizeFor(this.repo.index.name, options.chunkSize);
+    return await uploadBlob(this.#http, source, { ...options, chunkSize });
   }
 
   /**

@@ -79,3 +79,28 @@ export function quirksFor(indexName: string): RegistryQuirks {
   }
   return {};
 }
+
+/**
+ * The chunk size to upload with: the one asked for, capped by the
+ * registry's largest accepted chunk (GHCR takes at most 4 MiB).
+ *
+ * @param indexName The index name, e.g. `ghcr.io`.
+ * @param requested The chunk size asked for, if any (none: monolithic).
+ * @returns The chunk size to use, or `undefined` for a monolithic upload.
+ *
+ * @example
+ * ```ts
+ * import { chunkSizeFor } from "jsr:@scope/docker-registry-client";
+ *
+ * console.log(chunkSizeFor("ghcr.io", 16 * 1024 * 1024)); // 4194304
+ * ```
+ */
+export function chunkSizeFor(
+  indexName: string,
+  requested: number | undefined,
+): number | undefined {
+  const max = quirksFor(indexName).maxChunkSize;
+  return requested === undefined || max === undefined
+    ? requested
+    : Math.min(requested, max);
+}
