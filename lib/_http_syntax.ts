@@ -86,3 +86,58 @@ export function setOwn(
     configurable: true,
   });
 }
+
+/** The position after optional whitespace (OWS) from `p`. */
+export function skipOws(s: string, p: number): number {
+  while (p < s.length) {
+    const c = s.charCodeAt(p);
+    if (c !== SP && c !== HTAB) break;
+    p++;
+  }
+  return p;
+}
+
+/** The position after whitespace and commas (gaps between list elements). */
+export function skipListGaps(s: string, p: number): number {
+  while (p < s.length) {
+    const c = s.charCodeAt(p);
+    if (c !== SP && c !== HTAB && c !== COMMA) break;
+    p++;
+  }
+  return p;
+}
+
+/** The position after the run of tchars from `p` (`p` itself when none). */
+export function skipToken(s: string, p: number): number {
+  while (p < s.length && isTchar(s.charCodeAt(p))) p++;
+  return p;
+}
+
+/**
+ * Reads a param name (`1*tchar`) at `p`: its end, or — when there is none —
+ * the rule broken, naming what was found instead.
+ */
+export function readParamName(
+  s: string,
+  p: number,
+): { end: number } | { rule: string } {
+  const end = skipToken(s, p);
+  if (end > p) return { end };
+  const c = s.charCodeAt(p);
+  if (c === EQUALS) return { rule: `'=' without a param name at ${p}` };
+  if (c === DQUOTE) {
+    return { rule: `quoted string without a param name at ${p}` };
+  }
+  return { rule: `unexpected character ${JSON.stringify(s[p])} at ${p}` };
+}
+
+/** Reads a param value (`token / quoted-string`) at `p`, unescaped. */
+export function readParamValue(
+  s: string,
+  p: number,
+): { value: string; end: number } | { rule: string } {
+  if (s.charCodeAt(p) === DQUOTE) return readQuotedString(s, p);
+  const end = skipToken(s, p);
+  if (end === p) return { rule: `param value missing at ${p}` };
+  return { value: s.slice(p, end), end };
+}

@@ -29,13 +29,12 @@
 import { InvalidChallengeError } from "./errors.ts";
 import {
   COMMA,
-  DQUOTE,
   EQUALS,
-  HTAB,
-  isTchar,
-  readQuotedString,
+  readParamName,
+  readParamValue,
   setOwn,
-  SP,
+  skipListGaps,
+  skipOws,
 } from "./_http_syntax.ts";
 
 /**
@@ -135,26 +134,12 @@ class ChallengeParser {
   }
 
   #skipOws() {
-    const s = this.#s;
-    let p = this.#pos;
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c !== SP && c !== HTAB) break;
-      p++;
-    }
-    this.#pos = p;
+    this.#pos = skipOws(this.#s, this.#pos);
   }
 
   /** Skips whitespace and commas: the gaps between list elements. */
   #skipSeparators() {
-    const s = this.#s;
-    let p = this.#pos;
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c !== SP && c !== HTAB && c !== COMMA) break;
-      p++;
-    }
-    this.#pos = p;
+    this.#pos = skipListGaps(this.#s, this.#pos);
   }
 
   #atElementEnd(): boolean {
@@ -179,20 +164,11 @@ class ChallengeParser {
 
   /** Reads `1*tchar`; fails, naming what was found instead, when empty. */
   #token(): string {
-    const s = this.#s;
     const start = this.#pos;
-    let p = start;
-    while (p < s.length && isTchar(s.charCodeAt(p))) p++;
-    if (p === start) {
-      const c = s.charCodeAt(p);
-      if (c === EQUALS) this.#fail(`'=' without a param name at ${p}`);
-      if (c === DQUOTE) {
-        this.#fail(`quoted string without a param name at ${p}`);
-      }
-      this.#fail(`unexpected character ${this.#describe(p)} at ${p}`);
-    }
-    this.#pos = p;
-    return s.slice(start, p);
+    const read = readParamName(this.#s, start);
+    if ("rule" in read) this.#fail(read.rule);
+    this.#pos = read.end;
+    return this.#s.slice(start, read.end);
   }
 
   /** Reads a token68 if one ends the element; else leaves the position. */
@@ -204,11 +180,7 @@ class ChallengeParser {
     if (p === start) return false;
     while (p < s.length && s.charCodeAt(p) === EQUALS) p++;
     const end = p;
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c !== SP && c !== HTAB) break;
-      p++;
-    }
+    p = skipOws(s, p);
     if (p < s.length && s.charCodeAt(p) !== COMMA) return false;
     challenge.token68 = s.slice(start, end);
     this.#pos = p;
@@ -225,32 +197,15 @@ class ChallengeParser {
     }
     this.#pos++; // "="
     this.#skipOws();
-    let value: string;
-    if (this.#s.charCodeAt(this.#pos) === DQUOTE) {
-      value = this.#quotedString();
-    } else {
-      const valueStart = this.#pos;
-      while (
-        this.#pos < this.#s.length && isTchar(this.#s.charCodeAt(this.#pos))
-      ) this.#pos++;
-      if (this.#pos === valueStart) {
-        this.#fail(`param value missing at ${valueStart}`);
-      }
-      value = this.#s.slice(valueStart, this.#pos);
-    }
+    const read = readParamValue(this.#s, this.#pos);
+    if ("rule" in read) this.#fail(read.rule);
+    this.#pos = read.end;
+    const value = read.value;
     const key = name.toLowerCase();
     if (Object.hasOwn(challenge.params, key)) {
       this.#fail(`duplicate param ${JSON.stringify(key)}`);
     }
     setOwn(challenge.params, key, value);
-  }
-
-  /** Reads a quoted-string (at the opening quote) and unescapes it. */
-  #quotedString(): string {
-    const read = readQuotedString(this.#s, this.#pos);
-    if ("rule" in read) this.#fail(read.rule);
-    this.#pos = read.end;
-    return read.value;
   }
 }
 

@@ -28,12 +28,12 @@
 import { InvalidLinkError } from "./errors.ts";
 import {
   COMMA,
-  DQUOTE,
   EQUALS,
-  HTAB,
-  isTchar,
-  readQuotedString,
+  readParamName,
+  readParamValue,
   setOwn,
+  skipListGaps,
+  skipOws,
   SP,
 } from "./_http_syntax.ts";
 
@@ -126,26 +126,12 @@ class LinkParser {
   }
 
   #skipOws() {
-    const s = this.#s;
-    let p = this.#pos;
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c !== SP && c !== HTAB) break;
-      p++;
-    }
-    this.#pos = p;
+    this.#pos = skipOws(this.#s, this.#pos);
   }
 
   /** Skips whitespace and commas: the gaps between list elements. */
   #skipSeparators() {
-    const s = this.#s;
-    let p = this.#pos;
-    while (p < s.length) {
-      const c = s.charCodeAt(p);
-      if (c !== SP && c !== HTAB && c !== COMMA) break;
-      p++;
-    }
-    this.#pos = p;
+    this.#pos = skipListGaps(this.#s, this.#pos);
   }
 
   /** Reads `"<" URI-Reference ">"`. */
@@ -177,48 +163,23 @@ class LinkParser {
   /** Reads `token BWS [ "=" BWS value ]` and stores it unless a duplicate. */
   #param(params: Record<string, string>) {
     const s = this.#s;
-    const start = this.#pos;
-    let p = start;
-    while (p < s.length && isTchar(s.charCodeAt(p))) p++;
-    if (p === start) {
-      const c = s.charCodeAt(p);
-      if (c === EQUALS) this.#fail(`'=' without a param name at ${p}`);
-      if (c === DQUOTE) {
-        this.#fail(`quoted string without a param name at ${p}`);
-      }
-      this.#fail(`unexpected character ${this.#describe(p)} at ${p}`);
-    }
-    const key = s.slice(start, p).toLowerCase();
-    this.#pos = p;
+    const name = readParamName(s, this.#pos);
+    if ("rule" in name) this.#fail(name.rule);
+    const key = s.slice(this.#pos, name.end).toLowerCase();
+    this.#pos = name.end;
     this.#skipOws();
     let value = "";
     if (s.charCodeAt(this.#pos) === EQUALS) {
       this.#pos++;
       this.#skipOws();
-      if (s.charCodeAt(this.#pos) === DQUOTE) {
-        value = this.#quotedString();
-      } else {
-        const valueStart = this.#pos;
-        while (this.#pos < s.length && isTchar(s.charCodeAt(this.#pos))) {
-          this.#pos++;
-        }
-        if (this.#pos === valueStart) {
-          this.#fail(`param value missing at ${valueStart}`);
-        }
-        value = s.slice(valueStart, this.#pos);
-      }
+      const read = readParamValue(s, this.#pos);
+      if ("rule" in read) this.#fail(read.rule);
+      this.#pos = read.end;
+      value = read.value;
     }
     if (!Object.hasOwn(params, key)) {
       setOwn(params, key, value);
     }
-  }
-
-  /** Reads a quoted-string (at the opening quote) and unescapes it. */
-  #quotedString(): string {
-    const read = readQuotedString(this.#s, this.#pos);
-    if ("rule" in read) this.#fail(read.rule);
-    this.#pos = read.end;
-    return read.value;
   }
 }
 
