@@ -348,6 +348,30 @@ export class RegistryClientV2 {
     );
   }
 
+  /** GETs or HEADs a manifest by tag or digest (default: the reference's own). */
+  async #requestManifest(
+    method: "GET" | "HEAD",
+    ref: string | undefined,
+    options: CallOptions,
+    ok: readonly number[] = [200],
+    what: string = `${method === "GET" ? "get" : "head"} manifest`,
+  ): Promise<{ r: string; attempted: string; url: string; res: Response }> {
+    const r = this.#http.ref(
+      ref,
+      this.repo.digest ?? this.repo.tag ?? "latest",
+    );
+    const attempted = `${what} "${this.#name}${refSuffix(r)}"`;
+    const url = this.#http.url(`manifests/${r}`);
+    const res = await this.#http.send(
+      attempted,
+      this.#http.request(method, url, options, {
+        headers: { accept: this.#accept() },
+      }),
+      ok,
+    );
+    return { r, attempted, url, res };
+  }
+
   #accept(): string {
     const o = this.#options;
     const types: string[] = [MEDIA_TYPE.DOCKER_MANIFEST];
@@ -680,18 +704,10 @@ export class RegistryClientV2 {
     ref?: string,
     options: GetManifestOptions = {},
   ): Promise<ManifestResult> {
-    const r = this.#http.ref(
+    const { r, attempted, url, res } = await this.#requestManifest(
+      "GET",
       ref,
-      this.repo.digest ?? this.repo.tag ?? "latest",
-    );
-    const attempted = `get manifest "${this.#name}${refSuffix(r)}"`;
-    const url = this.#http.url(`manifests/${r}`);
-    const res = await this.#http.send(
-      attempted,
-      this.#http.request("GET", url, options, {
-        headers: { accept: this.#accept() },
-      }),
-      [200],
+      options,
     );
     const limit = options.maxBytes ?? this.#options.maxManifestBytes ??
       DEFAULT_MAX_MANIFEST_BYTES;
@@ -777,19 +793,7 @@ export class RegistryClientV2 {
     ref?: string,
     options: CallOptions = {},
   ): Promise<ManifestHead> {
-    const r = this.#http.ref(
-      ref,
-      this.repo.digest ?? this.repo.tag ?? "latest",
-    );
-    const attempted = `head manifest "${this.#name}${refSuffix(r)}"`;
-    const url = this.#http.url(`manifests/${r}`);
-    const res = await this.#http.send(
-      attempted,
-      this.#http.request("HEAD", url, options, {
-        headers: { accept: this.#accept() },
-      }),
-      [200],
-    );
+    const { r, res } = await this.#requestManifest("HEAD", ref, options);
     await res.body?.cancel();
     const header = res.headers.get("docker-content-digest");
     const digest = r.includes(":") ? r : header;
@@ -833,16 +837,12 @@ export class RegistryClientV2 {
     ref?: string,
     options: CallOptions = {},
   ): Promise<RateLimit | undefined> {
-    const r = this.#http.ref(
+    const { res } = await this.#requestManifest(
+      "HEAD",
       ref,
-      this.repo.digest ?? this.repo.tag ?? "latest",
-    );
-    const res = await this.#http.send(
-      `check the rate limit with "${this.#name}${refSuffix(r)}"`,
-      this.#http.request("HEAD", this.#http.url(`manifests/${r}`), options, {
-        headers: { accept: this.#accept() },
-      }),
+      options,
       [200, 404],
+      "check the rate limit with",
     );
     await res.body?.cancel();
     return readRateLimit(res.headers);
