@@ -3,13 +3,26 @@
 
 import type { ImageTransferResult } from "../../lib/image/types.ts";
 import type { ImageProgressEvent } from "../../lib/image/progress.ts";
-import type { ParsedArgs } from "../args.ts";
+import { boolFlag, type ParsedArgs } from "../args.ts";
 import type { Io } from "../common.ts";
-import { printJson } from "../common.ts";
+import { concurrencyArg, platformArg, printJson } from "../common.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import { ProgressReporter } from "../progress_bar.ts";
 
 /** What a transfer command runs, given the progress callback and a signal. */
+/** The flags pull, push and copy share: platform, concurrency, referrers. */
+export function transferOptionsArg(args: ParsedArgs): {
+  platform: ReturnType<typeof platformArg>;
+  concurrency: ReturnType<typeof concurrencyArg>;
+  referrers: boolean;
+} {
+  return {
+    platform: platformArg(args),
+    concurrency: concurrencyArg(args),
+    referrers: boolFlag(args, "--referrers"),
+  };
+}
+
 export type TransferRun = (
   onProgress: (event: ImageProgressEvent) => void,
   signal: AbortSignal,

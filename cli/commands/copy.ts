@@ -1,16 +1,13 @@
 // `dreg copy SRC DST`: an image from one repository to another.
 
-import { boolFlag } from "../args.ts";
 import type { Command } from "../common.ts";
 import {
   clientOptionsArg,
-  concurrencyArg,
   PLATFORM_FLAG,
-  platformArg,
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { runTransfer } from "./_transfer.ts";
+import { runTransfer, transferOptionsArg } from "./_transfer.ts";
 
 export const copy: Command = {
   name: "copy",
@@ -41,9 +38,7 @@ export const copy: Command = {
     const options = {
       src: clientOptionsArg(args, "src"),
       dst: clientOptionsArg(args, "dst"),
-      platform: platformArg(args),
-      concurrency: concurrencyArg(args),
-      referrers: boolFlag(args, "--referrers"),
+      ...transferOptionsArg(args),
     };
     return runTransfer(
       args,

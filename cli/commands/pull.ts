@@ -1,16 +1,13 @@
 // `dreg pull REF DIR`: an image into an OCI image layout.
 
-import { boolFlag } from "../args.ts";
 import type { Command } from "../common.ts";
 import {
   clientOptionsArg,
-  concurrencyArg,
   PLATFORM_FLAG,
-  platformArg,
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { runTransfer } from "./_transfer.ts";
+import { runTransfer, transferOptionsArg } from "./_transfer.ts";
 
 export const pull: Command = {
   name: "pull",
@@ -37,9 +34,7 @@ export const pull: Command = {
     refArg(ref);
     const options = {
       ...clientOptionsArg(args, "src"),
-      platform: platformArg(args),
-      concurrency: concurrencyArg(args),
-      referrers: boolFlag(args, "--referrers"),
+      ...transferOptionsArg(args),
     };
     return runTransfer(
       args,

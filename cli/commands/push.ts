@@ -1,16 +1,13 @@
 // `dreg push DIR[:TAG] REF`: an image from an OCI image layout.
 
-import { boolFlag } from "../args.ts";
 import type { Command } from "../common.ts";
 import {
   clientOptionsArg,
-  concurrencyArg,
   PLATFORM_FLAG,
-  platformArg,
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { runTransfer } from "./_transfer.ts";
+import { runTransfer, transferOptionsArg } from "./_transfer.ts";
 
 export const push: Command = {
   name: "push",
@@ -35,9 +32,7 @@ export const push: Command = {
     refArg(ref);
     const options = {
       ...clientOptionsArg(args, "dst"),
-      platform: platformArg(args),
-      concurrency: concurrencyArg(args),
-      referrers: boolFlag(args, "--referrers"),
+      ...transferOptionsArg(args),
     };
     return runTransfer(
       args,
