@@ -7,6 +7,11 @@
 // and written in 1 MiB chunks, so memory stays flat whatever their size.
 
 import { createHash } from "node:crypto";
+import {
+  fillRandom,
+  tarHeader,
+  tarTrailerLength,
+} from "../lib/testing/_tar.ts";
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();
@@ -29,34 +34,6 @@ export interface BenchImage {
 
 function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-function fillRandom(buf: Uint8Array): void {
-  for (let o = 0; o < buf.length; o += 65536) {
-    crypto.getRandomValues(buf.subarray(o, Math.min(buf.length, o + 65536)));
-  }
-}
-
-/** A ustar header for one regular file of `size` bytes. */
-function tarHeader(name: string, size: number): Uint8Array<ArrayBuffer> {
-  const h = new Uint8Array(512);
-  const put = (off: number, s: string) => h.set(encoder.encode(s), off);
-  const octal = (n: number, width: number) =>
-    n.toString(8).padStart(width - 1, "0") + "\0";
-  put(0, name);
-  put(100, octal(0o644, 8));
-  put(108, octal(0, 8));
-  put(116, octal(0, 8));
-  put(124, octal(size, 12));
-  put(136, octal(0, 12));
-  put(148, "        ");
-  put(156, "0");
-  put(257, "ustar\0");
-  put(263, "00");
-  let sum = 0;
-  for (const b of h) sum += b;
-  put(148, sum.toString(8).padStart(6, "0") + "\0 ");
-  return h;
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
@@ -107,8 +84,7 @@ async function writeLayer(
     await feed(chunk);
     done += n;
   }
-  const pad = (512 - (size % 512)) % 512;
-  await feed(new Uint8Array(pad + 1024));
+  await feed(new Uint8Array(tarTrailerLength(size)));
   await writer.close();
   await draining;
   const hex = gzHash.digest("hex");

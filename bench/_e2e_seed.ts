@@ -3,34 +3,9 @@
 
 import { createHash } from "node:crypto";
 import type { RealRegistry } from "../lib/testing/_real_registry.ts";
+import { harnessAuthorization } from "../lib/testing/_fixtures.ts";
 
 const encoder = new TextEncoder();
-
-/**
- * The `Authorization` value the harness itself uses on `repo` (basic
- * credentials exchanged at the token server in token mode), or undefined in
- * anonymous mode. These requests happen outside the measured windows.
- */
-export async function harnessAuthorization(
-  reg: RealRegistry,
-  repo: string,
-  actions = "pull,push",
-): Promise<string | undefined> {
-  if (reg.mode === "anonymous") return undefined;
-  const basic = `Basic ${btoa(`${reg.username}:${reg.password}`)}`;
-  if (reg.mode === "basic") return basic;
-  const ts = reg.tokenServer!;
-  const url = new URL(ts.url);
-  url.searchParams.set("service", ts.service);
-  url.searchParams.set("scope", `repository:${repo}:${actions}`);
-  const res = await fetch(url, { headers: { authorization: basic } });
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new Error(`token server answered ${res.status}`);
-  }
-  const body = await res.json() as { token: string };
-  return `Bearer ${body.token}`;
-}
 
 function headersWith(
   authorization: string | undefined,

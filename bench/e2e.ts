@@ -37,7 +37,8 @@ import {
   type ToolResult,
   toolsFor,
 } from "./_e2e_report.ts";
-import { harnessAuthorization, seedTags } from "./_e2e_seed.ts";
+import { harnessAuthorization } from "../lib/testing/_fixtures.ts";
+import { seedTags } from "./_e2e_seed.ts";
 import {
   type ModeContext,
   type Op,

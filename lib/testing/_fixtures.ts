@@ -27,6 +27,7 @@
 import { createHash } from "node:crypto";
 import { MEDIA_TYPE } from "../media_types.ts";
 import type { RealRegistry } from "./_real_registry.ts";
+import { fillRandom, tarHeader, tarTrailerLength } from "./_tar.ts";
 
 /** A pushed single-platform image. */
 export interface ImageFixture {
@@ -132,35 +133,16 @@ function jsonBlob(value: unknown): Blob {
 
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) {
-    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  }
+  fillRandom(out);
   return out;
 }
 
 /** A one-file ustar archive. */
 function tarOf(name: string, content: Uint8Array): Uint8Array {
-  const header = new Uint8Array(512);
-  const put = (offset: number, text: string) =>
-    header.set(encoder.encode(text), offset);
-  const octal = (n: number, width: number) =>
-    n.toString(8).padStart(width - 1, "0") + "\0";
-  put(0, name);
-  put(100, octal(0o644, 8));
-  put(108, octal(0, 8));
-  put(116, octal(0, 8));
-  put(124, octal(content.length, 12));
-  put(136, octal(0, 12));
-  put(148, "        ");
-  put(156, "0");
-  put(257, "ustar\0");
-  put(263, "00");
-  let sum = 0;
-  for (const b of header) sum += b;
-  put(148, sum.toString(8).padStart(6, "0") + "\0 ");
-  const padded = Math.ceil(content.length / 512) * 512;
-  const out = new Uint8Array(512 + padded + 1024);
-  out.set(header, 0);
+  const out = new Uint8Array(
+    512 + content.length + tarTrailerLength(content.length),
+  );
+  out.set(tarHeader(name, content.length), 0);
   out.set(content, 512);
   return out;
 }
@@ -396,10 +378,15 @@ async function push(
   }
 }
 
-/** The `Authorization` value that lets the harness push to `repo`. */
-async function pushAuthorization(
+/**
+ * The `Authorization` value the harness itself uses on `repo`: Basic
+ * credentials, exchanged at the token server for `actions` in token mode;
+ * none in anonymous mode.
+ */
+export async function harnessAuthorization(
   registry: RealRegistry,
   repo: string,
+  actions = "pull,push",
 ): Promise<string | undefined> {
   if (registry.mode === "anonymous") return undefined;
   const basic = `Basic ${btoa(`${registry.username}:${registry.password}`)}`;
@@ -407,7 +394,7 @@ async function pushAuthorization(
   const ts = registry.tokenServer!;
   const url = new URL(ts.url);
   url.searchParams.set("service", ts.service);
-  url.searchParams.set("scope", `repository:${repo}:pull,push`);
+  url.searchParams.set("scope", `repository:${repo}:${actions}`);
   const res = await fetch(url, { headers: { authorization: basic } });
   if (!res.ok) {
     await res.body?.cancel();
@@ -426,7 +413,7 @@ async function putTags(
   mediaType: string,
   concurrency: number,
 ): Promise<void> {
-  const authorization = await pushAuthorization(registry, repo);
+  const authorization = await harnessAuthorization(registry, repo);
   const headers: Record<string, string> = { "content-type": mediaType };
   if (authorization) headers.authorization = authorization;
   let next = 0;
