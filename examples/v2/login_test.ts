@@ -28,6 +28,10 @@ interface Home extends AsyncDisposable {
   login(args: string[], stdin?: string): Promise<Run>;
   /** docker's config as written, or undefined. */
   readConfig(): Promise<Record<string, unknown> | undefined>;
+  /** Writes docker's config. */
+  writeConfig(config: Record<string, unknown>): Promise<void>;
+  /** Writes `bin/docker-credential-<name>` with this shell script body. */
+  writeHelper(name: string, body: string): Promise<void>;
 }
 
 async function home(): Promise<Home> {
@@ -83,6 +87,12 @@ async function home(): Promise<Home> {
         throw err;
       }
     },
+    writeConfig: (value) => Deno.writeTextFile(config, JSON.stringify(value)),
+    async writeHelper(name, body) {
+      const file = `${root}/bin/docker-credential-${name}`;
+      await Deno.writeTextFile(file, `#!/bin/sh\n${body}\n`);
+      await Deno.chmod(file, 0o755);
+    },
     async [Symbol.asyncDispose]() {
       await Deno.remove(root, { recursive: true });
     },
@@ -93,21 +103,17 @@ async function home(): Promise<Home> {
  * `docker-credential-store`: `store` keeps its input in a file, `get`
  * answers with it (helpers store and get the same JSON).
  */
-async function writeStoringHelper(dir: string): Promise<void> {
-  const file = `${dir}/bin/docker-credential-store`;
-  const kept = `${dir}/bin/kept.json`;
-  await Deno.writeTextFile(
-    file,
-    `#!/bin/sh
-case "$1" in
+async function writeStoringHelper(h: Home): Promise<void> {
+  const kept = `${h.root}/bin/kept.json`;
+  await h.writeHelper(
+    "store",
+    `case "$1" in
   store) cat > '${kept}' ;;
   get) cat >/dev/null
     if [ -f '${kept}' ]; then cat '${kept}'; else echo "credentials not found in native keychain"; exit 1; fi ;;
   *) exit 2 ;;
-esac
-`,
+esac`,
   );
-  await Deno.chmod(file, 0o755);
 }
 
 function assertNoPassword(run: Run, password: string): void {
@@ -161,6 +167,16 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
         return accounts;
       };
 
+      /** A later run without flags logs in with what was saved. */
+      const assertLoginUsesSaved = async (h: Home) => {
+        tokenAccounts();
+        const again = await h.login([ref]);
+        assert.equal(again.stderr, "");
+        assert.equal(again.code, 0);
+        assert.deepEqual(JSON.parse(again.stdout), login);
+        if (mode === "token") assert.deepEqual(tokenAccounts(), [username]);
+      };
+
       await t.step("without --save it checks and writes nothing", async () => {
         await using h = await home();
         const run = await h.login(["-u", username, "-p", password, ref]);
@@ -192,13 +208,7 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
             auths: { [reg.host]: { auth: btoa(`${username}:${password}`) } },
           });
           assert.equal((await Deno.stat(h.config)).mode! & 0o777, 0o600);
-
-          tokenAccounts();
-          const again = await h.login([ref]);
-          assert.equal(again.stderr, "");
-          assert.equal(again.code, 0);
-          assert.deepEqual(JSON.parse(again.stdout), login);
-          if (mode === "token") assert.deepEqual(tokenAccounts(), [username]);
+          await assertLoginUsesSaved(h);
         },
       );
 
@@ -206,11 +216,8 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
         "--save hands the credentials to the helper the config names",
         async () => {
           await using h = await home();
-          await writeStoringHelper(h.root);
-          await Deno.writeTextFile(
-            h.config,
-            JSON.stringify({ credsStore: "store" }),
-          );
+          await writeStoringHelper(h);
+          await h.writeConfig({ credsStore: "store" });
           const run = await h.login([
             "-u",
             username,
@@ -238,13 +245,7 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
             credsStore: "store",
             auths: { [reg.host]: {} },
           });
-
-          tokenAccounts();
-          const again = await h.login([ref]);
-          assert.equal(again.stderr, "");
-          assert.equal(again.code, 0);
-          assert.deepEqual(JSON.parse(again.stdout), login);
-          if (mode === "token") assert.deepEqual(tokenAccounts(), [username]);
+          await assertLoginUsesSaved(h);
         },
       );
 
@@ -273,16 +274,11 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
         "a broken helper exits 1 with a CredentialsError that hides the secret",
         async () => {
           await using h = await home();
-          const file = `${h.root}/bin/docker-credential-garbage`;
-          await Deno.writeTextFile(
-            file,
-            `#!/bin/sh\ncat >/dev/null; printf '{"Username":"${username}","Secret":"${password}"'\n`,
+          await h.writeHelper(
+            "garbage",
+            `cat >/dev/null; printf '{"Username":"${username}","Secret":"${password}"'`,
           );
-          await Deno.chmod(file, 0o755);
-          await Deno.writeTextFile(
-            h.config,
-            JSON.stringify({ credsStore: "garbage" }),
-          );
+          await h.writeConfig({ credsStore: "garbage" });
           const run = await h.login([ref]);
           assert.equal(run.code, 1);
           assert.equal(run.stdout, "");

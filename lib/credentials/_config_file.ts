@@ -3,6 +3,7 @@
 
 import { CredentialsError } from "../errors.ts";
 import { findRegistryKey } from "./_keys.ts";
+import { isValidHelperName } from "./_helper_exec.ts";
 import type { CredentialEnv, Credentials } from "./provider.ts";
 
 /** Reads one environment variable. */
@@ -29,6 +30,14 @@ export function envReader(env: CredentialEnv | undefined): EnvReader {
 export function envValue(env: EnvReader, name: string): string | undefined {
   const value = env(name);
   return value === undefined || value === "" ? undefined : value;
+}
+
+/**
+ * The `PATH` to find and run a helper with: read from the `env` option when
+ * one is given, else `undefined` (the helper inherits the process's).
+ */
+export function helperPath(env: CredentialEnv | undefined): string | undefined {
+  return env === undefined ? undefined : envValue(envReader(env), "PATH");
 }
 
 /** The user's home directory from the environment, if known. */
@@ -303,4 +312,40 @@ export function helperFor(
     if (key !== undefined) return credHelpers[key] || undefined;
   }
   return credsStore || undefined;
+}
+
+/**
+ * Checks a helper name read from a credentials file: a file must not make us
+ * run a program other than `docker-credential-<name>`.
+ */
+export function checkHelperName(
+  helper: string,
+  what: string,
+  path: string,
+): void {
+  if (!isValidHelperName(helper)) {
+    throw new CredentialsError(
+      `read ${what} "${path}"`,
+      `the credential helper name ${
+        JSON.stringify(helper)
+      } is not a plain program-name suffix`,
+    );
+  }
+}
+
+/**
+ * The checked helper docker's config names for a registry (see
+ * {@linkcode helperFor}), reading `credHelpers` and then `credsStore`.
+ */
+export function dockerConfigHelper(
+  config: JsonObject,
+  registry: string,
+  what: string,
+  path: string,
+): string | undefined {
+  const credHelpers = stringMapField(config, "credHelpers", what, path);
+  const credsStore = stringField(config, "credsStore", what, path);
+  const helper = helperFor(credHelpers, credsStore, registry);
+  if (helper !== undefined) checkHelperName(helper, what, path);
+  return helper;
 }

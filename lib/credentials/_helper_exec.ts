@@ -9,6 +9,21 @@ import type { Credentials } from "./provider.ts";
 /** docker's default: none. Ours: a helper that has not answered in 10 s is killed. */
 export const DEFAULT_HELPER_TIMEOUT_MS = 10_000;
 
+/**
+ * A helper timeout option, checked: `DEFAULT_HELPER_TIMEOUT_MS` when unset.
+ * Throws a `TypeError` naming the option when it is not a positive number.
+ */
+export function helperTimeout(
+  value: number | undefined,
+  option: string,
+): number {
+  const timeoutMs = value ?? DEFAULT_HELPER_TIMEOUT_MS;
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new TypeError(`Invalid ${option} ${timeoutMs}: must be positive`);
+  }
+  return timeoutMs;
+}
+
 /** The message helpers print when they hold nothing for a server. */
 const NOT_FOUND_MESSAGE = "credentials not found in native keychain";
 

@@ -12,7 +12,7 @@
 
 import assert from "node:assert/strict";
 import { createClient, type RegistryClientV2 } from "../client.ts";
-import { AuthenticationError, CredentialsError } from "../errors.ts";
+import { AuthenticationError } from "../errors.ts";
 import { defaultCredentialChain } from "./default_chain.ts";
 import { type Fixtures, seedFixtures } from "../testing/_fixtures.ts";
 import {
@@ -20,7 +20,12 @@ import {
   type RealRegistry,
   startRegistry,
 } from "../testing/_real_registry.ts";
-import { assertNoSecret, CAN_RUN_SCRIPTS } from "./testdata/fake_helpers.ts";
+import {
+  assertNoSecret,
+  assertRejectsCredentialsError,
+  CAN_RUN_SCRIPTS,
+  writeConfigFile,
+} from "./testdata/fake_helpers.ts";
 
 const ENV_NAMES = [
   "HOME",
@@ -76,9 +81,9 @@ interface Sandbox extends AsyncDisposable {
   /** The variables to run with. */
   env: Partial<Record<EnvName, string>>;
   /** Writes docker's config (an object as JSON, a string as is). */
-  writeDockerConfig(config: unknown): Promise<void>;
+  writeDockerConfig(config: unknown): Promise<string>;
   /** Writes `$XDG_RUNTIME_DIR/containers/auth.json`. */
-  writeRuntimeAuth(config: unknown): Promise<void>;
+  writeRuntimeAuth(config: unknown): Promise<string>;
   /**
    * Writes `docker-credential-<name>`: with answers, a helper that answers
    * `get` from them (and records the server URL it was asked for); with a
@@ -92,11 +97,6 @@ interface Sandbox extends AsyncDisposable {
   lastGet(name: string): Promise<string>;
 }
 
-async function writeText(path: string, text: string): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await Deno.writeTextFile(path, text);
-}
-
 async function sandbox(): Promise<Sandbox> {
   const root = await Deno.makeTempDir({ prefix: "client-credentials-" });
   const home = `${root}/home`;
@@ -105,8 +105,6 @@ async function sandbox(): Promise<Sandbox> {
   await Deno.mkdir(bin, { recursive: true });
   const dockerConfig = `${root}/docker/config.json`;
   const runtimeAuth = `${root}/run/containers/auth.json`;
-  const asText = (config: unknown) =>
-    typeof config === "string" ? config : JSON.stringify(config);
   return {
     root,
     dockerConfig,
@@ -118,8 +116,8 @@ async function sandbox(): Promise<Sandbox> {
       XDG_CONFIG_HOME: `${home}/.config`,
       PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
     },
-    writeDockerConfig: (config) => writeText(dockerConfig, asText(config)),
-    writeRuntimeAuth: (config) => writeText(runtimeAuth, asText(config)),
+    writeDockerConfig: (config) => writeConfigFile(dockerConfig, config),
+    writeRuntimeAuth: (config) => writeConfigFile(runtimeAuth, config),
     async writeHelper(name, behaviour) {
       let body: string;
       if (typeof behaviour === "string") {
@@ -314,38 +312,32 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
           }),
       );
 
-      await t.step(
-        "docker config: credHelpers runs docker-credential-test for the host",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeHelper("test", {
-              [host]: { Username: username, Secret: password },
-            });
-            await box.writeDockerConfig({
+      for (
+        const [step, config] of [
+          [
+            "docker config: credHelpers runs docker-credential-test for the host",
+            {
               auths: { [host]: {} },
               credHelpers: { [host]: "test", "ghcr.io": "missing" },
               credsStore: "missing",
-            });
-            await assertAuthenticated(createClient({ repo: ref }));
-            assert.equal(await box.lastGet("test"), host);
-          }),
-      );
-
-      await t.step(
-        "docker config: credsStore runs docker-credential-test",
-        () =>
+            },
+          ],
+          [
+            "docker config: credsStore runs docker-credential-test",
+            { auths: { [host]: {} }, credsStore: "test" },
+          ],
+        ] as const
+      ) {
+        await t.step(step, () =>
           inSandbox(async (box) => {
             await box.writeHelper("test", {
               [host]: { Username: username, Secret: password },
             });
-            await box.writeDockerConfig({
-              auths: { [host]: {} },
-              credsStore: "test",
-            });
+            await box.writeDockerConfig(config);
             await assertAuthenticated(createClient({ repo: ref }));
             assert.equal(await box.lastGet("test"), host);
-          }),
-      );
+          }));
+      }
 
       await t.step(
         "podman auth.json: the most specific namespace key wins",
@@ -371,7 +363,7 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
         async () => {
           await using box = await sandbox();
           const file = `${box.root}/elsewhere/auth.json`;
-          await writeText(file, JSON.stringify({ auths: { [host]: right } }));
+          await writeConfigFile(file, { auths: { [host]: right } });
           await box.writeRuntimeAuth({ auths: { [host]: wrong } });
           await withEnv({ ...box.env, REGISTRY_AUTH_FILE: file }, async () => {
             await assertAuthenticated(createClient({ repo: ref }));
@@ -512,92 +504,106 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
       // ------------------------------------------------ broken sources
 
       const secrets = [password, b64(`${username}:${password}`)];
-      const assertCredentialsError = async (
+      const assertCredentialsError = (
         client: RegistryClientV2,
         message: string,
-      ) => {
-        await assert.rejects(client.listTags(), (err) => {
-          assert.ok(err instanceof CredentialsError, String(err));
-          assert.equal(err.message, message);
-          assertNoSecret(err, secrets);
-          return true;
-        });
-      };
+      ) =>
+        assertRejectsCredentialsError(
+          () => client.listTags(),
+          message,
+          secrets,
+        );
       const helperError = (helper: string, problem: string) =>
         `Cannot get the credentials for "${host}" from docker-credential-${helper}: ${problem}`;
 
-      await t.step(
-        "a malformed docker config is a CredentialsError",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeDockerConfig(
+      const broken: {
+        step: string;
+        setup: (box: Sandbox) => Promise<unknown>;
+        message: (box: Sandbox) => string;
+      }[] = [
+        {
+          step: "a malformed docker config is a CredentialsError",
+          setup: (box) =>
+            box.writeDockerConfig(
               `{"auths": {"${host}": {"auth": "${
                 b64(`${username}:${password}`)
               }"`,
-            );
-            await assertCredentialsError(
-              createClient({ repo: ref }),
-              `Cannot read docker config "${box.dockerConfig}": it is not valid JSON`,
-            );
-          }),
-      );
-
-      await t.step(
-        "an auth entry that is not base64 is a CredentialsError",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeDockerConfig({
+            ),
+          message: (box) =>
+            `Cannot read docker config "${box.dockerConfig}": it is not valid JSON`,
+        },
+        {
+          step: "an auth entry that is not base64 is a CredentialsError",
+          setup: (box) =>
+            box.writeDockerConfig({
               auths: { [host]: { auth: `${username}:${password}` } },
-            });
-            await assertCredentialsError(
-              createClient({ repo: ref }),
-              `Cannot read the credentials for "${host}" in docker config "${box.dockerConfig}": "auth" is not valid base64`,
-            );
-          }),
-      );
-
-      await t.step(
-        "credHelpers that is not an object is a CredentialsError",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeDockerConfig({ credHelpers: "test" });
-            await assertCredentialsError(
-              createClient({ repo: ref }),
-              `Cannot read docker config "${box.dockerConfig}": "credHelpers" is not a JSON object`,
-            );
-          }),
-      );
-
-      await t.step(
-        "a malformed podman auth.json is a CredentialsError",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeRuntimeAuth(
+            }),
+          message: (box) =>
+            `Cannot read the credentials for "${host}" in docker config "${box.dockerConfig}": "auth" is not valid base64`,
+        },
+        {
+          step: "credHelpers that is not an object is a CredentialsError",
+          setup: (box) => box.writeDockerConfig({ credHelpers: "test" }),
+          message: (box) =>
+            `Cannot read docker config "${box.dockerConfig}": "credHelpers" is not a JSON object`,
+        },
+        {
+          step: "a malformed podman auth.json is a CredentialsError",
+          setup: (box) =>
+            box.writeRuntimeAuth(
               `{"auths": {"${host}": {"auth": "${
                 b64(`${username}:${password}`)
               }"}`,
+            ),
+          message: (box) =>
+            `Cannot read containers auth file "${box.runtimeAuth}": it is not valid JSON`,
+        },
+        {
+          step: "a missing helper binary is a CredentialsError",
+          setup: (box) => box.writeDockerConfig({ credsStore: "missing" }),
+          message: () =>
+            helperError(
+              "missing",
+              "docker-credential-missing was not found on PATH",
+            ),
+        },
+        {
+          step: "a helper that prints garbage is a CredentialsError",
+          setup: async (box) => {
+            await box.writeHelper(
+              "garbage",
+              `cat >/dev/null; printf '{"Username":"${username}","Secret":"${password}"'`,
             );
-            await assertCredentialsError(
-              createClient({ repo: ref }),
-              `Cannot read containers auth file "${box.runtimeAuth}": it is not valid JSON`,
+            await box.writeDockerConfig({ credsStore: "garbage" });
+          },
+          message: () => helperError("garbage", "the answer is not valid JSON"),
+        },
+        {
+          step: "a helper that fails is a CredentialsError without its output",
+          setup: async (box) => {
+            await box.writeHelper(
+              "fail",
+              `cat >/dev/null; echo '${password}'; echo 'pass: store is locked' >&2; exit 3`,
             );
-          }),
-      );
-
-      await t.step(
-        "a missing helper binary is a CredentialsError",
-        () =>
+            await box.writeDockerConfig({ credsStore: "fail" });
+          },
+          message: () =>
+            helperError(
+              "fail",
+              "docker-credential-fail exited with code 3: pass: store is locked",
+            ),
+        },
+      ];
+      for (const { step, setup, message } of broken) {
+        await t.step(step, () =>
           inSandbox(async (box) => {
-            await box.writeDockerConfig({ credsStore: "missing" });
+            await setup(box);
             await assertCredentialsError(
               createClient({ repo: ref }),
-              helperError(
-                "missing",
-                "docker-credential-missing was not found on PATH",
-              ),
+              message(box),
             );
-          }),
-      );
+          }));
+      }
 
       await t.step(
         "a helper that hangs is killed after the timeout: a CredentialsError",
@@ -617,41 +623,6 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
               ),
             );
             assert.ok(performance.now() - started < 5_000);
-          }),
-      );
-
-      await t.step(
-        "a helper that prints garbage is a CredentialsError",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeHelper(
-              "garbage",
-              `cat >/dev/null; printf '{"Username":"${username}","Secret":"${password}"'`,
-            );
-            await box.writeDockerConfig({ credsStore: "garbage" });
-            await assertCredentialsError(
-              createClient({ repo: ref }),
-              helperError("garbage", "the answer is not valid JSON"),
-            );
-          }),
-      );
-
-      await t.step(
-        "a helper that fails is a CredentialsError without its output",
-        () =>
-          inSandbox(async (box) => {
-            await box.writeHelper(
-              "fail",
-              `cat >/dev/null; echo '${password}'; echo 'pass: store is locked' >&2; exit 3`,
-            );
-            await box.writeDockerConfig({ credsStore: "fail" });
-            await assertCredentialsError(
-              createClient({ repo: ref }),
-              helperError(
-                "fail",
-                "docker-credential-fail exited with code 3: pass: store is locked",
-              ),
-            );
           }),
       );
     },

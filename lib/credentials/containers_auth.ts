@@ -20,24 +20,21 @@
  * @module
  */
 
-import { CredentialsError } from "../errors.ts";
 import { canonicalRegistry } from "./_keys.ts";
 import {
+  checkHelperName,
   decodeAuthEntry,
   type EnvReader,
   envReader,
   envValue,
+  helperPath,
   homeDir,
   joinPath,
   objectField,
   readConfigFile,
   stringMapField,
 } from "./_config_file.ts";
-import {
-  DEFAULT_HELPER_TIMEOUT_MS,
-  helperGet,
-  isValidHelperName,
-} from "./_helper_exec.ts";
+import { helperGet, helperTimeout } from "./_helper_exec.ts";
 import type {
   CredentialEnv,
   CredentialProvider,
@@ -142,12 +139,10 @@ function looseKeyRegistry(key: string): string | undefined {
 export function containersAuthProvider(
   options: ContainersAuthProviderOptions = {},
 ): CredentialProvider {
-  const helperTimeoutMs = options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
-  if (!(helperTimeoutMs > 0) || !Number.isFinite(helperTimeoutMs)) {
-    throw new TypeError(
-      `Invalid helperTimeoutMs ${helperTimeoutMs}: must be positive`,
-    );
-  }
+  const helperTimeoutMs = helperTimeout(
+    options.helperTimeoutMs,
+    "helperTimeoutMs",
+  );
   return {
     name: "containers-auth",
     async resolve(
@@ -166,18 +161,11 @@ export function containersAuthProvider(
 
         if (credHelpers !== undefined && Object.hasOwn(credHelpers, registry)) {
           const helper = credHelpers[registry];
-          if (!isValidHelperName(helper)) {
-            throw new CredentialsError(
-              `read ${WHAT} "${path}"`,
-              `the credential helper name ${
-                JSON.stringify(helper)
-              } is not a plain program-name suffix`,
-            );
-          }
+          checkHelperName(helper, WHAT, path);
           const found = await helperGet(helper, registry, {
             timeoutMs: helperTimeoutMs,
             signal: request.signal,
-            path: options.env === undefined ? undefined : envValue(env, "PATH"),
+            path: helperPath(options.env),
           });
           if (found !== undefined) return found;
           continue;

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { CredentialsError } from "../errors.ts";
 import { containersAuthProvider } from "./containers_auth.ts";
-import type { Credentials } from "./provider.ts";
+import type { CredentialRequest, Credentials } from "./provider.ts";
 import {
-  assertNoSecret,
+  assertRejectsCredentialsError,
   CAN_RUN_SCRIPTS,
   fakeHelpers,
   HELPER_SECRETS,
   tempDir,
+  writeConfigFile as writeAuth,
 } from "./testdata/fake_helpers.ts";
 
 interface Vectors {
@@ -26,15 +26,6 @@ const VECTORS: Vectors = JSON.parse(
 );
 
 const b64 = (text: string) => btoa(text);
-
-async function writeAuth(path: string, config: unknown): Promise<string> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await Deno.writeTextFile(
-    path,
-    typeof config === "string" ? config : JSON.stringify(config),
-  );
-  return path;
-}
 
 Deno.test("containersAuthProvider() prefers the most specific auths key", async (t) => {
   await using dir = await tempDir();
@@ -130,45 +121,37 @@ Deno.test("containersAuthProvider() answers undefined without any file", async (
 Deno.test("containersAuthProvider() reports a malformed file without its secrets", async (t) => {
   await using dir = await tempDir();
   const secret = "podman-s3cr3t";
-  await t.step("invalid JSON", async () => {
-    const path = await writeAuth(
-      `${dir.path}/auth.json`,
-      `{"auths":{"quay.io":{"auth":"${secret}"}`,
-    );
-    await assert.rejects(
-      () => containersAuthProvider({ path }).resolve({ registry: "quay.io" }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
-          `Cannot read containers auth file "${path}": it is not valid JSON`,
-        );
-        assertNoSecret(err, [secret]);
-        return true;
-      },
-    );
-  });
-  await t.step("auth without a colon", async () => {
-    const path = await writeAuth(`${dir.path}/auth.json`, {
-      auths: { "quay.io/org": { auth: b64(secret) } },
+  const cases: {
+    step: string;
+    config: unknown;
+    request: CredentialRequest;
+    message: (path: string) => string;
+  }[] = [
+    {
+      step: "invalid JSON",
+      config: `{"auths":{"quay.io":{"auth":"${secret}"}`,
+      request: { registry: "quay.io" },
+      message: (path) =>
+        `Cannot read containers auth file "${path}": it is not valid JSON`,
+    },
+    {
+      step: "auth without a colon",
+      config: { auths: { "quay.io/org": { auth: b64(secret) } } },
+      request: { registry: "quay.io", repository: "org/repo" },
+      message: (path) =>
+        `Cannot read the credentials for "quay.io/org" in containers auth file "${path}": "auth" does not decode to "user:password" (no ":")`,
+    },
+  ];
+  for (const { step, config, request, message } of cases) {
+    await t.step(step, async () => {
+      const path = await writeAuth(`${dir.path}/auth.json`, config);
+      await assertRejectsCredentialsError(
+        () => containersAuthProvider({ path }).resolve(request),
+        message(path),
+        [secret],
+      );
     });
-    await assert.rejects(
-      () =>
-        containersAuthProvider({ path }).resolve({
-          registry: "quay.io",
-          repository: "org/repo",
-        }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
-          `Cannot read the credentials for "quay.io/org" in containers auth file "${path}": "auth" does not decode to "user:password" (no ":")`,
-        );
-        assertNoSecret(err, [secret]);
-        return true;
-      },
-    );
-  });
+  }
 });
 
 Deno.test({

@@ -11,12 +11,8 @@
  */
 
 import { DOCKER_HUB_KEY, hostOfKey, isDockerHub } from "./_keys.ts";
-import { envReader, envValue } from "./_config_file.ts";
-import {
-  DEFAULT_HELPER_TIMEOUT_MS,
-  helperGet,
-  isValidHelperName,
-} from "./_helper_exec.ts";
+import { helperPath } from "./_config_file.ts";
+import { helperGet, helperTimeout, isValidHelperName } from "./_helper_exec.ts";
 import type {
   CredentialEnv,
   CredentialProvider,
@@ -102,10 +98,7 @@ export function credentialHelperProvider(
       }": expected the suffix after docker-credential-, e.g. "pass"`,
     );
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    throw new TypeError(`Invalid timeoutMs ${timeoutMs}: must be positive`);
-  }
+  const timeoutMs = helperTimeout(options.timeoutMs, "timeoutMs");
   const serverUrl = options.serverUrl ?? dockerServerUrl;
   const env = options.env;
   return {
@@ -116,7 +109,7 @@ export function credentialHelperProvider(
       return await helperGet(helper, serverUrl(request.registry), {
         timeoutMs,
         signal: request.signal,
-        path: env === undefined ? undefined : envValue(envReader(env), "PATH"),
+        path: helperPath(env),
       });
     },
   };

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { CredentialsError } from "../errors.ts";
 import {
   credentialHelperProvider,
   dockerServerUrl,
 } from "./credential_helper.ts";
 import {
-  assertNoSecret,
+  assertRejectsCredentialsError,
   CAN_RUN_SCRIPTS,
   fakeHelpers,
   HELPER_SECRETS,
@@ -100,69 +99,88 @@ Deno.test({
 });
 
 Deno.test({
-  name: "credentialHelperProvider() reports a missing helper by name",
+  name:
+    "credentialHelperProvider() reports a failing helper by name, never with its output",
   ignore,
-  async fn() {
+  async fn(t) {
     await using helpers = await fakeHelpers();
-    const provider = credentialHelperProvider("missing", {
-      env: { PATH: helpers.dir },
-    });
-    await assert.rejects(
-      () => provider.resolve({ registry: "quay.io" }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
+    const cases = [
+      {
+        step: "a missing helper is reported by name",
+        helper: "missing",
+        path: helpers.dir,
+        registry: "quay.io",
+        message:
           'Cannot get the credentials for "quay.io" from docker-credential-missing: docker-credential-missing was not found on PATH',
-        );
-        return true;
       },
-    );
-  },
-});
-
-Deno.test({
-  name: "credentialHelperProvider() kills a helper that hangs",
-  ignore,
-  async fn() {
-    await using helpers = await fakeHelpers();
-    const provider = credentialHelperProvider("hang", {
-      env: { PATH: helpers.path },
-      timeoutMs: 200,
-    });
-    const started = performance.now();
-    await assert.rejects(
-      () => provider.resolve({ registry: "quay.io" }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
-          'Cannot get the credentials for "quay.io" from docker-credential-hang: docker-credential-hang did not answer within 200 ms and was killed',
-        );
-        return true;
+      {
+        step: "garbage is reported without repeating the helper's output",
+        helper: "garbage",
+        path: helpers.path,
+        registry: "quay.io",
+        message:
+          'Cannot get the credentials for "quay.io" from docker-credential-garbage: the answer is not valid JSON',
+        secrets: SECRETS,
       },
-    );
-    assert.ok(performance.now() - started < 3000, "the timeout was not kept");
+      {
+        step: "a failing helper is reported with its stderr, never its stdout",
+        helper: "fail",
+        path: helpers.path,
+        registry: "docker.io",
+        message:
+          'Cannot get the credentials for "https://index.docker.io/v1/" from docker-credential-fail: docker-credential-fail exited with code 3: gpg: decryption failed',
+        secrets: SECRETS,
+      },
+    ];
+    for (const { step, helper, path, registry, message, secrets } of cases) {
+      await t.step(step, async () => {
+        const provider = credentialHelperProvider(helper, {
+          env: { PATH: path },
+        });
+        await assertRejectsCredentialsError(
+          () => provider.resolve({ registry }),
+          message,
+          secrets,
+        );
+      });
+    }
   },
 });
 
 Deno.test({
   name:
-    "credentialHelperProvider() stops reading when a killed helper's child keeps the pipes open",
+    "credentialHelperProvider() kills a helper that does not answer in time",
   ignore,
-  async fn() {
+  async fn(t) {
     await using helpers = await fakeHelpers();
-    const provider = credentialHelperProvider("hangchild", {
-      env: { PATH: helpers.path },
-      timeoutMs: 200,
-    });
-    const started = performance.now();
-    await assert.rejects(() => provider.resolve({ registry: "quay.io" }), {
-      name: "CredentialsError",
-      message:
-        'Cannot get the credentials for "quay.io" from docker-credential-hangchild: docker-credential-hangchild did not answer within 200 ms and was killed',
-    });
-    assert.ok(performance.now() - started < 2000, "waited for the orphan");
+    const cases = [
+      {
+        step: "a helper that hangs",
+        helper: "hang",
+        withinMs: 3000,
+        failure: "the timeout was not kept",
+      },
+      {
+        step: "a killed helper's child that keeps the pipes open",
+        helper: "hangchild",
+        withinMs: 2000,
+        failure: "waited for the orphan",
+      },
+    ];
+    for (const { step, helper, withinMs, failure } of cases) {
+      await t.step(step, async () => {
+        const provider = credentialHelperProvider(helper, {
+          env: { PATH: helpers.path },
+          timeoutMs: 200,
+        });
+        const started = performance.now();
+        await assertRejectsCredentialsError(
+          () => provider.resolve({ registry: "quay.io" }),
+          `Cannot get the credentials for "quay.io" from docker-credential-${helper}: docker-credential-${helper} did not answer within 200 ms and was killed`,
+        );
+        assert.ok(performance.now() - started < withinMs, failure);
+      });
+    }
   },
 });
 
@@ -181,54 +199,6 @@ Deno.test({
       password: "daemon-s3cr3t",
     });
     assert.ok(performance.now() - started < 2000, "waited for the orphan");
-  },
-});
-
-Deno.test({
-  name:
-    "credentialHelperProvider() reports garbage without repeating the helper's output",
-  ignore,
-  async fn() {
-    await using helpers = await fakeHelpers();
-    const provider = credentialHelperProvider("garbage", {
-      env: { PATH: helpers.path },
-    });
-    await assert.rejects(
-      () => provider.resolve({ registry: "quay.io" }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
-          'Cannot get the credentials for "quay.io" from docker-credential-garbage: the answer is not valid JSON',
-        );
-        assertNoSecret(err, SECRETS);
-        return true;
-      },
-    );
-  },
-});
-
-Deno.test({
-  name:
-    "credentialHelperProvider() reports a failing helper with its stderr, never its stdout",
-  ignore,
-  async fn() {
-    await using helpers = await fakeHelpers();
-    const provider = credentialHelperProvider("fail", {
-      env: { PATH: helpers.path },
-    });
-    await assert.rejects(
-      () => provider.resolve({ registry: "docker.io" }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
-          'Cannot get the credentials for "https://index.docker.io/v1/" from docker-credential-fail: docker-credential-fail exited with code 3: gpg: decryption failed',
-        );
-        assertNoSecret(err, SECRETS);
-        return true;
-      },
-    );
   },
 });
 

@@ -20,26 +20,20 @@
  * @module
  */
 
-import { CredentialsError } from "../errors.ts";
 import { findRegistryKey } from "./_keys.ts";
 import {
   decodeAuthEntry,
+  dockerConfigHelper,
   dockerConfigPath,
   type EnvReader,
   envReader,
   envValue,
-  helperFor,
+  helperPath,
   objectField,
   parseConfigText,
   readConfigFile,
-  stringField,
-  stringMapField,
 } from "./_config_file.ts";
-import {
-  DEFAULT_HELPER_TIMEOUT_MS,
-  helperGet,
-  isValidHelperName,
-} from "./_helper_exec.ts";
+import { helperGet, helperTimeout } from "./_helper_exec.ts";
 import { dockerServerUrl } from "./credential_helper.ts";
 import type {
   CredentialEnv,
@@ -123,12 +117,10 @@ function fromAuthConfigEnv(
 export function dockerConfigProvider(
   options: DockerConfigProviderOptions = {},
 ): CredentialProvider {
-  const helperTimeoutMs = options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
-  if (!(helperTimeoutMs > 0) || !Number.isFinite(helperTimeoutMs)) {
-    throw new TypeError(
-      `Invalid helperTimeoutMs ${helperTimeoutMs}: must be positive`,
-    );
-  }
+  const helperTimeoutMs = helperTimeout(
+    options.helperTimeoutMs,
+    "helperTimeoutMs",
+  );
   return {
     name: "docker-config",
     async resolve(
@@ -146,23 +138,13 @@ export function dockerConfigProvider(
       const config = await readConfigFile(path, WHAT);
       if (config === undefined) return undefined;
       const auths = objectField(config, "auths", WHAT, path);
-      const credHelpers = stringMapField(config, "credHelpers", WHAT, path);
-      const credsStore = stringField(config, "credsStore", WHAT, path);
 
-      const helper = helperFor(credHelpers, credsStore, registry);
+      const helper = dockerConfigHelper(config, registry, WHAT, path);
       if (helper !== undefined) {
-        if (!isValidHelperName(helper)) {
-          throw new CredentialsError(
-            `read ${WHAT} "${path}"`,
-            `the credential helper name ${
-              JSON.stringify(helper)
-            } is not a plain program-name suffix`,
-          );
-        }
         return await helperGet(helper, dockerServerUrl(registry), {
           timeoutMs: helperTimeoutMs,
           signal: request.signal,
-          path: options.env === undefined ? undefined : envValue(env, "PATH"),
+          path: helperPath(options.env),
         });
       }
       if (auths === undefined) return undefined;

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { CredentialsError } from "../errors.ts";
 import { dockerConfigProvider } from "./docker_config.ts";
 import type { Credentials } from "./provider.ts";
 import {
-  assertNoSecret,
+  assertRejectsCredentialsError,
   CAN_RUN_SCRIPTS,
   fakeHelpers,
   HELPER_SECRETS,
   tempDir,
+  writeConfigFile,
 } from "./testdata/fake_helpers.ts";
 
 interface Vectors {
@@ -24,14 +24,8 @@ const VECTORS: Vectors[] = JSON.parse(
 
 const b64 = (text: string) => btoa(text);
 
-async function writeConfig(dir: string, config: unknown): Promise<string> {
-  const path = `${dir}/config.json`;
-  await Deno.writeTextFile(
-    path,
-    typeof config === "string" ? config : JSON.stringify(config),
-  );
-  return path;
-}
+const writeConfig = (dir: string, config: unknown) =>
+  writeConfigFile(`${dir}/config.json`, config);
 
 Deno.test("dockerConfigProvider() finds auths entries the way docker does", async (t) => {
   await using dir = await tempDir();
@@ -52,7 +46,6 @@ Deno.test("dockerConfigProvider() finds auths entries the way docker does", asyn
 Deno.test("dockerConfigProvider() reads $DOCKER_CONFIG/config.json before ~/.docker/config.json", async () => {
   await using home = await tempDir();
   await using custom = await tempDir();
-  await Deno.mkdir(`${home.path}/.docker`);
   await writeConfig(`${home.path}/.docker`, {
     auths: { "quay.io": { auth: b64("home:home-s3cr3t") } },
   });
@@ -136,17 +129,10 @@ Deno.test("dockerConfigProvider() reports malformed files without their secrets"
   for (const [name, config, problem] of cases) {
     await t.step(name, async () => {
       const path = await writeConfig(dir.path, config);
-      await assert.rejects(
+      await assertRejectsCredentialsError(
         () => dockerConfigProvider({ path }).resolve({ registry: "quay.io" }),
-        (err) => {
-          assert.ok(err instanceof CredentialsError);
-          assert.equal(
-            err.message,
-            `Cannot read docker config "${path}": ${problem}`,
-          );
-          assertNoSecret(err, [secret]);
-          return true;
-        },
+        `Cannot read docker config "${path}": ${problem}`,
+        [secret],
       );
     });
   }
@@ -184,17 +170,10 @@ Deno.test("dockerConfigProvider() reports a malformed auth entry without its sec
         auths: { "quay.io": entry, "ghcr.io": { auth: b64("ok:fine") } },
       });
       const provider = dockerConfigProvider({ path });
-      await assert.rejects(
+      await assertRejectsCredentialsError(
         () => provider.resolve({ registry: "quay.io" }),
-        (err) => {
-          assert.ok(err instanceof CredentialsError);
-          assert.equal(
-            err.message,
-            `Cannot read the credentials for "quay.io" in docker config "${path}": ${problem}`,
-          );
-          assertNoSecret(err, [secret]);
-          return true;
-        },
+        `Cannot read the credentials for "quay.io" in docker config "${path}": ${problem}`,
+        [secret],
       );
       // Other registries still work.
       assert.deepEqual(await provider.resolve({ registry: "ghcr.io" }), {
@@ -214,139 +193,119 @@ Deno.test({
     await using dir = await tempDir();
     const env = { PATH: helpers.path };
 
-    await t.step("credHelpers wins over credsStore", async () => {
-      const path = await writeConfig(dir.path, {
-        credsStore: "missing",
-        credHelpers: { "quay.io": "test" },
-        auths: { "quay.io": { auth: b64("file:file-s3cr3t") } },
-      });
-      assert.deepEqual(
-        await dockerConfigProvider({ path, env }).resolve({
-          registry: "quay.io",
-        }),
-        { identityToken: HELPER_SECRETS.quayToken },
-      );
-      assert.equal(await helpers.lastGet(), "quay.io");
-    });
-
-    await t.step(
-      "credsStore wins over auths, and sends docker's key for Docker Hub",
-      async () => {
-        const path = await writeConfig(dir.path, {
+    const answers: {
+      step: string;
+      config: unknown;
+      registry: string;
+      expected: Credentials | undefined;
+      sent?: string;
+    }[] = [
+      {
+        step: "credHelpers wins over credsStore",
+        config: {
+          credsStore: "missing",
+          credHelpers: { "quay.io": "test" },
+          auths: { "quay.io": { auth: b64("file:file-s3cr3t") } },
+        },
+        registry: "quay.io",
+        expected: { identityToken: HELPER_SECRETS.quayToken },
+        sent: "quay.io",
+      },
+      {
+        step:
+          "credsStore wins over auths, and sends docker's key for Docker Hub",
+        config: {
           credsStore: "test",
           auths: { "https://index.docker.io/v1/": {} },
-        });
-        assert.deepEqual(
-          await dockerConfigProvider({ path, env }).resolve({
-            registry: "docker.io",
-          }),
-          { username: "hubuser", password: HELPER_SECRETS.hub },
-        );
-        assert.equal(await helpers.lastGet(), "https://index.docker.io/v1/");
+        },
+        registry: "docker.io",
+        expected: { username: "hubuser", password: HELPER_SECRETS.hub },
+        sent: "https://index.docker.io/v1/",
       },
-    );
-
-    await t.step(
-      "a helper's 'not found' is final, even with an auths entry",
-      async () => {
-        const path = await writeConfig(dir.path, {
+      {
+        step: "a helper's 'not found' is final, even with an auths entry",
+        config: {
           credsStore: "test",
           auths: { "ghcr.io": { auth: b64("file:file-s3cr3t") } },
-        });
-        assert.equal(
-          await dockerConfigProvider({ path, env }).resolve({
-            registry: "ghcr.io",
-          }),
-          undefined,
-        );
+        },
+        registry: "ghcr.io",
+        expected: undefined,
       },
-    );
-
-    await t.step(
-      "credHelpers keys with a scheme match their host",
-      async () => {
-        const path = await writeConfig(dir.path, {
-          credHelpers: { "https://quay.io": "test" },
-        });
-        assert.deepEqual(
-          await dockerConfigProvider({ path, env }).resolve({
-            registry: "quay.io",
-          }),
-          { identityToken: HELPER_SECRETS.quayToken },
-        );
+      {
+        step: "credHelpers keys with a scheme match their host",
+        config: { credHelpers: { "https://quay.io": "test" } },
+        registry: "quay.io",
+        expected: { identityToken: HELPER_SECRETS.quayToken },
       },
-    );
-
-    await t.step(
-      "an empty credHelpers entry selects auths over credsStore",
-      async () => {
-        const path = await writeConfig(dir.path, {
+      {
+        step: "an empty credHelpers entry selects auths over credsStore",
+        config: {
           credsStore: "missing",
           credHelpers: { "ghcr.io": "" },
           auths: { "ghcr.io": { auth: b64("file:file-s3cr3t") } },
-        });
-        assert.deepEqual(
-          await dockerConfigProvider({ path, env }).resolve({
-            registry: "ghcr.io",
-          }),
-          { username: "file", password: "file-s3cr3t" },
-        );
+        },
+        registry: "ghcr.io",
+        expected: { username: "file", password: "file-s3cr3t" },
       },
-    );
-
-    await t.step("a registry without a helper uses auths", async () => {
-      const path = await writeConfig(dir.path, {
-        credHelpers: { "quay.io": "test" },
-        auths: { "ghcr.io": { auth: b64("file:file-s3cr3t") } },
+      {
+        step: "a registry without a helper uses auths",
+        config: {
+          credHelpers: { "quay.io": "test" },
+          auths: { "ghcr.io": { auth: b64("file:file-s3cr3t") } },
+        },
+        registry: "ghcr.io",
+        expected: { username: "file", password: "file-s3cr3t" },
+      },
+    ];
+    for (const { step, config, registry, expected, sent } of answers) {
+      await t.step(step, async () => {
+        const path = await writeConfig(dir.path, config);
+        assert.deepEqual(
+          await dockerConfigProvider({ path, env }).resolve({ registry }),
+          expected,
+        );
+        if (sent !== undefined) assert.equal(await helpers.lastGet(), sent);
       });
-      assert.deepEqual(
-        await dockerConfigProvider({ path, env }).resolve({
-          registry: "ghcr.io",
-        }),
-        { username: "file", password: "file-s3cr3t" },
-      );
-    });
+    }
 
-    await t.step("a missing credsStore helper is an error", async () => {
-      const path = await writeConfig(dir.path, { credsStore: "missing" });
-      await assert.rejects(
-        () =>
-          dockerConfigProvider({ path, env }).resolve({ registry: "ghcr.io" }),
-        {
-          name: "CredentialsError",
-          message:
-            'Cannot get the credentials for "ghcr.io" from docker-credential-missing: docker-credential-missing was not found on PATH',
-        },
-      );
-    });
-
-    await t.step("a hanging helper times out", async () => {
-      const path = await writeConfig(dir.path, { credsStore: "hang" });
-      await assert.rejects(
-        () =>
-          dockerConfigProvider({ path, env, helperTimeoutMs: 150 }).resolve({
-            registry: "ghcr.io",
-          }),
-        {
-          name: "CredentialsError",
-          message:
-            'Cannot get the credentials for "ghcr.io" from docker-credential-hang: docker-credential-hang did not answer within 150 ms and was killed',
-        },
-      );
-    });
-
-    await t.step("a helper name that is a path is refused", async () => {
-      const path = await writeConfig(dir.path, { credsStore: "../../bin/sh" });
-      await assert.rejects(
-        () =>
-          dockerConfigProvider({ path, env }).resolve({ registry: "ghcr.io" }),
-        {
-          name: "CredentialsError",
-          message:
-            `Cannot read docker config "${path}": the credential helper name "../../bin/sh" is not a plain program-name suffix`,
-        },
-      );
-    });
+    const failures: {
+      step: string;
+      config: unknown;
+      helperTimeoutMs?: number;
+      message: (path: string) => string;
+    }[] = [
+      {
+        step: "a missing credsStore helper is an error",
+        config: { credsStore: "missing" },
+        message: () =>
+          'Cannot get the credentials for "ghcr.io" from docker-credential-missing: docker-credential-missing was not found on PATH',
+      },
+      {
+        step: "a hanging helper times out",
+        config: { credsStore: "hang" },
+        helperTimeoutMs: 150,
+        message: () =>
+          'Cannot get the credentials for "ghcr.io" from docker-credential-hang: docker-credential-hang did not answer within 150 ms and was killed',
+      },
+      {
+        step: "a helper name that is a path is refused",
+        config: { credsStore: "../../bin/sh" },
+        message: (path) =>
+          `Cannot read docker config "${path}": the credential helper name "../../bin/sh" is not a plain program-name suffix`,
+      },
+    ];
+    for (const { step, config, helperTimeoutMs, message } of failures) {
+      await t.step(step, async () => {
+        const path = await writeConfig(dir.path, config);
+        await assert.rejects(
+          () =>
+            dockerConfigProvider({ path, env, helperTimeoutMs }).resolve({
+              registry: "ghcr.io",
+            }),
+          { name: "CredentialsError", message: message(path) },
+        );
+      });
+    }
   },
 });
 
@@ -373,20 +332,13 @@ Deno.test("dockerConfigProvider() reads DOCKER_AUTH_CONFIG before the file", asy
     username: "gh",
     password: "gh-s3cr3t",
   });
-  await assert.rejects(
+  await assertRejectsCredentialsError(
     () =>
       dockerConfigProvider({
         env: { DOCKER_AUTH_CONFIG: '{"auths": {"quay.io": "env-s3cr3t"' },
       }).resolve({ registry: "quay.io" }),
-    (err) => {
-      assert.ok(err instanceof CredentialsError);
-      assert.equal(
-        err.message,
-        'Cannot read the environment variable "DOCKER_AUTH_CONFIG": it is not valid JSON',
-      );
-      assertNoSecret(err, ["env-s3cr3t"]);
-      return true;
-    },
+    'Cannot read the environment variable "DOCKER_AUTH_CONFIG": it is not valid JSON',
+    ["env-s3cr3t"],
   );
 });
 

@@ -12,19 +12,17 @@
 import { CredentialsError } from "../errors.ts";
 import {
   dirName,
+  dockerConfigHelper,
   dockerConfigPath,
   encodeAuth,
   envReader,
-  envValue,
   fileError,
-  helperFor,
+  helperPath,
   type JsonObject,
   objectField,
   readConfigFile,
-  stringField,
-  stringMapField,
 } from "./_config_file.ts";
-import { helperStore, isValidHelperName } from "./_helper_exec.ts";
+import { helperStore } from "./_helper_exec.ts";
 import { dockerServerUrl } from "./credential_helper.ts";
 import type { CredentialEnv } from "./provider.ts";
 
@@ -167,24 +165,14 @@ export async function saveDockerCredentials(
   }
   const config = await readConfigFile(path, WHAT) ?? {};
   const auths = objectField(config, "auths", WHAT, path) ?? {};
-  const credHelpers = stringMapField(config, "credHelpers", WHAT, path);
-  const credsStore = stringField(config, "credsStore", WHAT, path);
   const key = dockerServerUrl(registry);
 
-  const helper = helperFor(credHelpers, credsStore, registry);
+  const helper = dockerConfigHelper(config, registry, WHAT, path);
   if (helper !== undefined) {
-    if (!isValidHelperName(helper)) {
-      throw new CredentialsError(
-        `read ${WHAT} "${path}"`,
-        `the credential helper name ${
-          JSON.stringify(helper)
-        } is not a plain program-name suffix`,
-      );
-    }
     await helperStore(helper, key, username, password, {
       timeoutMs: options.helperTimeoutMs,
       signal: options.signal,
-      path: options.env === undefined ? undefined : envValue(env, "PATH"),
+      path: helperPath(options.env),
     });
     if (!isEmptyEntry(auths[key])) {
       auths[key] = {};

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { CredentialsError } from "../errors.ts";
 import { dockerConfigProvider } from "./docker_config.ts";
 import { saveDockerCredentials } from "./save.ts";
 import {
-  assertNoSecret,
+  assertRejectsCredentialsError,
   CAN_RUN_SCRIPTS,
   fakeHelpers,
   tempDir,
+  writeConfigFile,
 } from "./testdata/fake_helpers.ts";
 
 const b64 = (text: string) => btoa(text);
@@ -63,18 +63,14 @@ Deno.test("saveDockerCredentials() files Docker Hub under https://index.docker.i
 
 Deno.test("saveDockerCredentials() keeps the file's other keys and entries", async () => {
   await using dir = await tempDir();
-  const path = `${dir.path}/config.json`;
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({
-      auths: {
-        "ghcr.io": { auth: b64("gh:gh-s3cr3t") },
-        "quay.io": { auth: b64("old:old-s3cr3t"), email: "old@example.com" },
-      },
-      psFormat: "table {{.ID}}",
-      proxies: { default: { httpProxy: "http://proxy:3128" } },
-    }),
-  );
+  const path = await writeConfigFile(`${dir.path}/config.json`, {
+    auths: {
+      "ghcr.io": { auth: b64("gh:gh-s3cr3t") },
+      "quay.io": { auth: b64("old:old-s3cr3t"), email: "old@example.com" },
+    },
+    psFormat: "table {{.ID}}",
+    proxies: { default: { httpProxy: "http://proxy:3128" } },
+  });
   if (isPosix) await Deno.chmod(path, 0o640);
   await saveDockerCredentials("quay.io", {
     username: "new",
@@ -100,16 +96,12 @@ Deno.test({
   async fn() {
     await using helpers = await fakeHelpers();
     await using dir = await tempDir();
-    const path = `${dir.path}/config.json`;
-    await Deno.writeTextFile(
-      path,
-      JSON.stringify({
-        credsStore: "test",
-        auths: {
-          "https://index.docker.io/v1/": { auth: b64("old:old-s3cr3t") },
-        },
-      }),
-    );
+    const path = await writeConfigFile(`${dir.path}/config.json`, {
+      credsStore: "test",
+      auths: {
+        "https://index.docker.io/v1/": { auth: b64("old:old-s3cr3t") },
+      },
+    });
     const saved = await saveDockerCredentials("docker.io", {
       username: "hubuser",
       password: "new-s3cr3t",
@@ -133,13 +125,12 @@ Deno.test({
   async fn() {
     await using helpers = await fakeHelpers();
     await using dir = await tempDir();
-    const path = `${dir.path}/config.json`;
     const config = {
       credsStore: "missing",
       credHelpers: { "quay.io": "test" },
       auths: { "quay.io": {} },
     };
-    await Deno.writeTextFile(path, JSON.stringify(config));
+    const path = await writeConfigFile(`${dir.path}/config.json`, config);
     const saved = await saveDockerCredentials("quay.io", {
       username: "bob",
       password: "quay-s3cr3t",
@@ -160,26 +151,17 @@ Deno.test({
   async fn() {
     await using helpers = await fakeHelpers();
     await using dir = await tempDir();
-    const path = `${dir.path}/config.json`;
-    await Deno.writeTextFile(
-      path,
-      JSON.stringify({ credsStore: "leakystore" }),
-    );
-    await assert.rejects(
+    const path = await writeConfigFile(`${dir.path}/config.json`, {
+      credsStore: "leakystore",
+    });
+    await assertRejectsCredentialsError(
       () =>
         saveDockerCredentials("quay.io", {
           username: "bob",
           password: "leaky-s3cr3t",
         }, { path, env: { PATH: helpers.path } }),
-      (err) => {
-        assert.ok(err instanceof CredentialsError);
-        assert.equal(
-          err.message,
-          'Cannot store the credentials for "quay.io" with docker-credential-leakystore: docker-credential-leakystore exited with code 1',
-        );
-        assertNoSecret(err, ["leaky-s3cr3t"]);
-        return true;
-      },
+      'Cannot store the credentials for "quay.io" with docker-credential-leakystore: docker-credential-leakystore exited with code 1',
+      ["leaky-s3cr3t"],
     );
     assert.deepEqual(await readJson(path), { credsStore: "leakystore" });
   },
@@ -187,8 +169,7 @@ Deno.test({
 
 Deno.test("saveDockerCredentials() refuses a malformed config file without touching it", async () => {
   await using dir = await tempDir();
-  const path = `${dir.path}/config.json`;
-  await Deno.writeTextFile(path, '{"auths": {');
+  const path = await writeConfigFile(`${dir.path}/config.json`, '{"auths": {');
   await assert.rejects(
     () =>
       saveDockerCredentials("quay.io", { username: "a", password: "b" }, {

@@ -1,7 +1,9 @@
 // Test support: fake `docker-credential-*` programs in a temporary directory,
-// and a check that an error carries no secret.
+// config files, and checks that an error is the expected CredentialsError and
+// carries no secret.
 
 import assert from "node:assert/strict";
+import { CredentialsError } from "../../errors.ts";
 
 /** Secrets the fake helpers hold; no error may contain any of them. */
 export const HELPER_SECRETS = {
@@ -116,6 +118,39 @@ export async function tempDir(): Promise<
       await Deno.remove(path, { recursive: true });
     },
   };
+}
+
+/**
+ * Writes a credentials file (an object as JSON, a string as is), creating its
+ * directory. Returns the path.
+ */
+export async function writeConfigFile(
+  path: string,
+  config: unknown,
+): Promise<string> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(
+    path,
+    typeof config === "string" ? config : JSON.stringify(config),
+  );
+  return path;
+}
+
+/**
+ * Asserts that `run` rejects with a `CredentialsError` with this message that
+ * holds none of `secrets`.
+ */
+export async function assertRejectsCredentialsError(
+  run: () => Promise<unknown>,
+  message: string,
+  secrets: readonly string[] = [],
+): Promise<void> {
+  await assert.rejects(run, (err) => {
+    assert.ok(err instanceof CredentialsError, String(err));
+    assert.equal(err.message, message);
+    assertNoSecret(err, secrets);
+    return true;
+  });
 }
 
 /** Asserts that nothing in the error (message, stack, cause, fields) holds a secret. */
