@@ -6,6 +6,7 @@ import {
   parseRepoAndRef,
   type RepoRef,
 } from "./reference.ts";
+import { MAX_CALL_MS, mulberry32, timeCall } from "./testing/_fuzz.ts";
 
 // Random and adversarial inputs: every call returns or throws a ParseError,
 // quickly. Reproducible: set FUZZ_SEED to replay a run.
@@ -13,21 +14,8 @@ import {
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed_2024);
 const RANDOM_CASES = 30_000;
 const VALID_CASES = 5_000;
-const MAX_MS_PER_CALL = 20;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = prng(SEED);
+const random = mulberry32(SEED);
 const int = (n: number): number => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)];
 
@@ -241,28 +229,16 @@ const times: number[] = [];
 
 /** Runs one parse, records its time, and returns its result or ParseError. */
 function timed<T>(input: string, fn: (input: string) => T): T | ParseError {
-  let result: T | ParseError;
-  const start = performance.now();
-  try {
-    result = fn(input);
-  } catch (err) {
-    if (!(err instanceof ParseError)) throw err;
-    result = err;
-  }
-  let ms = performance.now() - start;
-  if (ms >= MAX_MS_PER_CALL / 4) {
-    // A garbage collection or a busy machine is not slowness: a slow call
-    // is timed again, and the best of three counts.
-    for (let again = 0; again < 2; again++) {
-      const t0 = performance.now();
-      try {
-        fn(input);
-      } catch {
-        // the same outcome as the first call
-      }
-      ms = Math.min(ms, performance.now() - t0);
+  let result!: T | ParseError;
+  // A slow call is timed again (the same outcome): best of three counts.
+  const ms = timeCall(() => {
+    try {
+      result = fn(input);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      result = err;
     }
-  }
+  });
   times.push(ms);
   if (ms > maxMs) {
     maxMs = ms;
@@ -310,7 +286,7 @@ Deno.test("parseRepoAndRef(), parseRepo() and parseIndex() return or throw Parse
       `total ${totalMs.toFixed(0)} ms`,
   );
   assert.ok(
-    maxMs < MAX_MS_PER_CALL,
+    maxMs < MAX_CALL_MS,
     `slowest call took ${maxMs} ms (seed ${SEED}, input of ${maxInput.length} chars)`,
   );
   assert.ok(totalMs < 15_000, `fuzzing took ${totalMs} ms`);
@@ -333,5 +309,5 @@ Deno.test("parseRepoAndRef() accepts 5,000 references valid by construction and 
     assert.equal(ref.digest, v.digest, v.input);
     checkAccepted(v.input, ref);
   }
-  assert.ok(maxMs < MAX_MS_PER_CALL, `slowest call took ${maxMs} ms`);
+  assert.ok(maxMs < MAX_CALL_MS, `slowest call took ${maxMs} ms`);
 });

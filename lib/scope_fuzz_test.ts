@@ -13,51 +13,23 @@ import {
   type Scope,
   scopesCover,
 } from "./scope.ts";
+import {
+  callTimer,
+  fill,
+  fromPieces,
+  fuzzInputs,
+  int,
+  length,
+  mutate,
+  pick,
+  type Random,
+  word,
+  xorshift32,
+} from "./testing/_fuzz.ts";
 import vectors from "./testdata/scopes.json" with { type: "json" };
 
-/** Slowest single call allowed, in milliseconds: generous on purpose. */
-const MAX_CALL_MS = 20;
-
-/** xorshift32: a seeded generator of numbers in [0, 1). */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
-
-type Random = () => number;
-
-const int = (rnd: Random, n: number) => Math.floor(rnd() * n);
-const pick = <T>(rnd: Random, items: readonly T[]): T =>
-  items[int(rnd, items.length)];
-
-/** A length, mostly short, now and then long. */
-function length(rnd: Random): number {
-  const r = rnd();
-  if (r < 0.8) return int(rnd, 40);
-  if (r < 0.97) return int(rnd, 400);
-  return int(rnd, 2000);
-}
-
-function randomBytes(rnd: Random): string {
-  let s = "";
-  for (let n = length(rnd); n > 0; n--) s += String.fromCharCode(int(rnd, 256));
-  return s;
-}
-
-function randomUnicode(rnd: Random): string {
-  let s = "";
-  for (let n = length(rnd); n > 0; n--) {
-    s += String.fromCharCode(int(rnd, 0x10000));
-  }
-  return s;
-}
+/** Longest random input, exclusive: shorter than in the other fuzz tests. */
+const MAX_LENGTH = 2000;
 
 const PIECES = [
   "repository",
@@ -94,43 +66,13 @@ const PIECES = [
   "9",
 ];
 
-function fromPieces(rnd: Random): string {
-  let s = "";
-  for (let n = length(rnd) >> 1; n > 0; n--) s += pick(rnd, PIECES);
-  return s;
-}
-
 const SEEDS: string[] = [
   ...vectors.accepted.map((v) => v.input),
   ...vectors.lists.map((v) => v.input),
 ];
 
-function mutate(rnd: Random): string {
-  let s = pick(rnd, SEEDS);
-  for (let n = 1 + int(rnd, 4); n > 0; n--) {
-    const at = int(rnd, s.length + 1);
-    switch (int(rnd, 4)) {
-      case 0:
-        s = s.slice(0, at) + pick(rnd, PIECES) + s.slice(at);
-        break;
-      case 1:
-        s = s.slice(0, at) + s.slice(at + 1 + int(rnd, 3));
-        break;
-      case 2:
-        s = s.slice(0, at) + s.slice(at, at + int(rnd, 12)) + s.slice(at);
-        break;
-      default:
-        s = s.slice(0, at) + String.fromCharCode(int(rnd, 256)) +
-          s.slice(at + 1);
-    }
-  }
-  return s;
-}
-
 /** Inputs aimed at regex backtracking and the length limits. */
 function adversarial(): string[] {
-  const fill = (unit: string, size: number) =>
-    unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
   const out: string[] = [];
   for (const size of [1000, 16000, 100_000]) {
     for (
@@ -167,46 +109,14 @@ function adversarial(): string[] {
   return out;
 }
 
-/**
- * Runs `fn`: it must return or throw `InvalidScopeError`. Returns the call's
- * duration; a slow call is timed again (best of three) so that a garbage
- * collection or a busy machine is not taken for slowness.
- */
-function run(input: unknown, fn: () => unknown): number {
-  const once = () => {
-    const start = performance.now();
-    try {
-      fn();
-    } catch (err) {
-      assert.ok(
-        err instanceof InvalidScopeError,
-        `${JSON.stringify(input)?.slice(0, 200)} threw ${err}`,
-      );
-    }
-    return performance.now() - start;
-  };
-  let ms = once();
-  if (ms >= MAX_CALL_MS / 4) ms = Math.min(ms, once(), once());
-  return ms;
-}
-
 Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, quickly", () => {
-  const rnd = xorshift(0x5c0_9e);
-  const inputs: string[] = adversarial();
-  for (let i = 0; i < 8000; i++) inputs.push(randomBytes(rnd));
-  for (let i = 0; i < 4000; i++) inputs.push(randomUnicode(rnd));
-  for (let i = 0; i < 10000; i++) inputs.push(fromPieces(rnd));
-  for (let i = 0; i < 10000; i++) inputs.push(mutate(rnd));
-
-  let slowest = 0;
-  let slowestInput = "";
-  const time = (input: unknown, fn: () => unknown) => {
-    const ms = run(input, fn);
-    if (ms > slowest) {
-      slowest = ms;
-      slowestInput = JSON.stringify(input)?.slice(0, 80) ?? "";
-    }
-  };
+  const inputs = fuzzInputs(xorshift32(0x5c0_9e), {
+    adversarial: adversarial(),
+    maxLength: MAX_LENGTH,
+    fromPieces: (rnd) => fromPieces(rnd, PIECES, length(rnd, MAX_LENGTH) >> 1),
+    mutate: (rnd) => mutate(rnd, SEEDS, PIECES, { edits: 4, cut: 3, copy: 12 }),
+  });
+  const { time, assertFast } = callTimer(InvalidScopeError);
   const parsed: Scope[] = [];
   for (const input of inputs) {
     time(input, () => {
@@ -235,10 +145,7 @@ Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, qu
   time("merge valid", () => merged = mergeScopes(valid));
   time("cover", () => assert.ok(scopesCover(merged, valid)));
   time("cover reversed", () => scopesCover(valid, merged));
-  assert.ok(
-    slowest < MAX_CALL_MS,
-    `slowest call took ${slowest.toFixed(2)} ms on ${slowestInput}`,
-  );
+  assertFast();
 });
 
 // Round trip: random valid scopes parse back to what was written, and a
@@ -247,28 +154,22 @@ Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, qu
 const LOWER = "abcdefghijklmnopqrstuvwxyz0123456789";
 const HOST = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
-function run1(rnd: Random, chars: string, max: number): string {
-  let s = "";
-  for (let n = 1 + int(rnd, max); n > 0; n--) s += pick(rnd, [...chars]);
-  return s;
-}
-
 function component(rnd: Random): string {
-  let s = run1(rnd, LOWER, 5);
+  let s = word(rnd, LOWER, 5);
   for (let n = int(rnd, 3); n > 0; n--) {
-    s += pick(rnd, [".", "_", "__", "-", "--"]) + run1(rnd, LOWER, 5);
+    s += pick(rnd, [".", "_", "__", "-", "--"]) + word(rnd, LOWER, 5);
   }
   return s;
 }
 
 function randomScope(rnd: Random): Scope {
-  const type = run1(rnd, LOWER, 8) +
-    (rnd() < 0.1 ? `(${run1(rnd, LOWER, 6)})` : "");
+  const type = word(rnd, LOWER, 8) +
+    (rnd() < 0.1 ? `(${word(rnd, LOWER, 6)})` : "");
   const parts: string[] = [];
   if (rnd() < 0.3) {
-    let host = run1(rnd, HOST, 6);
-    if (rnd() < 0.5) host += `-${run1(rnd, HOST, 4)}`;
-    if (rnd() < 0.5) host += `.${run1(rnd, HOST, 4)}`;
+    let host = word(rnd, HOST, 6);
+    if (rnd() < 0.5) host += `-${word(rnd, HOST, 4)}`;
+    if (rnd() < 0.5) host += `.${word(rnd, HOST, 4)}`;
     if (rnd() < 0.5) host += `:${int(rnd, 65536)}`;
     parts.push(host);
   }
@@ -283,7 +184,7 @@ function randomScope(rnd: Random): Scope {
 }
 
 Deno.test("parseScope() parses back random valid scopes, and merges cover their parts", () => {
-  const rnd = xorshift(0xbadc0de);
+  const rnd = xorshift32(0xbadc0de);
   for (let i = 0; i < 3000; i++) {
     const scopes = Array.from(
       { length: 1 + int(rnd, 5) },
