@@ -40,7 +40,14 @@ export async function runPool<T, R>(
       } catch (error) {
         if (!firstError) {
           firstError = { error };
-          failed.abort(error);
+          // The others stop with an abort of their own: the error itself
+          // goes to the caller only, not through every abort listener.
+          failed.abort(
+            new DOMException(
+              "another transfer of the image failed",
+              "AbortError",
+            ),
+          );
         }
       }
     }

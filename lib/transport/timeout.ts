@@ -98,12 +98,12 @@ function settleOrAbort(
   signal: AbortSignal,
 ): Promise<Response> {
   if (signal.aborted) {
-    answer.then((res) => res.body?.cancel(), () => {});
+    answer.then((res) => res.body?.cancel().catch(() => {}), () => {});
     return Promise.reject(signal.reason);
   }
   return new Promise((resolve, reject) => {
     const onAbort = () => {
-      answer.then((res) => res.body?.cancel(), () => {});
+      answer.then((res) => res.body?.cancel().catch(() => {}), () => {});
       reject(signal.reason);
     };
     signal.addEventListener("abort", onAbort, { once: true });

@@ -216,3 +216,25 @@ Deno.test("withTimeout() does not depend on the inner transport watching its sig
     },
   );
 });
+
+Deno.test("withTimeout() quietly cancels an answer that arrives after an abort", async () => {
+  const controller = new AbortController();
+  let answer!: (res: Response) => void;
+  const transport = withTimeout(
+    () => new Promise((resolve) => answer = resolve),
+    10_000,
+  );
+  const pending = transport(
+    new Request("http://127.0.0.1:1/v2/", { signal: controller.signal }),
+  );
+  controller.abort(new Error("stop"));
+  await assert.rejects(pending, /stop/);
+  // A body already broken: cancelling it rejects. Nothing may be left
+  // unhandled (the test sanitizer fails on an unhandled rejection).
+  answer(
+    new Response(
+      new ReadableStream({ start: (c) => c.error(new Error("broken")) }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+});
