@@ -7,6 +7,7 @@
 
 import type { Transport } from "./transport.ts";
 import { cloneForReplay, isReplayable } from "./_replay.ts";
+import { sleep } from "../_sleep.ts";
 
 /** Options of {@linkcode withRetry}. */
 export interface RetryOptions {
@@ -163,19 +164,4 @@ function backoff(
 function isNetworkError(err: unknown): boolean {
   return err instanceof TypeError ||
     (err instanceof Error && err.name === "ConnectionError");
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
