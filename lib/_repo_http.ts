@@ -3,7 +3,8 @@
 // sends them through the transport, and turns unexpected statuses and
 // network failures into typed errors.
 
-import { errorFromResponse, secretsOf } from "./_body.ts";
+import { errorFromResponse } from "./_body.ts";
+import { secretsSentWith } from "./transport/_sent_secrets.ts";
 import { parseDigest } from "./_digest_core.ts";
 import { redactError } from "./_redact.ts";
 import {
@@ -94,7 +95,7 @@ export class RepoHttp {
         attempted,
         request.method,
         request.url,
-        secretsOf(request.headers.get("authorization")),
+        secretsSentWith(request),
       );
     }
     return res;

@@ -452,3 +452,103 @@ Deno.test("a password inside a reference is not repeated by the parse error", ()
   assert.ok(!err.message.includes("hunter2-secret"), err.message);
   assert.ok(!err.input.includes("hunter2-secret"));
 });
+
+/** A registry answering 401 with the request's Authorization echoed in errors[]. */
+function echoing(status: number, request: Request): Response {
+  const echo = request.headers.get("authorization") ?? "";
+  const decoded = echo.startsWith("Basic ") ? atob(echo.slice(6)) : "";
+  return Response.json({
+    errors: [{ code: "UNAUTHORIZED", message: `got ${echo} (${decoded})` }],
+  }, { status });
+}
+
+function assertClean(err: unknown, secrets: string[]): void {
+  assert.ok(err instanceof Error);
+  const everything = `${err.message} ${JSON.stringify(err)} ${
+    Deno.inspect(err, { depth: 10 })
+  }`;
+  for (const secret of secrets) {
+    assert.ok(!everything.includes(secret), `leaked ${secret}: ${everything}`);
+  }
+}
+
+Deno.test("a token server echoing the Basic value in errors[] has it scrubbed", async () => {
+  const password = "pw-token-server-echo";
+  const fetch = (request: Request) => {
+    const url = new URL(request.url);
+    if (url.pathname === "/v2/") {
+      return Promise.resolve(
+        new Response(null, {
+          status: 401,
+          headers: {
+            "www-authenticate":
+              'Bearer realm="http://127.0.0.1:1/token",service="s"',
+          },
+        }),
+      );
+    }
+    return Promise.resolve(echoing(401, request));
+  };
+  const client = createClient({
+    repo: "127.0.0.1:1/x",
+    username: "user",
+    password,
+    fetch,
+  });
+  const err = await client.getManifest("v1").then(() => undefined, (e) => e);
+  assertClean(err, [password, btoa(`user:${password}`)]);
+});
+
+Deno.test("login() on a Basic registry echoing the Authorization value has it scrubbed", async () => {
+  const password = "pw-basic-login-echo";
+  const fetch = (request: Request) => {
+    if (!request.headers.has("authorization")) {
+      return Promise.resolve(
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="x"' },
+        }),
+      );
+    }
+    return Promise.resolve(echoing(401, request));
+  };
+  const client = createClient({
+    repo: "127.0.0.1:1/x",
+    username: "user",
+    password,
+    fetch,
+  });
+  const err = await client.login().then(() => undefined, (e) => e);
+  assertClean(err, [password, btoa(`user:${password}`)]);
+});
+
+Deno.test("a token sent on a replay after a 401 is scrubbed from the final error", async () => {
+  let issued = 0;
+  const fetch = (request: Request) => {
+    const url = new URL(request.url);
+    const challenge = {
+      "www-authenticate":
+        'Bearer realm="http://127.0.0.1:1/token",service="s",error="insufficient_scope"',
+    };
+    if (url.pathname === "/v2/") {
+      return Promise.resolve(
+        new Response(null, { status: 401, headers: challenge }),
+      );
+    }
+    if (url.pathname === "/token") {
+      issued++;
+      return Promise.resolve(Response.json({ token: `tok-SECRET-${issued}` }));
+    }
+    const res = echoing(401, request);
+    return Promise.resolve(
+      new Response(res.body, {
+        status: 401,
+        headers: { ...challenge, "content-type": "application/json" },
+      }),
+    );
+  };
+  const client = createClient({ repo: "127.0.0.1:1/x", fetch });
+  const err = await client.getManifest("v1").then(() => undefined, (e) => e);
+  assert.equal(issued, 2);
+  assertClean(err, ["tok-SECRET-1", "tok-SECRET-2"]);
+});

@@ -22,13 +22,14 @@
  */
 
 import {
+  type BearerChallenge,
   bearerChallenge,
   type Challenge,
   parseChallenges,
 } from "../challenge.ts";
 import type { Credentials } from "../credentials/provider.ts";
 import { InvalidResponseError, UnsafeRequestError } from "../errors.ts";
-import { errorFromResponse, readBounded } from "../_body.ts";
+import { errorFromResponse, readBounded, secretsOf } from "../_body.ts";
 import { redactUrl } from "../_redact.ts";
 import {
   formatScope,
@@ -41,6 +42,7 @@ import type { Transport } from "./transport.ts";
 import { isLoopbackHost } from "./_loopback.ts";
 import { cloneForReplay, isReplayable, markReplayable } from "./_replay.ts";
 import { scopesForRequest } from "./_request_scope.ts";
+import { recordAuthorization, secretsSentWith } from "./_sent_secrets.ts";
 import { Shared } from "./_shared.ts";
 
 /** Token answers are read up to this many bytes. */
@@ -53,10 +55,10 @@ export interface AuthOptions {
   /** The registry's origin, e.g. `https://registry-1.docker.io`. */
   registry: string;
   /**
-   * Where credentials come from; called at most once, when a challenge first
-   * needs them.
+   * Where credentials come from; called when a challenge first needs them,
+   * and again only if that lookup failed or was abandoned.
    */
-  credentials?: () => Promise<Credentials | undefined>;
+  credentials?: (signal?: AbortSignal) => Promise<Credentials | undefined>;
   /** A bearer token used as given, never replaced by a token request. */
   token?: string;
   /** Scopes added to every token request, e.g. `repository:foo:push`. */
@@ -133,7 +135,7 @@ export class RegistryAuth {
   readonly #origin: string;
   readonly #options: AuthOptions;
   #ping?: Shared<PingResult>;
-  #credentials?: Promise<Credentials | undefined>;
+  #credentials?: Shared<Credentials | undefined>;
   #refreshToken?: string;
   readonly #tokens: CachedToken[] = [];
   readonly #pending = new Map<string, Shared<CachedToken>>();
@@ -210,13 +212,15 @@ export class RegistryAuth {
       };
     }
     const url = `${this.#origin}/v2/`;
-    const res = await this.#send(new Request(url, { signal }));
+    const request = new Request(url, { signal });
+    const res = await this.#send(request);
     if (res.status !== 200) {
       throw await errorFromResponse(
         res,
         `log in to ${this.#origin}`,
         "GET",
         url,
+        secretsSentWith(request),
       );
     }
     await res.body?.cancel();
@@ -226,10 +230,10 @@ export class RegistryAuth {
   async #doPing(signal?: AbortSignal): Promise<PingResult> {
     const url = `${this.#origin}/v2/`;
     const res = await this.#inner(new Request(url, { signal }));
-    await res.body?.cancel();
     if (res.status !== 200 && res.status !== 401) {
       throw await errorFromResponse(res, `ping ${this.#origin}`, "GET", url);
     }
+    await res.body?.cancel();
     const challenges = res.status === 401
       ? challengesOf(res.headers, `ping ${this.#origin}`)
       : [];
@@ -242,10 +246,22 @@ export class RegistryAuth {
     };
   }
 
-  #loadCredentials(): Promise<Credentials | undefined> {
-    this.#credentials ??= this.#options.credentials?.() ??
-      Promise.resolve(undefined);
-    return this.#credentials;
+  /** Looks credentials up once; a failed or abandoned lookup is retried. */
+  #loadCredentials(signal?: AbortSignal): Promise<Credentials | undefined> {
+    const lookup = this.#options.credentials;
+    if (lookup === undefined) return Promise.resolve(undefined);
+    if (this.#credentials === undefined) {
+      const forget = () => {
+        if (this.#credentials === shared) this.#credentials = undefined;
+      };
+      const shared: Shared<Credentials | undefined> = new Shared(
+        (s) => lookup(s),
+        forget,
+      );
+      shared.promise.catch(forget);
+      this.#credentials = shared;
+    }
+    return this.#credentials.wait(signal);
   }
 
   async #send(request: Request): Promise<Response> {
@@ -267,29 +283,31 @@ export class RegistryAuth {
     }
     // One more token, one replay: the registry wants more scope, or refused
     // a token it should have accepted (revoked, or expired early).
+    let challenge: BearerChallenge | undefined;
     let asked: Scope[] = [];
-    let challenge;
     try {
-      challenge = parseChallenges(res.headers).find((c) =>
+      const found = parseChallenges(res.headers).find((c) =>
         c.scheme === "bearer"
       );
-      if (challenge) {
-        asked = parseScopes(bearerChallenge(challenge).scope.join(" "));
+      if (found) {
+        challenge = bearerChallenge(found);
+        asked = parseScopes(challenge.scope.join(" "));
       }
     } catch {
       return res;
     }
-    if (!challenge || this.#options.token) return res;
+    if (!challenge) return res;
     await res.body?.cancel();
     this.#forget(used);
-    const merged = mergeScopes([...wanted, ...asked]);
     const token = await this.#tokenFor(
-      bearerChallenge(challenge),
-      merged,
+      challenge,
+      mergeScopes([...wanted, ...asked]),
       request.signal,
       true,
     );
-    spare.headers.set("authorization", `Bearer ${token.token}`);
+    const authorization = `Bearer ${token.token}`;
+    spare.headers.set("authorization", authorization);
+    recordAuthorization(request, authorization);
     return this.#inner(spare);
   }
 
@@ -305,7 +323,7 @@ export class RegistryAuth {
       request.headers.set("authorization", `Bearer ${this.#options.token}`);
       return undefined;
     }
-    const creds = await this.#loadCredentials();
+    const creds = await this.#loadCredentials(request.signal);
     if (creds?.registryToken) {
       this.#checkTransport(new URL(request.url), "send a bearer token");
       request.headers.set("authorization", `Bearer ${creds.registryToken}`);
@@ -413,7 +431,7 @@ export class RegistryAuth {
     if (realm.protocol !== "https:" && realm.protocol !== "http:") {
       throw new InvalidResponseError(attempted, "the realm is not http(s)");
     }
-    const creds = await this.#loadCredentials();
+    const creds = await this.#loadCredentials(signal);
     const refreshToken = this.#refreshToken ?? creds?.identityToken;
     const hasPassword = creds?.username !== undefined &&
       creds.password !== undefined;
@@ -468,9 +486,14 @@ export class RegistryAuth {
       res = await this.#inner(new Request(url, { headers, signal }));
     }
     if (res.status !== 200) {
-      const secrets = [creds?.password, refreshToken].filter(
-        (s): s is string => s !== undefined && s.length >= 4,
-      );
+      // The token server may echo what it was sent: the Basic value, the
+      // password, the refresh token.
+      const secrets = [
+        ...(hasPassword
+          ? secretsOf(basicAuthorization(creds!.username!, creds!.password!))
+          : []),
+        ...[refreshToken].filter((t): t is string => !!t && t.length >= 4),
+      ];
       throw await errorFromResponse(
         res,
         attempted,

@@ -4,9 +4,10 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "../client.ts";
-import { UnsafeRequestError } from "../errors.ts";
+import { type HttpError, UnsafeRequestError } from "../errors.ts";
 import { MEDIA_TYPE } from "../media_types.ts";
 import { startFakeRegistry } from "../testing/fake_registry.ts";
+import { RegistryAuth } from "./auth.ts";
 import type { Transport } from "./transport.ts";
 
 interface Seen {
@@ -235,5 +236,61 @@ Deno.test("one caller's abort does not fail another caller sharing its ping or t
     );
     assert.ok(performance.now() - started < 1_000);
     // The test sanitizers fail the test if the ping were still in flight.
+  });
+});
+
+Deno.test("a credential lookup is cancelled by the caller's signal, and a failed one is tried again", async () => {
+  let calls = 0;
+  const credentials = (signal?: AbortSignal) => {
+    calls++;
+    if (calls === 1) return Promise.reject(new Error("helper crashed"));
+    return new Promise<{ username: string; password: string }>(
+      (resolve, reject) => {
+        const timer = setTimeout(
+          () => resolve({ username: "u", password: "p" }),
+          2000,
+        );
+        signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      },
+    );
+  };
+  const fetch = (request: Request) =>
+    Promise.resolve(
+      request.headers.has("authorization")
+        ? new Response("{}")
+        : new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Basic realm="x"' },
+        }),
+    );
+  const auth = new RegistryAuth(fetch, {
+    registry: "http://127.0.0.1:1",
+    credentials,
+  });
+  const url = "http://127.0.0.1:1/v2/x/tags/list";
+  await assert.rejects(auth.transport(new Request(url)), /helper crashed/);
+  const started = performance.now();
+  await assert.rejects(
+    auth.transport(new Request(url, { signal: AbortSignal.timeout(50) })),
+    (err: Error) => err.name === "TimeoutError",
+  );
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(calls, 2);
+});
+
+Deno.test("ping() keeps the registry's error codes", async () => {
+  const fetch = () =>
+    Promise.resolve(
+      Response.json({ errors: [{ code: "UNSUPPORTED", message: "no" }] }, {
+        status: 400,
+      }),
+    );
+  const auth = new RegistryAuth(fetch, { registry: "http://127.0.0.1:1" });
+  await assert.rejects(auth.ping(), (err: HttpError) => {
+    assert.deepEqual(err.codes, ["UNSUPPORTED"]);
+    return true;
   });
 });
