@@ -14,8 +14,8 @@
  * dreg copy --dest-creds me:secret http://127.0.0.1:5000/foo:1 registry.example.com/foo:1
  * ```
  *
- * Exit codes: 0 success, 1 failure, 2 bad usage. `dreg COMMAND --help`
- * describes each command.
+ * Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C
+ * during pull, push or copy). `dreg COMMAND --help` describes each command.
  *
  * @module
  */

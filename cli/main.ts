@@ -1,5 +1,6 @@
 // The command-line tool's entry: dispatches to a subcommand, turns errors
-// into one `error: ...` line and an exit code (0 ok, 1 failed, 2 bad usage).
+// into one `error: ...` line and an exit code (0 ok, 1 failed, 2 bad usage,
+// 130 interrupted).
 
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
 import { COMMON_FLAGS, helpOf, type Io, PROGRAM } from "./common.ts";

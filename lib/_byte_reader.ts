@@ -95,36 +95,20 @@ export class ChunkReader {
 /**
  * A stream that opens its source on the first read (`open`), for a blob
  * the destination may already have: nothing is fetched unless it is read.
- * `onChunk` is called with the size of every chunk delivered, `onError`
- * with the error of a source that fails (fetch turns a failing request body
- * into a plain network error: this keeps the real cause).
+ * `onChunk` is called with the size of every chunk delivered; a source that
+ * fails errors the stream with its own error.
  */
 export type LazyStreamFactory = (
   open: () => Promise<ReadableStream<Uint8Array>>,
   onChunk: (bytes: number) => void,
-  onError?: (error: unknown) => void,
 ) => ReadableStream<Uint8Array>;
-
-/** Reads up to `into.byteLength` bytes, telling `onError` of a failure. */
-async function readReporting(
-  reader: () => Promise<ChunkReader>,
-  into: Uint8Array,
-  onError: ((error: unknown) => void) | undefined,
-): Promise<number> {
-  try {
-    return await (await reader()).read(into);
-  } catch (err) {
-    onError?.(err);
-    throw err;
-  }
-}
 
 /**
  * A lazy byte stream read through a {@linkcode ChunkReader}: meant for BYOB
  * readers (an OCI layout writing a blob), which get the bytes copied into
  * their own buffers; a default reader would get fresh chunks.
  */
-export const lazyByteStream: LazyStreamFactory = (open, onChunk, onError) => {
+export const lazyByteStream: LazyStreamFactory = (open, onChunk) => {
   let reader: ChunkReader | undefined;
   const opened = async () => reader ??= new ChunkReader(await open());
   return new ReadableStream({
@@ -133,10 +117,8 @@ export const lazyByteStream: LazyStreamFactory = (open, onChunk, onError) => {
     async pull(controller) {
       const request = controller.byobRequest!;
       const view = request.view!;
-      const n = await readReporting(
-        opened,
+      const n = await (await opened()).read(
         new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-        onError,
       );
       if (n === 0) {
         controller.close();
@@ -156,13 +138,13 @@ export const lazyByteStream: LazyStreamFactory = (open, onChunk, onError) => {
  * A lazy stream of fresh chunks, for fetch sending a request body (an
  * upload): see {@linkcode UPLOAD_CHUNK_SIZE} for why they are not reused.
  */
-export const lazyChunkStream: LazyStreamFactory = (open, onChunk, onError) => {
+export const lazyChunkStream: LazyStreamFactory = (open, onChunk) => {
   let reader: ChunkReader | undefined;
   const opened = async () => reader ??= new ChunkReader(await open());
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const chunk = new Uint8Array(UPLOAD_CHUNK_SIZE);
-      const n = await readReporting(opened, chunk, onError);
+      const n = await (await opened()).read(chunk);
       if (n === 0) {
         controller.close();
         return;

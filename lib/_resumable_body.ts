@@ -14,8 +14,14 @@ import {
 } from "./errors.ts";
 import { redactError } from "./_redact.ts";
 
-/** Fetches the blob again from `offset` (a `Range: bytes=<offset>-` request). */
-export type Refetch = (offset: number) => Promise<Response>;
+/**
+ * Fetches the blob again from `offset` (a `Range: bytes=<offset>-` request);
+ * `signal` aborts when the reader is cancelled meanwhile.
+ */
+export type Refetch = (
+  offset: number,
+  signal: AbortSignal,
+) => Promise<Response>;
 
 /** What a {@linkcode VerifiedBlobReader} checks and how it resumes. */
 export interface VerifiedReadOptions {
@@ -49,6 +55,8 @@ export class VerifiedBlobReader {
   #resumes = 0;
   #skip = 0;
   #done = false;
+  /** Aborted by `cancel()`: stops a resume request in flight. */
+  readonly #cancelled = new AbortController();
 
   constructor(first: ReadableStream<Uint8Array>, options: VerifiedReadOptions) {
     this.#options = options;
@@ -84,6 +92,7 @@ export class VerifiedBlobReader {
       try {
         n = await this.#readRaw(into);
       } catch (err) {
+        if (this.#done) throw err; // cancelled meanwhile: no resume
         await this.#resume(err);
         continue;
       }
@@ -115,6 +124,7 @@ export class VerifiedBlobReader {
   /** Stops reading and releases the connection. */
   async cancel(reason?: unknown): Promise<void> {
     this.#done = true;
+    this.#cancelled.abort(reason);
     await (this.#byob ?? this.#plain)?.cancel(reason).catch(() => {});
   }
 
@@ -176,7 +186,12 @@ export class VerifiedBlobReader {
     }
     this.#resumes++;
     (this.#byob ?? this.#plain)?.releaseLock();
-    const res = await refetch(this.#offset);
+    const res = await refetch(this.#offset, this.#cancelled.signal);
+    if (this.#done) {
+      // Cancelled while the resume was in flight: nobody reads this body.
+      await res.body?.cancel().catch(() => {});
+      throw this.#cancelled.signal.reason;
+    }
     if (res.status === 200) this.#skip = this.#offset;
     else if (res.status !== 206 || !startsAt(res, this.#offset)) {
       await res.body?.cancel();

@@ -19,14 +19,15 @@
 
 import { type CallOptions, refSuffix, type RepoHttp } from "./_repo_http.ts";
 import { digestOf, DigestVerifier, parseDigest } from "./digest.ts";
+import { isValidRepoName } from "./reference.ts";
 import {
   DigestMismatchError,
   InvalidReferenceError,
   SizeMismatchError,
 } from "./errors.ts";
 import {
-  blobSize,
   cancelSession,
+  headBlob,
   mountSession,
   type Opened,
   singlePost,
@@ -34,6 +35,7 @@ import {
 } from "./upload/_session.ts";
 import {
   cancelStream,
+  countStream,
   hashContent,
   SINGLE_POST_MAX,
   toContent,
@@ -91,9 +93,21 @@ export interface BlobUploadOptions extends CallOptions {
   /** The blob's size in bytes, when known; checked against the content. */
   size?: number;
   /**
+   * The source stream checks itself against `digest` and errors on a
+   * mismatch (as `createBlobReadStream` and `OciLayout.readBlob` do): the
+   * upload does not hash it a second time. Needs `digest` (ignored without
+   * it); the size is still checked, and the registry still checks the
+   * `?digest=` of the closing `PUT`.
+   * @default {false}
+   */
+  verified?: boolean;
+  /**
    * Upload in chunks of this many bytes (`PATCH` with `Content-Range`),
-   * raised to the registry's `OCI-Chunk-Min-Length` when that is larger.
-   * Without it the blob goes in one streaming `PUT`.
+   * capped at the largest chunk the registry takes (GHCR: 4 MiB), then
+   * raised to the registry's `OCI-Chunk-Min-Length` when that is larger:
+   * what the registry demands of the upload wins over the cap, but chunks
+   * are never raised beyond it. Without it the blob goes in one streaming
+   * `PUT`.
    */
   chunkSize?: number;
   /**
@@ -124,7 +138,12 @@ export interface BlobUploadOptions extends CallOptions {
 export interface BlobUploadResult {
   /** The blob's digest. */
   digest: string;
-  /** Its size in bytes (from the registry when the upload was skipped). */
+  /**
+   * Its size in bytes: the content's own, or `size` when given. When neither
+   * is known (a stream) and nothing was sent (skipped or mounted), the
+   * registry's `Content-Length`; when the registry sends none, the stream is
+   * read through to count it.
+   */
   size: number;
   /** `true` when the registry already had the blob and nothing was sent. */
   skipped?: boolean;
@@ -152,11 +171,8 @@ export interface MountResult {
   mounted: boolean;
 }
 
-const REPO_NAME_RE =
-  /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
-
 function checkRepoName(name: string): void {
-  if (name.length > 255 || !REPO_NAME_RE.test(name)) {
+  if (!isValidRepoName(name)) {
     throw new InvalidReferenceError(
       "repository name",
       name,
@@ -171,6 +187,23 @@ function checkSize(value: number | undefined, what: string): void {
       `${what} must be a non-negative integer, got ${value}`,
     );
   }
+}
+
+/** Checks the options of an upload; returns the digest given, normalised. */
+function checkUploadOptions(options: BlobUploadOptions): string | undefined {
+  checkSize(options.size, "BlobUploadOptions.size");
+  if (
+    options.chunkSize !== undefined &&
+    !(Number.isSafeInteger(options.chunkSize) && options.chunkSize > 0)
+  ) {
+    throw new RangeError(
+      `BlobUploadOptions.chunkSize must be a positive integer, got ${options.chunkSize}`,
+    );
+  }
+  if (options.mountFrom !== undefined) checkRepoName(options.mountFrom);
+  return options.digest === undefined
+    ? undefined
+    : parseDigest(options.digest).digest;
 }
 
 /**
@@ -191,19 +224,16 @@ export async function uploadBlob(
   source: BlobSource,
   options: BlobUploadOptions = {},
 ): Promise<BlobUploadResult> {
-  checkSize(options.size, "BlobUploadOptions.size");
-  if (
-    options.chunkSize !== undefined &&
-    !(Number.isSafeInteger(options.chunkSize) && options.chunkSize > 0)
-  ) {
-    throw new RangeError(
-      `BlobUploadOptions.chunkSize must be a positive integer, got ${options.chunkSize}`,
-    );
+  let given: string | undefined;
+  try {
+    given = checkUploadOptions(options);
+  } catch (err) {
+    // A stream given is released (a response body keeps its connection).
+    if (source instanceof ReadableStream) {
+      await source.cancel(err).catch(() => {});
+    }
+    throw err;
   }
-  if (options.mountFrom !== undefined) checkRepoName(options.mountFrom);
-  const given = options.digest === undefined
-    ? undefined
-    : parseDigest(options.digest).digest;
   const algorithm = given === undefined
     ? "sha256"
     : parseDigest(given).algorithm;
@@ -228,6 +258,15 @@ export async function uploadBlob(
         ? undefined
         : await hashContent(content, algorithm, http.signal(call)));
     const size = content.size ?? options.size;
+    /** The size of a blob nothing is sent of: ours, the registry's, or counted. */
+    const sizeOfPresent = async (registrySize: number | undefined) => {
+      const known = size ?? registrySize ??
+        (content.kind === "stream"
+          ? await countStream(content.stream, http.signal(call))
+          : 0);
+      await cancelStream(content);
+      return known;
+    };
 
     let opened: Opened | undefined;
     if (digest !== undefined && options.mountFrom !== undefined) {
@@ -239,23 +278,28 @@ export async function uploadBlob(
         `mount blob ${digest} from "${options.mountFrom}" into "${http.name}"`,
       );
       if (opened.done) {
-        await cancelStream(content);
+        const there = size === undefined
+          ? await headBlob(http, digest, call)
+          : undefined;
         return {
           digest,
-          size: size ?? await blobSize(http, digest, call) ?? 0,
+          size: await sizeOfPresent(there?.size),
           mounted: true,
         };
       }
     } else if (digest !== undefined && !options.force) {
-      const existing = await blobSize(
+      const existing = await headBlob(
         http,
         digest,
         call,
         `push blob ${digest} to "${http.name}" (existence check)`,
       );
       if (existing !== undefined) {
-        await cancelStream(content);
-        return { digest, size: size ?? existing, skipped: true };
+        return {
+          digest,
+          size: await sizeOfPresent(existing.size),
+          skipped: true,
+        };
       }
     }
     if (opened === undefined) {
@@ -272,7 +316,11 @@ export async function uploadBlob(
     return await uploadInto(http, opened.session, content, {
       digest,
       algorithm,
-      verify: given !== undefined,
+      // Checked while it is sent: a digest given, unless the bytes were
+      // checked above or the stream checks itself. A digest computed here
+      // from the content is not checked again.
+      verify: given !== undefined && content.kind !== "bytes" &&
+        !(options.verified && content.kind === "stream"),
       expectedSize: options.size,
       chunkSize: options.chunkSize,
       call,

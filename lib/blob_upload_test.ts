@@ -9,6 +9,7 @@ import {
   AuthenticationError,
   DigestMismatchError,
   HttpError,
+  InvalidDigestError,
   InvalidReferenceError,
   NotFoundError,
   SizeMismatchError,
@@ -18,6 +19,7 @@ import {
   type RecordedRequest,
   startFakeRegistry,
 } from "./testing/fake_registry.ts";
+import { hashedBytes } from "./testing/_hashed_bytes.ts";
 import type { Transport } from "./transport/transport.ts";
 
 function sha256(bytes: Uint8Array): string {
@@ -31,11 +33,19 @@ function pattern(size: number, seed = 0): Uint8Array {
   return out;
 }
 
-/** A stream of `bytes` in pieces of `piece` bytes. */
-function streamOf(bytes: Uint8Array, piece = 4096): ReadableStream<Uint8Array> {
+/**
+ * A stream of `bytes` in pieces of `piece` bytes; with `fail`, one that
+ * errors with `fail.error` once `fail.at` bytes went through.
+ */
+function streamOf(
+  bytes: Uint8Array,
+  piece = 4096,
+  fail?: { at: number; error: Error },
+): ReadableStream<Uint8Array> {
   let offset = 0;
   return new ReadableStream({
     pull(controller) {
+      if (fail && offset >= fail.at) return controller.error(fail.error);
       if (offset >= bytes.byteLength) return controller.close();
       controller.enqueue(bytes.slice(offset, offset + piece));
       offset += piece;
@@ -211,6 +221,38 @@ Deno.test("blobUpload() skips a blob the registry has, unless forced", async (t)
   });
 });
 
+Deno.test("blobUpload() of a stream skipped or mounted reports its size when the registry sends no Content-Length", async (t) => {
+  await using registry = await startFakeRegistry();
+  const data = pattern(100_000, 22);
+  const digest = registry.seedBlob("app", data);
+  registry.seedBlob("source", data);
+  // A registry whose HEAD answers carry no Content-Length.
+  const noLength: Transport = async (request) => {
+    const res = await fetch(request);
+    if (request.method !== "HEAD") return res;
+    await res.body?.cancel();
+    const headers = new Headers(res.headers);
+    headers.delete("content-length");
+    return new Response(null, { status: res.status, headers });
+  };
+  await t.step("skipped: the stream is counted, not sent", async () => {
+    const result = await clientOf(registry, { fetch: noLength })
+      .blobUpload(streamOf(data), { digest });
+    assert.deepEqual(result, { digest, size: data.byteLength, skipped: true });
+  });
+  await t.step("skipped: the size given is taken as it is", async () => {
+    const result = await clientOf(registry, { fetch: noLength })
+      .blobUpload(streamOf(data), { digest, size: data.byteLength });
+    assert.deepEqual(result, { digest, size: data.byteLength, skipped: true });
+  });
+  await t.step("mounted", async () => {
+    const result = await clientOf(registry, { fetch: noLength, repo: "copy" })
+      .blobUpload(streamOf(data), { digest, mountFrom: "source" });
+    assert.deepEqual(result, { digest, size: data.byteLength, mounted: true });
+  });
+  assert.equal(requestsOf(registry, "PUT").length, 0);
+});
+
 Deno.test("blobUpload() sends a small blob in one POST ?digest=, and falls back when that is refused", async (t) => {
   await using registry = await startFakeRegistry();
   const client = clientOf(registry);
@@ -319,6 +361,64 @@ Deno.test("blobUpload() chunked from a stream computes the digest while streamin
     requestsOf(registry, "PUT")[0].headers["content-length"],
     "65536",
   );
+});
+
+Deno.test("blobUpload() hashes content once", async (t) => {
+  await using registry = await startFakeRegistry();
+  const data = pattern(200_000, 23);
+  const digest = sha256(data);
+  const path = await tempFile(data);
+  try {
+    await t.step("a file in chunks: hashed before, not again", async () => {
+      const hashed = await hashedBytes(() =>
+        clientOf(registry).blobUpload(path, { chunkSize: 64 * 1024 })
+      );
+      assert.equal(hashed, data.byteLength);
+      assert.deepEqual(registry.getBlob(digest), data);
+    });
+    for (const chunkSize of [undefined, 64 * 1024]) {
+      await t.step(
+        `a verified stream is not hashed (chunkSize ${chunkSize})`,
+        async () => {
+          const hashed = await hashedBytes(() =>
+            clientOf(registry).blobUpload(streamOf(data), {
+              digest,
+              verified: true,
+              force: true,
+              chunkSize,
+            })
+          );
+          assert.equal(hashed, 0);
+        },
+      );
+      await t.step(
+        `a stream given with its digest is checked (chunkSize ${chunkSize})`,
+        async () => {
+          const hashed = await hashedBytes(() =>
+            clientOf(registry).blobUpload(streamOf(data), {
+              digest,
+              force: true,
+              chunkSize,
+            })
+          );
+          assert.equal(hashed, data.byteLength);
+        },
+      );
+    }
+    await t.step("a verified stream still has its size checked", async () => {
+      await assert.rejects(
+        clientOf(registry).blobUpload(streamOf(data), {
+          digest,
+          verified: true,
+          force: true,
+          size: data.byteLength + 1,
+        }),
+        SizeMismatchError,
+      );
+    });
+  } finally {
+    await Deno.remove(path);
+  }
 });
 
 Deno.test("blobUpload() accepts 201 on PATCH, as ECR answers", async () => {
@@ -566,6 +666,37 @@ Deno.test("blobUpload() cancels the session with DELETE <location> on failure an
   });
 });
 
+Deno.test("blobUpload() reports a failing source's own error, not ConnectionError, in every mode", async (t) => {
+  const data = pattern(200_000, 21);
+  for (
+    const [name, options] of [
+      ["monolithic (digest given)", { digest: sha256(data), force: true }],
+      ["streamed (digest unknown)", {}],
+      ["chunked", { chunkSize: 64 * 1024 }],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      await using registry = await startFakeRegistry();
+      const broke = new Error("the disk went away");
+      await assert.rejects(
+        clientOf(registry).blobUpload(
+          streamOf(data, 4096, { at: 100_000, error: broke }),
+          options,
+        ),
+        (err: unknown) => {
+          assert.equal(err, broke);
+          return true;
+        },
+      );
+      assert.equal(
+        calls(registry).at(-1),
+        "DELETE /v2/app/blobs/uploads/<uuid>",
+      );
+      assert.equal(registry.uploads.size, 0);
+    });
+  }
+});
+
 Deno.test("blobUpload() checks its arguments", async (t) => {
   await using registry = await startFakeRegistry();
   const client = clientOf(registry);
@@ -590,6 +721,33 @@ Deno.test("blobUpload() checks its arguments", async (t) => {
   await t.step("a directory", async () => {
     await assert.rejects(client.blobUpload(Deno.cwd()), TypeError);
   });
+  assert.equal(calls(registry).length, 0);
+});
+
+Deno.test("blobUpload() cancels a stream source when its options are refused", async (t) => {
+  await using registry = await startFakeRegistry();
+  const client = clientOf(registry);
+  for (
+    const [name, options, errorClass] of [
+      ["chunkSize", { chunkSize: 0 }, RangeError],
+      ["size", { size: -1 }, RangeError],
+      ["mountFrom", { mountFrom: "Not/Valid" }, InvalidReferenceError],
+      ["digest", { digest: "sha256:nope" }, InvalidDigestError],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      let cancelled: unknown;
+      const source = new ReadableStream<Uint8Array>({
+        pull: (controller) => controller.enqueue(pattern(10)),
+        cancel: (reason) => {
+          cancelled = reason;
+        },
+      });
+      await assert.rejects(client.blobUpload(source, options), errorClass);
+      assert.ok(cancelled instanceof errorClass);
+      assert.equal(source.locked, false);
+    });
+  }
   assert.equal(calls(registry).length, 0);
 });
 

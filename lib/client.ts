@@ -7,12 +7,12 @@
 
 import { readBounded } from "./_body.ts";
 import {
+  asRegistryError,
   type CallOptions,
-  isAbort,
   refSuffix,
   RepoHttp,
 } from "./_repo_http.ts";
-import { redactError, redactUrl } from "./_redact.ts";
+import { redactUrl } from "./_redact.ts";
 import type {
   CredentialProvider,
   Credentials,
@@ -27,6 +27,11 @@ import {
   RegistryError,
 } from "./errors.ts";
 import { nextLink } from "./link.ts";
+import {
+  isJsonObject,
+  isObjectList,
+  MANIFEST_SIZE_CAP,
+} from "./_manifest_checks.ts";
 // Hashing (node:crypto) is only loaded by the modules behind these dynamic
 // imports, when a blob moves: listing tags or reading a manifest starts
 // without Deno's Node compatibility layer.
@@ -58,8 +63,8 @@ import type { RetryOptions } from "./transport/retry.ts";
 import type { Transport } from "./transport/transport.ts";
 import { isLoopbackHostPort } from "./transport/_loopback.ts";
 
-/** Manifests are read up to this many bytes unless told otherwise (4 MiB). */
-export const DEFAULT_MAX_MANIFEST_BYTES: number = 4 * 1024 * 1024;
+/** Manifests are read and pushed up to this many bytes unless told otherwise (4 MiB). */
+export const DEFAULT_MAX_MANIFEST_BYTES: number = MANIFEST_SIZE_CAP;
 
 /** Options of {@linkcode createClient}. */
 export interface ClientOptions {
@@ -149,7 +154,21 @@ export interface ClientOptions {
    * @default {10000}
    */
   maxPages?: number;
-  /** Share the auth state (ping, tokens) of another client of the same registry. */
+  /**
+   * Share the auth state of another client of the same registry (its
+   * `auth`): the ping answer, the tokens, the credentials — and the
+   * transport that state sends every request through. The request then
+   * goes out as the client that created the `RegistryAuth` was configured:
+   * its `fetch`, `caCerts`, `userAgent`, `retry`, `maxRedirects`,
+   * `requestTimeoutMs`, and its `username`/`password`/`token`/
+   * `credentials`/`useDefaultCredentials`/`scopes`/`insecure`/`oauth2`.
+   * Those options of this client are ignored; the others (`signal`,
+   * `maxManifestBytes`, `maxResumes`, `maxPages`, the `accept*` flags…)
+   * still apply.
+   *
+   * @throws {TypeError} From the constructor when it authenticates to
+   *   another registry origin than this client's.
+   */
   auth?: RegistryAuth;
   /**
    * When no credentials are given, look them up where docker and podman keep
@@ -301,6 +320,8 @@ export class RegistryClientV2 {
   readonly #options: ClientOptions;
   readonly #http: RepoHttp;
   readonly #name: string;
+  /** The HTTP client made for `caCerts`, closed by `close()`. */
+  #httpClient?: Deno.HttpClient;
 
   /**
    * Prefer {@linkcode createClient}.
@@ -318,22 +339,36 @@ export class RegistryClientV2 {
     const host = quirksFor(index.name).apiHost ?? index.name;
     this.baseUrl = `${scheme}://${host}`;
     this.#name = this.repo.remoteName;
-    let fetchFn = options.fetch;
-    if (!fetchFn && options.caCerts?.length) {
-      const httpClient = Deno.createHttpClient({ caCerts: options.caCerts });
-      fetchFn = (request) => fetch(request, { client: httpClient });
+    if (options.auth) {
+      const origin = new URL(this.baseUrl).origin;
+      if (options.auth.origin !== origin) {
+        throw new TypeError(
+          `Cannot create a client for ${origin} with the auth state of ${options.auth.origin}`,
+        );
+      }
+      // Shared: its transport (and its options) come with it.
+      this.auth = options.auth;
+    } else {
+      let fetchFn = options.fetch;
+      if (!fetchFn && options.caCerts?.length) {
+        const httpClient = Deno.createHttpClient({
+          caCerts: options.caCerts,
+        });
+        this.#httpClient = httpClient;
+        fetchFn = (request) => fetch(request, { client: httpClient });
+      }
+      const inner = composeTransport({
+        fetch: fetchFn,
+        userAgent: options.userAgent,
+        retry: options.retry,
+        maxRedirects: options.maxRedirects,
+        requestTimeoutMs: options.requestTimeoutMs,
+      });
+      this.auth = new RegistryAuth(inner, {
+        registry: this.baseUrl,
+        ...authOptionsFrom(options, index.name, this.#name),
+      });
     }
-    const inner = composeTransport({
-      fetch: fetchFn,
-      userAgent: options.userAgent,
-      retry: options.retry,
-      maxRedirects: options.maxRedirects,
-      requestTimeoutMs: options.requestTimeoutMs,
-    });
-    this.auth = options.auth ?? new RegistryAuth(inner, {
-      registry: this.baseUrl,
-      ...authOptionsFrom(options, index.name, this.#name),
-    });
     const authTransport = this.auth.transport;
     this.#http = new RepoHttp(
       this.baseUrl,
@@ -390,6 +425,57 @@ export class RegistryClientV2 {
     return types.join(", ");
   }
 
+  /**
+   * Closes the HTTP client this client made to trust `caCerts`
+   * (`Deno.createHttpClient`); a no-op for clients without `caCerts` (or
+   * with a shared `auth`), and when called again. Requests after it fail.
+   * Clients given this client's {@linkcode RegistryClientV2.auth} send their
+   * requests through that HTTP client too: close it once they are done.
+   *
+   * @returns Nothing.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * const client = createClient({
+   *   repo: "registry.internal.example/team/app",
+   *   caCerts: [await Deno.readTextFile("/etc/ssl/private-ca.pem")],
+   * });
+   * try {
+   *   console.log(await client.listTags());
+   * } finally {
+   *   client.close();
+   * }
+   * ```
+   */
+  close(): void {
+    const httpClient = this.#httpClient;
+    this.#httpClient = undefined;
+    httpClient?.close();
+  }
+
+  /**
+   * Closes the client at the end of a `using` block: see
+   * {@linkcode RegistryClientV2.close}.
+   *
+   * @returns Nothing.
+   *
+   * @example
+   * ```ts
+   * import { createClient } from "jsr:@scope/docker-registry-client";
+   *
+   * using client = createClient({
+   *   repo: "registry.internal.example/team/app",
+   *   caCerts: [await Deno.readTextFile("/etc/ssl/private-ca.pem")],
+   * });
+   * console.log(await client.listTags());
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   // ------------------------------------------------------------------ ping
 
   /**
@@ -415,12 +501,8 @@ export class RegistryClientV2 {
     try {
       result = await this.auth.ping(signal);
     } catch (err) {
-      if (signal?.aborted || err instanceof RegistryError || isAbort(err)) {
-        throw err;
-      }
-      throw new ConnectionError(`ping ${this.baseUrl}`, {
-        cause: redactError(err),
-      });
+      if (signal?.aborted) throw err;
+      throw asRegistryError(err, `ping ${this.baseUrl}`);
     }
     return {
       status: result.status,
@@ -478,12 +560,8 @@ export class RegistryClientV2 {
     try {
       return await this.auth.login(scopes, signal);
     } catch (err) {
-      if (signal?.aborted || err instanceof RegistryError || isAbort(err)) {
-        throw err;
-      }
-      throw new ConnectionError(`log in to ${this.baseUrl}`, {
-        cause: redactError(err),
-      });
+      if (signal?.aborted) throw err;
+      throw asRegistryError(err, `log in to ${this.baseUrl}`);
     }
   }
 
@@ -626,8 +704,14 @@ export class RegistryClientV2 {
       );
       const link = res.headers.get("link");
       const body = await readBounded(res, 16 * 1024 * 1024, attempted);
-      const parsed = parseJson(body, attempted) as Record<string, unknown>;
-      const list = parsed?.[key] ?? [];
+      const parsed = parseJson(body, attempted);
+      if (!isJsonObject(parsed)) {
+        throw new InvalidResponseError(
+          attempted,
+          "the body is not a JSON object",
+        );
+      }
+      const list = parsed[key] ?? [];
       if (!Array.isArray(list) || list.some((t) => typeof t !== "string")) {
         throw new InvalidResponseError(
           attempted,
@@ -743,6 +827,12 @@ export class RegistryClientV2 {
       size: bytes.byteLength,
     };
     if (options.platform && isImageIndex(manifest)) {
+      if (!isObjectList(manifest.manifests)) {
+        throw new InvalidResponseError(
+          attempted,
+          "an entry of the index's manifests is not an object",
+        );
+      }
       const entry = selectPlatform(manifest, options.platform);
       if (!entry) {
         throw new NotFoundError({
@@ -797,9 +887,9 @@ export class RegistryClientV2 {
     await res.body?.cancel();
     const header = res.headers.get("docker-content-digest");
     const digest = r.includes(":") ? r : header;
-    const size = Number(res.headers.get("content-length"));
+    const size = contentLengthOf(res.headers);
     const mediaType = mediaTypeOf(res.headers.get("content-type"));
-    if (digest === null || !Number.isFinite(size) || !mediaType) {
+    if (digest === null || size === undefined || !mediaType) {
       const full = await this.getManifest(r, options);
       return {
         digest: full.digest,
@@ -857,6 +947,7 @@ export class RegistryClientV2 {
    * @param options Cancellation.
    * @returns `{digest, size, mediaType?}`.
    * @throws {NotFoundError} When the blob is not in the repository (`BLOB_UNKNOWN`).
+   * @throws {InvalidResponseError} When the answer has no valid `Content-Length`.
    *
    * @example
    * ```ts
@@ -867,6 +958,23 @@ export class RegistryClientV2 {
    * ```
    */
   async headBlob(digest: string, options: CallOptions = {}): Promise<BlobHead> {
+    const { attempted, headers } = await this.#headBlob(digest, options);
+    const size = contentLengthOf(headers);
+    if (size === undefined) {
+      throw new InvalidResponseError(
+        attempted,
+        "the answer has no valid Content-Length",
+      );
+    }
+    const mediaType = headers.get("content-type") ?? undefined;
+    return { digest, size, ...(mediaType ? { mediaType } : {}) };
+  }
+
+  /** `HEAD` on a blob; the headers of a 200. */
+  async #headBlob(
+    digest: string,
+    options: CallOptions,
+  ): Promise<{ attempted: string; headers: Headers }> {
     parseDigest(digest);
     const attempted = `head blob "${this.#name}@${digest}"`;
     const res = await this.#http.send(
@@ -879,12 +987,7 @@ export class RegistryClientV2 {
       [200],
     );
     await res.body?.cancel();
-    const mediaType = res.headers.get("content-type") ?? undefined;
-    return {
-      digest,
-      size: Number(res.headers.get("content-length") ?? NaN),
-      ...(mediaType ? { mediaType } : {}),
-    };
+    return { attempted, headers: res.headers };
   }
 
   /**
@@ -905,7 +1008,7 @@ export class RegistryClientV2 {
    */
   async hasBlob(digest: string, options: CallOptions = {}): Promise<boolean> {
     try {
-      await this.headBlob(digest, options);
+      await this.#headBlob(digest, options);
       return true;
     } catch (err) {
       if (err instanceof NotFoundError) return false;
@@ -973,10 +1076,14 @@ export class RegistryClientV2 {
         attempted: `verify blob "${this.#name}@${digest}"`,
         maxResumes: options.maxResumes ?? this.#options.maxResumes ?? 3,
         signal: this.#http.signal(options),
-        refetch: (offset) =>
+        refetch: (offset, cancelled) =>
           this.#http.send(
             attempted,
-            this.#http.request("GET", url, options, {
+            this.#http.request("GET", url, {
+              signal: options.signal
+                ? AbortSignal.any([options.signal, cancelled])
+                : cancelled,
+            }, {
               headers: { range: `bytes=${offset}-` },
             }),
             [200, 206],
@@ -1016,18 +1123,23 @@ export class RegistryClientV2 {
     const buffer = new Uint8Array(READ_CHUNK);
     let size = 0;
     try {
-      using file = await Deno.open(partial, {
+      const file = await Deno.open(partial, {
         write: true,
         createNew: true,
         mode: 0o644,
       });
-      for (;;) {
-        const n = await reader.read(buffer);
-        if (n === 0) break;
-        for (let off = 0; off < n;) {
-          off += await file.write(buffer.subarray(off, n));
+      try {
+        for (;;) {
+          const n = await reader.read(buffer);
+          if (n === 0) break;
+          for (let off = 0; off < n;) {
+            off += await file.write(buffer.subarray(off, n));
+          }
+          size += n;
         }
-        size += n;
+      } finally {
+        // Closed before the rename (and before a removal on failure).
+        file.close();
       }
       await Deno.rename(partial, path);
     } catch (err) {
@@ -1176,8 +1288,10 @@ export class RegistryClientV2 {
    * @throws {DigestMismatchError} When `ref` is a digest the bytes do not
    * have, or the registry confirms another digest.
    * @throws {AuthenticationError} When the registry refuses the push.
-   * @throws {TypeError} When the manifest is not a JSON object or its media
-   * type cannot be told.
+   * @throws {TypeError} When the manifest is not a JSON object, its media
+   * type cannot be told, or its `subject` is not a descriptor with a digest.
+   * @throws {InvalidDigestError} When `subject.digest` is not a valid digest
+   * (checked before anything is sent).
    *
    * @example Push an image manifest to a tag
    * ```ts
@@ -1215,16 +1329,17 @@ export class RegistryClientV2 {
   }
 
   /**
-   * Deletes a manifest by digest, or by tag. Registries that refuse tag
-   * deletes (distribution 2.x answers 400 `DIGEST_INVALID`) get the tag
-   * resolved (`headManifest`) and the manifest deleted by digest — which
-   * removes every tag pointing at it.
+   * Deletes a manifest by digest, or by tag. When a tag delete is refused
+   * with 400 `DIGEST_INVALID` (distribution 2.x) or with `UNSUPPORTED`, the
+   * tag is resolved (`headManifest`) and the manifest deleted by digest —
+   * which removes every tag pointing at it. Any other refusal is thrown as
+   * it came: a bare 405 means deletes are disabled.
    *
    * @param ref A tag or digest.
    * @param options Cancellation.
    * @returns When the registry has accepted the delete.
    * @throws {NotFoundError} When there is no such manifest.
-   * @throws {HttpError} With status 405 (`UNSUPPORTED`) when deletes are disabled.
+   * @throws {HttpError} With status 405 when deletes are disabled.
    *
    * @example
    * ```ts
@@ -1253,12 +1368,15 @@ export class RegistryClientV2 {
   /**
    * Lists the manifests that refer to a manifest (OCI 1.1 `subject`): the
    * referrers API, followed across `Link` pages, or — when the registry
-   * answers 404 — the fallback index tagged `<alg>-<hex>`.
+   * answers 404 to the first page — the fallback index tagged `<alg>-<hex>`.
+   * Each page is read up to `maxManifestBytes`.
    *
    * @param digest The digest of the manifest referred to.
    * @param options An artifact type to filter on, cancellation.
    * @returns An OCI image index whose `manifests` are the referrers.
    * @throws {InvalidResponseError} When the answer is not an index.
+   * @throws {NotFoundError} When a page after the first answers 404.
+   * @throws {ResponseTooLargeError} When a page is over `maxManifestBytes`.
    *
    * @example
    * ```ts
@@ -1297,27 +1415,38 @@ export class RegistryClientV2 {
         this.#http.request("GET", url.href, options, {
           headers: { accept: MEDIA_TYPE.OCI_INDEX },
         }),
-        [200, 404],
+        // A 404 on the first page means no referrers API; on a later page
+        // it is an error (the listing would be cut short).
+        pages === 0 ? [200, 404] : [200],
       );
       if (res.status === 404) {
         await res.body?.cancel();
-        if (pages > 0) break;
         return this.#referrersFromTag(`${algorithm}-${encoded}`, options);
       }
       filtered ||= (res.headers.get("oci-filters-applied") ?? "")
         .split(",").map((s) => s.trim()).includes("artifactType");
       const link = res.headers.get("link");
       const index = parseJson(
-        await readBounded(res, DEFAULT_MAX_MANIFEST_BYTES, attempted),
+        await readBounded(
+          res,
+          this.#options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES,
+          attempted,
+        ),
         attempted,
-      ) as ImageIndex;
-      if (!index || !Array.isArray(index.manifests)) {
+      );
+      if (!isJsonObject(index) || !Array.isArray(index.manifests)) {
         throw new InvalidResponseError(
           attempted,
           "the answer is not an image index",
         );
       }
-      manifests.push(...index.manifests);
+      if (!isObjectList(index.manifests)) {
+        throw new InvalidResponseError(
+          attempted,
+          "an entry of the index's manifests is not an object",
+        );
+      }
+      manifests.push(...(index.manifests as unknown as Descriptor[]));
       let next: URL | undefined;
       try {
         next = nextLink(link, url);
@@ -1358,6 +1487,12 @@ export class RegistryClientV2 {
       throw new InvalidResponseError(
         `get referrers fallback tag "${this.#name}:${tag}"`,
         "the tag does not hold an image index",
+      );
+    }
+    if (!isObjectList(found.manifest.manifests)) {
+      throw new InvalidResponseError(
+        `get referrers fallback tag "${this.#name}:${tag}"`,
+        "an entry of the index's manifests is not an object",
       );
     }
     return referrersIndex(
@@ -1421,17 +1556,19 @@ function authOptionsFrom(
       ? { username: options.username, password: options.password }
       : undefined;
   const given = options.credentials;
-  let credentials: (() => Promise<Credentials | undefined>) | undefined;
+  let credentials:
+    | ((signal?: AbortSignal) => Promise<Credentials | undefined>)
+    | undefined;
   if (explicit) credentials = () => Promise.resolve(explicit);
   else if (given && "resolve" in given) {
-    credentials = () =>
-      (given as CredentialProvider).resolve({ registry, repository });
+    credentials = (signal) =>
+      (given as CredentialProvider).resolve({ registry, repository, signal });
   } else if (given) {
     credentials = () => Promise.resolve(given as Credentials);
   } else if (
     options.token === undefined && options.useDefaultCredentials !== false
   ) {
-    credentials = () => defaultCredentials(registry, repository);
+    credentials = (signal) => defaultCredentials(registry, repository, signal);
   }
   return {
     credentials,
@@ -1440,6 +1577,13 @@ function authOptionsFrom(
     insecure: options.insecure,
     oauth2: options.oauth2,
   };
+}
+
+/** `Content-Length` as a number; `undefined` when missing or not digits. */
+function contentLengthOf(headers: Headers): number | undefined {
+  const value = headers.get("content-length")?.trim();
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
 }
 
 function mediaTypeOf(contentType: string | null): string {
@@ -1541,6 +1685,7 @@ function referrersIndex(manifests: Descriptor[]): ImageIndex {
 async function defaultCredentials(
   registry: string,
   repository: string,
+  signal?: AbortSignal,
 ): Promise<Credentials | undefined> {
   const granted = (name: "env" | "read") =>
     Deno.permissions.querySync?.({ name }).state === "granted";
@@ -1548,7 +1693,7 @@ async function defaultCredentials(
   const { defaultCredentialChain } = await import(
     "./credentials/default_chain.ts"
   );
-  return defaultCredentialChain().resolve({ registry, repository });
+  return defaultCredentialChain().resolve({ registry, repository, signal });
 }
 
 function readRateLimit(headers: Headers): RateLimit | undefined {

@@ -535,3 +535,92 @@ Deno.test("an upload Location on another host gets no credentials; a garbage one
     );
   });
 });
+
+// ----------------------------------------------------- JSON of the wrong shape
+
+/** A client whose registry answers every request but `/v2/` with `body`. */
+function answering(body: string, options: Partial<ClientOptions> = {}) {
+  return createClient({
+    repo: "127.0.0.1:1/app",
+    useDefaultCredentials: false,
+    fetch: (request) =>
+      Promise.resolve(
+        new URL(request.url).pathname === "/v2/"
+          ? new Response("{}")
+          : new Response(body, {
+            headers: { "content-type": "application/json" },
+          }),
+      ),
+    ...options,
+  });
+}
+
+Deno.test("a tag list or catalog that is not a JSON object is an InvalidResponseError", async (t) => {
+  for (const body of ["null", "5", '"tags"', '["v1"]']) {
+    await t.step(body, async () => {
+      await assert.rejects(answering(body).listTags(), (err: unknown) => {
+        assert.ok(err instanceof InvalidResponseError);
+        assert.equal(
+          err.message,
+          'Cannot list tags of "app": the body is not a JSON object',
+        );
+        return true;
+      });
+      await assert.rejects(
+        answering(body).listCatalog(),
+        InvalidResponseError,
+      );
+    });
+  }
+});
+
+Deno.test("an index whose manifests are not all objects is an InvalidResponseError", async (t) => {
+  const subject = `sha256:${"a".repeat(64)}`;
+  const index = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.OCI_INDEX,
+    manifests: [null],
+  });
+  await t.step("a referrers page, filtered by artifactType", async () => {
+    await assert.rejects(
+      answering(index).getReferrers(subject, { artifactType: "x/y" }),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidResponseError);
+        assert.equal(
+          err.message,
+          `Cannot get referrers of "app@${subject}": an entry of the index's manifests is not an object`,
+        );
+        return true;
+      },
+    );
+  });
+  await t.step("the referrers fallback tag", async () => {
+    await using registry = await startFakeRegistry({ referrersApi: false });
+    registry.seedManifest("app", `sha256-${"a".repeat(64)}`, index);
+    await assert.rejects(
+      clientOf(registry).getReferrers(subject, { artifactType: "x/y" }),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidResponseError);
+        assert.match(err.message, /manifests is not an object$/);
+        return true;
+      },
+    );
+  });
+  await t.step("an index followed to a platform", async () => {
+    await using registry = await startFakeRegistry();
+    registry.seedManifest("app", "v1", index);
+    await assert.rejects(
+      clientOf(registry).getManifest("v1", {
+        platform: { os: "linux", architecture: "amd64" },
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidResponseError);
+        assert.equal(
+          err.message,
+          `Cannot get manifest "app:v1": an entry of the index's manifests is not an object`,
+        );
+        return true;
+      },
+    );
+  });
+});

@@ -177,3 +177,120 @@ Deno.test("downloadBlob() resumes too, and leaves only the finished file", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Resolves when `promise` does, or fails the test after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what}: not in ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("createBlobReadStream() cancelled while a resume is in flight releases the resumed response", async (t) => {
+  for (const honoursAbort of [true, false]) {
+    await t.step(
+      honoursAbort
+        ? "the resume request is aborted before it is answered"
+        : "a resume answered anyway has its body cancelled",
+      async () => {
+        await using registry = await startFakeRegistry();
+        const digest = registry.seedBlob("app", BLOB);
+        registry.faults.dropAfterBytes = { bytes: 100_000 };
+        const resumeAsked = Promise.withResolvers<void>();
+        const release = Promise.withResolvers<void>();
+        const resumeSettled = Promise.withResolvers<void>();
+        const bodyCancelled = Promise.withResolvers<void>();
+        let resumeAnswered = false;
+        const client = clientOf(registry, {
+          requestTimeoutMs: 0,
+          fetch: async (request) => {
+            if (!request.headers.has("range")) return fetch(request);
+            resumeAsked.resolve();
+            await release.promise;
+            try {
+              // The second step's fetch ignores the caller's signal.
+              const res = await fetch(
+                honoursAbort
+                  ? request
+                  : new Request(request.url, { headers: request.headers }),
+              );
+              resumeAnswered = true;
+              const inner = res.body!.getReader();
+              const body = new ReadableStream<Uint8Array>({
+                async pull(controller) {
+                  const { done, value } = await inner.read();
+                  if (done) controller.close();
+                  else controller.enqueue(value);
+                },
+                async cancel(reason) {
+                  bodyCancelled.resolve();
+                  await inner.cancel(reason);
+                },
+              });
+              return new Response(body, {
+                status: res.status,
+                headers: res.headers,
+              });
+            } finally {
+              resumeSettled.resolve();
+            }
+          },
+        });
+        const { stream } = await client.createBlobReadStream(digest);
+        const reader = stream.getReader();
+        const reading = (async () => {
+          for (;;) if ((await reader.read()).done) return;
+        })();
+        await resumeAsked.promise;
+        await reader.cancel();
+        await reading;
+        release.resolve();
+        await resumeSettled.promise;
+        if (honoursAbort) assert.equal(resumeAnswered, false);
+        else await within(bodyCancelled.promise, 2_000, "the body cancel");
+      },
+    );
+  }
+});
+
+Deno.test("downloadBlob() closes the file before renaming it into place", async () => {
+  await using registry = await startFakeRegistry();
+  const digest = registry.seedBlob("app", BLOB);
+  const dir = await Deno.makeTempDir();
+  const { open, rename } = Deno;
+  const events: string[] = [];
+  // Watch the file downloadBlob opens: it must be closed before the rename
+  // (Windows cannot rename an open file).
+  Deno.open = async (path, options) => {
+    const file = await open(path, options);
+    const close = file.close.bind(file);
+    file.close = () => {
+      events.push("close");
+      close();
+    };
+    return file;
+  };
+  Deno.rename = (from, to) => {
+    events.push("rename");
+    return rename(from, to);
+  };
+  try {
+    await clientOf(registry).downloadBlob(digest, `${dir}/blob`);
+    assert.deepEqual(events, ["close", "rename"]);
+    assert.deepEqual(await Deno.readFile(`${dir}/blob`), BLOB);
+  } finally {
+    Deno.open = open;
+    Deno.rename = rename;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

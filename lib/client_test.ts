@@ -4,6 +4,12 @@
 
 import assert from "node:assert/strict";
 import { createClient } from "./client.ts";
+import {
+  ConnectionError,
+  InvalidResponseError,
+  NotFoundError,
+  ResponseTooLargeError,
+} from "./errors.ts";
 import { MEDIA_TYPE } from "./media_types.ts";
 import { startFakeRegistry } from "./testing/fake_registry.ts";
 
@@ -424,4 +430,266 @@ Deno.test("getManifest({platform}) follows an index to one platform's manifest",
     (await client.getManifest("v1")).mediaType,
     MEDIA_TYPE.OCI_INDEX,
   );
+});
+
+/** A throwaway self-signed CA certificate (its key was discarded). */
+const TEST_CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBezCCASGgAwIBAgIUb3JoVx2HYTOwTp8FEQhsUsy8h5IwCgYIKoZIzj0EAwIw
+EjEQMA4GA1UEAwwHdGVzdC1jYTAgFw0yNjExMjMwMDEyMjhaGA8yMTI2MTAzMDAw
+MTIyOFowEjEQMA4GA1UEAwwHdGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH
+A0IABBSD6BsEaj0nTJz1F5xvVPd8h8PVETY5xO9a2FlEuxNvPGDSo9LVYQiC1Xbu
+XVDpDDv4WeNOQ/IqJ11x3IOgD12jUzBRMB0GA1UdDgQWBBSTKmSsIUJDiGswd9Sc
+RtcgJ5IVtTAfBgNVHSMEGDAWgBSTKmSsIUJDiGswd9ScRtcgJ5IVtTAPBgNVHRMB
+Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCQER/ry9zjdg7OJrGy6oTp22Sf
+oC3zrLqQjasPqqNEJAIgTk44HqwfKXrJOzyYyhhT0200ZtMl54RB+/VMRgyo1qQ=
+-----END CERTIFICATE-----
+`;
+
+/** Counts the HTTP clients made, and which of them were closed. */
+function watchHttpClients(): Disposable & { made: number; closed: number } {
+  const create = Deno.createHttpClient;
+  const watch = {
+    made: 0,
+    closed: 0,
+    [Symbol.dispose]() {
+      Deno.createHttpClient = create;
+    },
+  };
+  Deno.createHttpClient = ((options: Deno.CreateHttpClientOptions) => {
+    const client = create(options);
+    watch.made++;
+    const close = client.close.bind(client);
+    client.close = () => {
+      watch.closed++;
+      close();
+    };
+    return client;
+  }) as typeof Deno.createHttpClient;
+  return watch;
+}
+
+Deno.test("createClient({auth}) refuses the auth state of another registry", async () => {
+  await using registry = await startFakeRegistry();
+  const first = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+  });
+  assert.throws(
+    () => createClient({ repo: "127.0.0.1:1/app", auth: first.auth }),
+    (err: unknown) => {
+      assert.ok(err instanceof TypeError);
+      assert.equal(
+        err.message,
+        `Cannot create a client for http://127.0.0.1:1 with the auth state of ${registry.url}`,
+      );
+      return true;
+    },
+  );
+  assert.throws(
+    () =>
+      createClient({
+        repo: `${registry.host}/other`,
+        scheme: "https",
+        auth: first.auth,
+      }),
+    TypeError,
+  );
+});
+
+Deno.test("createClient({auth}) sends through the shared transport and makes no HTTP client of its own", async () => {
+  await using registry = await startFakeRegistry();
+  seedImage(registry, "other", ["v1"]);
+  using clients = watchHttpClients();
+  const sent: string[] = [];
+  const first = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+    userAgent: "first/1",
+    fetch: (request) => {
+      sent.push(new URL(request.url).pathname);
+      return fetch(request);
+    },
+  });
+  const second = createClient({
+    repo: `${registry.host}/other`,
+    auth: first.auth,
+    caCerts: [TEST_CA_PEM],
+    userAgent: "second/2",
+  });
+  assert.equal(second.auth, first.auth);
+  assert.equal(clients.made, 0);
+  assert.deepEqual((await second.listTags()).tags, ["v1"]);
+  assert.deepEqual(sent, ["/v2/", "/v2/other/tags/list"]);
+  const list = registry.requests.find((r) => r.path.includes("/tags/list"))!;
+  assert.equal(list.headers["user-agent"], "first/1");
+});
+
+Deno.test("close() closes the HTTP client made for caCerts, once; using closes it too", async (t) => {
+  await using registry = await startFakeRegistry();
+  seedImage(registry, "app", ["v1"]);
+  await t.step("close()", async () => {
+    using clients = watchHttpClients();
+    const client = createClient({
+      repo: `${registry.host}/app`,
+      useDefaultCredentials: false,
+      caCerts: [TEST_CA_PEM],
+      retry: { maxAttempts: 1 },
+    });
+    assert.equal(clients.made, 1);
+    assert.deepEqual((await client.listTags()).tags, ["v1"]);
+    client.close();
+    client.close();
+    assert.equal(clients.closed, 1);
+    await assert.rejects(client.listTags(), ConnectionError);
+  });
+  await t.step("using", () => {
+    using clients = watchHttpClients();
+    {
+      using _client = createClient({
+        repo: `${registry.host}/app`,
+        caCerts: [TEST_CA_PEM],
+      });
+      assert.equal(clients.closed, 0);
+    }
+    assert.deepEqual([clients.made, clients.closed], [1, 1]);
+  });
+  await t.step("without caCerts: a no-op", () => {
+    using clients = watchHttpClients();
+    const client = createClient({ repo: `${registry.host}/app` });
+    client.close();
+    assert.deepEqual([clients.made, clients.closed], [0, 0]);
+  });
+});
+
+/** A fetch that removes `Content-Length` from the answers to HEAD requests. */
+const withoutContentLengthOnHead = async (request: Request) => {
+  const res = await fetch(request);
+  if (request.method !== "HEAD") return res;
+  await res.body?.cancel();
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  return new Response(null, { status: res.status, headers });
+};
+
+Deno.test("headManifest() without Content-Length gets the manifest to learn its size", async () => {
+  await using registry = await startFakeRegistry();
+  const digest = seedImage(registry, "app", ["v1"]);
+  const client = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+    fetch: withoutContentLengthOnHead,
+  });
+  assert.deepEqual(await client.headManifest("v1"), {
+    digest,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    size: registry.getManifest("app", "v1")!.bytes.byteLength,
+  });
+  assert.deepEqual(
+    registry.requests.filter((r) => r.path !== "/v2/").map((r) => r.method),
+    ["HEAD", "GET"],
+  );
+});
+
+Deno.test("headBlob() without Content-Length is an InvalidResponseError; hasBlob() still says yes", async () => {
+  await using registry = await startFakeRegistry();
+  const digest = registry.seedBlob("app", "some bytes");
+  const client = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+    fetch: withoutContentLengthOnHead,
+  });
+  await assert.rejects(client.headBlob(digest), (err: unknown) => {
+    assert.ok(err instanceof InvalidResponseError);
+    assert.equal(
+      err.message,
+      `Cannot head blob "app@${digest}": the answer has no valid Content-Length`,
+    );
+    return true;
+  });
+  assert.equal(await client.hasBlob(digest), true);
+});
+
+/** Seeds `count` referrers of a new image in `app`; returns its digest. */
+function seedReferrers(
+  registry: Awaited<ReturnType<typeof startFakeRegistry>>,
+  count: number,
+): string {
+  const subject = seedImage(registry, "app", ["v1"]);
+  const size = registry.getManifest("app", "v1")!.bytes.byteLength;
+  for (let i = 0; i < count; i++) {
+    registry.seedManifest("app", `ref${i}`, {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.OCI_MANIFEST,
+      artifactType: "application/example",
+      config: EMPTY_CONFIG,
+      layers: [EMPTY_CONFIG],
+      subject: { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: subject, size },
+      annotations: { n: String(i).padStart(100, "0") },
+    });
+  }
+  return subject;
+}
+
+Deno.test("getReferrers() fails on a 404 after the first page rather than return part of the list", async () => {
+  await using registry = await startFakeRegistry({ tagPageLimit: 2 });
+  const subject = seedReferrers(registry, 5);
+  let pages = 0;
+  const client = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+    fetch: async (request) => {
+      if (!request.url.includes("/referrers/") || ++pages < 2) {
+        return await fetch(request);
+      }
+      return Response.json({
+        errors: [{ code: "NAME_UNKNOWN", message: "gone" }],
+      }, { status: 404 });
+    },
+  });
+  await assert.rejects(client.getReferrers(subject), (err: unknown) => {
+    assert.ok(err instanceof NotFoundError);
+    assert.match(err.message, /^Cannot get referrers of "app@sha256:/);
+    return true;
+  });
+  assert.ok(
+    !registry.requests.some((r) => r.path.includes("/manifests/sha256-")),
+  );
+});
+
+Deno.test("getReferrers() reads each page up to maxManifestBytes", async () => {
+  await using registry = await startFakeRegistry();
+  const subject = seedReferrers(registry, 20);
+  const client = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+    maxManifestBytes: 2_000,
+  });
+  await assert.rejects(client.getReferrers(subject), ResponseTooLargeError);
+  const roomy = createClient({
+    repo: `${registry.host}/app`,
+    useDefaultCredentials: false,
+  });
+  assert.equal((await roomy.getReferrers(subject)).manifests.length, 20);
+});
+
+Deno.test("a ConnectionError redacts its cause's URLs as redactText does, and nothing else", async () => {
+  const client = createClient({
+    repo: "127.0.0.1:1/app",
+    useDefaultCredentials: false,
+    retry: { maxAttempts: 1 },
+    fetch: () =>
+      Promise.reject(
+        new TypeError(
+          'why? error sending request for url "http://user:pw@127.0.0.1:1/v2/?sig=secret" (os error 111)',
+        ),
+      ),
+  });
+  await assert.rejects(client.ping(), (err: unknown) => {
+    assert.ok(err instanceof ConnectionError);
+    assert.equal(
+      err.message,
+      'Cannot ping http://127.0.0.1:1: connection failed: why? error sending request for url "http://127.0.0.1:1/v2/?REDACTED" (os error 111)',
+    );
+    return true;
+  });
 });

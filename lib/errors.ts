@@ -16,7 +16,7 @@
  * @module
  */
 
-import { redactUrl } from "./_redact.ts";
+import { redactText, redactUrl } from "./_redact.ts";
 
 const MAX_INPUT_IN_MESSAGE = 120;
 
@@ -737,10 +737,7 @@ export class ConnectionError extends RegistryError {
     ) messages.push(e.message);
     const detail = messages.length === 0
       ? ""
-      : `: ${
-        messages.join(": ").replace(/\?[^\s)]*/g, "?REDACTED")
-          .replace(/\/\/[^/@\s]*@/g, "//").slice(0, 300)
-      }`;
+      : `: ${redactText(messages.join(": ")).slice(0, 300)}`;
     super(`Cannot ${attempted}: connection failed${detail}`, options);
     this.name = "ConnectionError";
   }

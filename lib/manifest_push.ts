@@ -13,7 +13,12 @@
 
 import { readBounded } from "./_body.ts";
 import { type CallOptions, refSuffix, type RepoHttp } from "./_repo_http.ts";
-import { digestOf, parseDigest } from "./digest.ts";
+import { digestOfBytes, parseDigest } from "./_digest_core.ts";
+import {
+  isJsonObject,
+  isObjectList,
+  MANIFEST_SIZE_CAP,
+} from "./_manifest_checks.ts";
 import {
   DigestMismatchError,
   HttpError,
@@ -82,9 +87,6 @@ export interface PutManifestResult {
   subject?: string;
 }
 
-/** The manifest size cap unless told otherwise (4 MiB), as on read. */
-const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
-
 /** What a manifest looks like to the push: its bytes and the fields that matter. */
 interface Prepared {
   bytes: Uint8Array;
@@ -125,17 +127,37 @@ function prepare(
     }
     fields = manifest;
   }
-  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) {
+  if (!isJsonObject(fields)) {
     throw new TypeError(
       `Cannot ${attempted}: the manifest is not a JSON object`,
     );
   }
-  const record = fields as Record<string, unknown>;
+  const record = fields;
+  checkSubject(record, attempted);
   return {
     bytes,
     fields: record,
     mediaType: mediaTypeFor(record, options, attempted),
   };
+}
+
+/**
+ * A `subject` must name a valid digest: checked before the push, since the
+ * referrers fallback index would otherwise fail only once the manifest is
+ * stored.
+ */
+function checkSubject(
+  fields: Record<string, unknown>,
+  attempted: string,
+): void {
+  if (fields.subject === undefined) return;
+  const subject = fields.subject;
+  if (!isJsonObject(subject) || typeof subject.digest !== "string") {
+    throw new TypeError(
+      `Cannot ${attempted}: the manifest's subject is not a descriptor with a digest`,
+    );
+  }
+  parseDigest(subject.digest);
 }
 
 /** `Content-Type`: the manifest's own `mediaType`, else the option, else its shape. */
@@ -199,7 +221,7 @@ async function putBytes(
     if (algorithm !== undefined) {
       const ours = algorithm === digest.split(":")[0]
         ? digest
-        : digestOf(bytes, algorithm);
+        : await digestOfBytes(bytes, algorithm);
       if (ours !== confirmed) {
         throw new DigestMismatchError(
           `${attempted}: the registry confirmed another digest`,
@@ -233,7 +255,7 @@ export async function pushManifest(
   ref: string,
   manifest: Manifest | Uint8Array,
   options: PutManifestOptions = {},
-  defaultMaxBytes: number = DEFAULT_MAX_BYTES,
+  defaultMaxBytes: number = MANIFEST_SIZE_CAP,
 ): Promise<PutManifestResult> {
   const attempted = `put manifest "${http.name}${refSuffix(ref)}"`;
   const limit = options.maxBytes ?? defaultMaxBytes;
@@ -246,10 +268,10 @@ export async function pushManifest(
   let digest: string;
   if (ref.includes(":")) {
     const { algorithm } = parseDigest(ref);
-    digest = digestOf(bytes, algorithm);
+    digest = await digestOfBytes(bytes, algorithm);
     if (digest !== ref) throw new DigestMismatchError(attempted, ref, digest);
   } else {
-    digest = digestOf(bytes);
+    digest = await digestOfBytes(bytes);
   }
   const call: CallOptions = { signal: options.signal };
   const res = await putBytes(
@@ -358,16 +380,19 @@ async function addReferrer(
         cause,
       });
     }
-    if (
-      typeof parsed !== "object" || parsed === null ||
-      !Array.isArray((parsed as ImageIndex).manifests)
-    ) {
+    if (!isJsonObject(parsed) || !Array.isArray(parsed.manifests)) {
       throw new InvalidResponseError(
         attempted,
         "the tag does not hold an image index",
       );
     }
-    index = parsed as ImageIndex;
+    if (!isObjectList(parsed.manifests)) {
+      throw new InvalidResponseError(
+        attempted,
+        "an entry of the index's manifests is not an object",
+      );
+    }
+    index = parsed as unknown as ImageIndex;
   }
   const existing = index.manifests.find((d) => d.digest === descriptor.digest);
   if (existing && sameDescriptor(existing, descriptor)) return;
@@ -389,7 +414,7 @@ async function addReferrer(
     tag,
     bytes,
     MEDIA_TYPE.OCI_INDEX,
-    digestOf(bytes),
+    await digestOfBytes(bytes),
     call,
     attempted,
   );
@@ -412,8 +437,10 @@ function canonical(value: unknown): unknown {
 
 /**
  * Deletes a manifest by digest, or by tag: registries that refuse tag
- * deletes (400 `DIGEST_INVALID`, 405, `UNSUPPORTED`) get the tag resolved
- * with `resolve` and the manifest deleted by digest.
+ * deletes (400 `DIGEST_INVALID`, as distribution 2.x answers, or any
+ * `UNSUPPORTED` answer) get the tag resolved with `resolve` and the manifest
+ * deleted by digest. Any other refusal — a 405 without `UNSUPPORTED` among
+ * them (deletes disabled) — is thrown as it came.
  *
  * @internal Plumbing of `RegistryClientV2.deleteManifest`.
  * @param http The repository's request plumbing.
@@ -459,8 +486,9 @@ async function deleteOne(
   await res.body?.cancel();
 }
 
+/** Whether a failed tag delete asks for a delete by digest instead. */
 function refusesTagDelete(err: unknown): boolean {
   if (!(err instanceof HttpError) || err instanceof NotFoundError) return false;
-  if (err.status === 400 || err.status === 405) return true;
+  if (err.status === 400 && err.codes.includes("DIGEST_INVALID")) return true;
   return err.codes.includes("UNSUPPORTED");
 }

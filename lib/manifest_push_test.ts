@@ -7,6 +7,9 @@ import { createHash } from "node:crypto";
 import { createClient, type RegistryClientV2 } from "./client.ts";
 import {
   DigestMismatchError,
+  HttpError,
+  InvalidDigestError,
+  InvalidResponseError,
   ManifestTooLargeError,
   NotFoundError,
 } from "./errors.ts";
@@ -388,4 +391,135 @@ Deno.test("deleteManifest() by digest, by tag, and by tag where the registry ref
       return true;
     });
   });
+});
+
+Deno.test("deleteManifest() by tag resolves and deletes by digest only on 400 DIGEST_INVALID or UNSUPPORTED", async (t) => {
+  const { registry, image } = await withImage();
+  await using _ = registry;
+  for (const [status, code] of [[400, "UNSUPPORTED"], [405, "UNSUPPORTED"]]) {
+    await t.step(`${status} ${code}: resolved, deleted by digest`, async () => {
+      const { digest } = await clientOf(registry).putManifest("v1", image);
+      registry.faults.status = {
+        status: status as number,
+        code: code as string,
+        method: "DELETE",
+        path: /manifests\/v1$/,
+      };
+      registry.requests.length = 0;
+      await clientOf(registry).deleteManifest("v1");
+      assert.deepEqual(calls(registry), [
+        "DELETE /v2/app/manifests/v1",
+        "HEAD /v2/app/manifests/v1",
+        `DELETE /v2/app/manifests/${digest}`,
+      ]);
+    });
+  }
+  for (
+    const [name, status, body] of [
+      ["a bare 405 (deletes disabled)", 405, ""],
+      [
+        "a 400 TAG_INVALID",
+        400,
+        '{"errors":[{"code":"TAG_INVALID","message":"no"}]}',
+      ],
+    ] as const
+  ) {
+    await t.step(`${name}: thrown, nothing else asked`, async () => {
+      await clientOf(registry).putManifest("v2", image);
+      registry.requests.length = 0;
+      const refusing: Transport = (request) =>
+        request.method === "DELETE"
+          ? Promise.resolve(new Response(body || null, { status }))
+          : fetch(request);
+      await assert.rejects(
+        clientOf(registry, refusing).deleteManifest("v2"),
+        (err: unknown) => {
+          assert.ok(err instanceof HttpError);
+          assert.equal(err.status, status);
+          assert.match(err.message, /^Cannot delete manifest "app:v2"/);
+          return true;
+        },
+      );
+      assert.deepEqual(calls(registry), []);
+      assert.ok(registry.getManifest("app", "v2"));
+    });
+  }
+});
+
+Deno.test("putManifest() refuses a subject with an invalid digest before sending anything", async () => {
+  const { registry, image } = await withImage({ answerOciSubject: false });
+  await using _ = registry;
+  const bad = { ...image, subject: { ...image.config, digest: "sha256:nope" } };
+  await assert.rejects(clientOf(registry).putManifest("v1", bad), (err) => {
+    assert.ok(err instanceof InvalidDigestError);
+    return true;
+  });
+  await assert.rejects(
+    clientOf(registry).putManifest("v1", { ...image, subject: "x" } as never),
+    TypeError,
+  );
+  assert.deepEqual(calls(registry), []);
+  assert.equal(registry.getManifest("app", "v1"), undefined);
+});
+
+Deno.test("putManifest() with a subject: a fallback index whose manifests are not all objects is an InvalidResponseError", async () => {
+  const { registry, image } = await withImage({ answerOciSubject: false });
+  await using _ = registry;
+  const subject = registry.seedManifest("app", "base", { ...image });
+  registry.seedManifest(
+    "app",
+    `sha256-${subject.slice("sha256:".length)}`,
+    { schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX, manifests: [null] },
+  );
+  const referrer = {
+    ...image,
+    subject: { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: subject, size: 1 },
+  };
+  await assert.rejects(
+    clientOf(registry).putManifest("sig", referrer),
+    (err: unknown) => {
+      assert.ok(err instanceof InvalidResponseError);
+      assert.match(
+        err.message,
+        /^Cannot update referrers fallback tag "app:sha256-[0-9a-f]{64}": an entry of the index's manifests is not an object$/,
+      );
+      return true;
+    },
+  );
+});
+
+Deno.test("manifest_push.ts loads no node: module (manifests are hashed with WebCrypto)", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "info",
+      "--json",
+      new URL("./manifest_push.ts", import.meta.url).href,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  assert.equal(out.code, 0);
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    roots: string[];
+    modules: {
+      specifier: string;
+      dependencies?: {
+        isDynamic?: boolean;
+        code?: { specifier: string };
+        type?: { specifier: string };
+      }[];
+    }[];
+  };
+  const bySpecifier = new Map(info.modules.map((m) => [m.specifier, m]));
+  const seen = new Set<string>();
+  const walk = (specifier: string) => {
+    if (seen.has(specifier)) return;
+    seen.add(specifier);
+    for (const dep of bySpecifier.get(specifier)?.dependencies ?? []) {
+      const next = dep.code?.specifier;
+      if (!dep.isDynamic && next) walk(next);
+    }
+  };
+  walk(info.roots[0]);
+  assert.deepEqual([...seen].filter((s) => s.startsWith("node:")), []);
 });

@@ -26,7 +26,12 @@
  */
 
 import { CHUNK_SIZE, ChunkReader } from "./_byte_reader.ts";
-import { DigestHasher, digestOf, parseDigest } from "./digest.ts";
+import {
+  DigestHasher,
+  digestOf,
+  type ParsedDigest,
+  parseDigest,
+} from "./digest.ts";
 import { DigestMismatchError, SizeMismatchError } from "./errors.ts";
 import { type Descriptor, type ImageIndex, MEDIA_TYPE } from "./media_types.ts";
 
@@ -124,7 +129,7 @@ export interface WrittenLayoutBlob {
   existed: boolean;
 }
 
-/** Counts bytes for a source that verifies itself: no second hash. */
+/** Counts bytes of content already hashed, or that verifies itself: no second hash. */
 class SizeCounter {
   size = 0;
   readonly #digest: string;
@@ -402,28 +407,38 @@ export class OciLayout {
     options: WriteLayoutBlobOptions = {},
   ): Promise<WrittenLayoutBlob> {
     const { signal } = options;
-    signal?.throwIfAborted();
-    if (source instanceof Uint8Array && options.digest === undefined) {
-      return this.writeBlob(source, { ...options, digest: digestOf(source) });
-    }
-    if (options.digest !== undefined) {
-      const path = this.blobPath(options.digest);
-      if (await this.hasBlob(options.digest, options.size)) {
-        if (source instanceof ReadableStream) await source.cancel();
-        const size = options.size ?? (await Deno.stat(path)).size;
-        return { digest: options.digest, size, path, existed: true };
+    let expected: ParsedDigest | undefined;
+    try {
+      signal?.throwIfAborted();
+      // Bytes without a digest are hashed here, once: they are then
+      // written as verified.
+      const digest = options.digest ??
+        (source instanceof Uint8Array ? digestOf(source) : undefined);
+      if (digest !== undefined) {
+        expected = parseDigest(digest);
+        const path = this.blobPath(digest);
+        if (await this.hasBlob(digest, options.size)) {
+          if (source instanceof ReadableStream) await source.cancel();
+          const size = options.size ?? (await Deno.stat(path)).size;
+          return { digest, size, path, existed: true };
+        }
       }
+    } catch (err) {
+      // A stream given is released (a response body keeps its connection).
+      if (source instanceof ReadableStream) {
+        await source.cancel(err).catch(() => {});
+      }
+      throw err;
     }
     const attempted = `write blob ${
-      options.digest ?? "(digest unknown)"
+      expected?.digest ?? "(digest unknown)"
     } to OCI layout "${this.path}"`;
-    const expected = options.digest === undefined
-      ? undefined
-      : parseDigest(options.digest);
-    const hasher =
-      options.verified && expected && !(source instanceof Uint8Array)
-        ? new SizeCounter(expected.digest)
-        : new DigestHasher(expected?.algorithm ?? "sha256");
+    const selfChecked = source instanceof Uint8Array
+      ? options.digest === undefined
+      : options.verified === true;
+    const hasher = selfChecked && expected
+      ? new SizeCounter(expected.digest)
+      : new DigestHasher(expected?.algorithm ?? "sha256");
     const reader = source instanceof Uint8Array
       ? undefined
       : new ChunkReader(source);

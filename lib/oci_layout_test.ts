@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
 import { digestOf } from "./digest.ts";
-import { DigestMismatchError, SizeMismatchError } from "./errors.ts";
+import {
+  DigestMismatchError,
+  InvalidDigestError,
+  SizeMismatchError,
+} from "./errors.ts";
 import { MEDIA_TYPE } from "./media_types.ts";
 import {
   OciLayout,
   OciLayoutError,
   REF_NAME_ANNOTATION,
+  type WrittenLayoutBlob,
 } from "./oci_layout.ts";
+import { hashedBytes } from "./testing/_hashed_bytes.ts";
 
 const enc = new TextEncoder();
 
@@ -138,6 +144,52 @@ Deno.test("OciLayout.writeBlob() leaves nothing behind on a mismatch", async (t)
     });
     assert.equal(listing(), before);
     assert.deepEqual([...Deno.readDirSync(`${dir}/blobs/sha256`)], []);
+  });
+});
+
+Deno.test("OciLayout.writeBlob() cancels a stream source when its arguments are refused", async (t) => {
+  await withTempDir(async (dir) => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const cases = [
+      ["a malformed digest", { digest: "sha256:nope" }, InvalidDigestError],
+      ["an aborted signal", { signal: AbortSignal.abort() }, DOMException],
+    ] as const;
+    for (const [name, options, errorClass] of cases) {
+      await t.step(name, async () => {
+        let cancelled: unknown;
+        const source = new ReadableStream<Uint8Array>({
+          pull: (controller) => controller.enqueue(enc.encode("x")),
+          cancel: (reason) => {
+            cancelled = reason;
+          },
+        });
+        await assert.rejects(layout.writeBlob(source, options), errorClass);
+        assert.ok(cancelled instanceof errorClass);
+        assert.equal(source.locked, false);
+      });
+    }
+  });
+});
+
+Deno.test("OciLayout.writeBlob() hashes bytes without a digest once", async () => {
+  await withTempDir(async (dir) => {
+    const layout = await OciLayout.open(dir, { create: true });
+    const bytes = new Uint8Array(100_000).fill(7);
+    let written: WrittenLayoutBlob | undefined;
+    const hashed = await hashedBytes(async () => {
+      written = await layout.writeBlob(bytes);
+    });
+    assert.equal(hashed, bytes.byteLength);
+    assert.equal(written?.digest, digestOf(bytes));
+    assert.deepEqual(await Deno.readFile(written!.path), bytes);
+    await assert.rejects(
+      layout.writeBlob(enc.encode("{}"), { size: 3 }),
+      (err: unknown) => {
+        assert.ok(err instanceof SizeMismatchError);
+        assert.match(err.message, new RegExp(digestOf("{}")));
+        return true;
+      },
+    );
   });
 });
 

@@ -346,21 +346,28 @@ function indexFromObject(value: object): RegistryIndex {
   return parseIndex(scheme === undefined ? name : `${scheme}://${name}`);
 }
 
-function checkTag(input: string, tag: string): void {
-  if (tag.length === 0) fail("tag", input, "must not be empty");
+/** The rule a tag breaks, or `undefined` for a valid tag. */
+function tagProblem(tag: string): string | undefined {
+  if (tag.length === 0) return "must not be empty";
   if (tag.length > TAG_LENGTH_MAX) {
-    fail("tag", input, `must be at most ${TAG_LENGTH_MAX} characters`);
+    return `must be at most ${TAG_LENGTH_MAX} characters`;
   }
   const first = tag.charCodeAt(0);
   if (!isAlnum(first) && first !== UNDERSCORE) {
-    fail("tag", input, "must start with a letter, a digit or '_'");
+    return "must start with a letter, a digit or '_'";
   }
   for (let i = 1; i < tag.length; i++) {
     const c = tag.charCodeAt(i);
     if (!isAlnum(c) && c !== UNDERSCORE && c !== DOT && c !== DASH) {
-      fail("tag", input, "may contain only letters, digits, '_', '.' and '-'");
+      return "may contain only letters, digits, '_', '.' and '-'";
     }
   }
+  return undefined;
+}
+
+function checkTag(input: string, tag: string): void {
+  const problem = tagProblem(tag);
+  if (problem !== undefined) fail("tag", input, problem);
 }
 
 function checkDigest(input: string, digest: string): void {
@@ -392,18 +399,19 @@ function isSeparatorChar(c: number): boolean {
 const RULE_PATH_CHARS =
   "path components may contain only lowercase letters, digits, '.', '_' and '-'";
 
-/** Validates `component(/component)*` of docker's path grammar, in one pass. */
-function checkPath(input: string, path: string): void {
+/**
+ * The rule `component(/component)*` of docker's path grammar that `path`
+ * breaks, or `undefined` when it is valid; in one pass.
+ */
+function pathProblem(path: string): string | undefined {
   for (let i = 0; i < path.length; i++) {
-    if (isUpper(path.charCodeAt(i))) {
-      fail("repository name", input, "must be lowercase");
-    }
+    if (isUpper(path.charCodeAt(i))) return "must be lowercase";
   }
   const n = path.length;
   let i = 0;
   for (;;) {
     if (i === n || path.charCodeAt(i) === SLASH) {
-      fail("repository name", input, "path components must not be empty");
+      return "path components must not be empty";
     }
     for (;;) {
       const c = path.charCodeAt(i);
@@ -416,27 +424,64 @@ function checkPath(input: string, path: string): void {
         const atEdge = next === SLASH ||
           start === 0 || path.charCodeAt(start - 1) === SLASH;
         if (atEdge) {
-          fail(
-            "repository name",
-            input,
-            "path components must start and end with a lowercase letter or digit",
-          );
+          return "path components must start and end with a lowercase letter or digit";
         }
         if (!isSeparator(path, start, i)) {
-          fail(
-            "repository name",
-            input,
-            "separators must be '.', '_', '__' or dashes",
-          );
+          return "separators must be '.', '_', '__' or dashes";
         }
       } else {
-        fail("repository name", input, RULE_PATH_CHARS);
+        return RULE_PATH_CHARS;
       }
       if (i === n || path.charCodeAt(i) === SLASH) break;
     }
-    if (i === n) return;
+    if (i === n) return undefined;
     i++; // the slash
   }
+}
+
+function checkPath(input: string, path: string): void {
+  const problem = pathProblem(path);
+  if (problem !== undefined) fail("repository name", input, problem);
+}
+
+/**
+ * Whether `name` is a repository name (a remote name, without the
+ * registry host): lowercase path components of letters and digits joined
+ * by `.`, `_`, `__` or dashes, separated by `/`, at most 255 characters.
+ *
+ * @param name The name, e.g. `library/alpine`.
+ * @returns `true` when it is valid.
+ *
+ * @example
+ * ```ts
+ * import { isValidRepoName } from "jsr:@scope/docker-registry-client";
+ *
+ * console.log(isValidRepoName("library/alpine")); // true
+ * console.log(isValidRepoName("Library/Alpine")); // false
+ * ```
+ */
+export function isValidRepoName(name: string): boolean {
+  return typeof name === "string" && name.length <= NAME_TOTAL_LENGTH_MAX &&
+    pathProblem(name) === undefined;
+}
+
+/**
+ * Whether `tag` is a tag: up to 128 letters, digits, `_`, `.` and `-`, not
+ * starting with `.` or `-`.
+ *
+ * @param tag The tag, e.g. `3.20`.
+ * @returns `true` when it is valid.
+ *
+ * @example
+ * ```ts
+ * import { isValidTag } from "jsr:@scope/docker-registry-client";
+ *
+ * console.log(isValidTag("v1.0_rc-2")); // true
+ * console.log(isValidTag("-latest")); // false
+ * ```
+ */
+export function isValidTag(tag: string): boolean {
+  return typeof tag === "string" && tagProblem(tag) === undefined;
 }
 
 /**

@@ -3,6 +3,8 @@ import { InvalidReferenceError, ParseError } from "./errors.ts";
 import {
   DEFAULT_INDEX_NAME,
   DEFAULT_TAG,
+  isValidRepoName,
+  isValidTag,
   parseIndex,
   parseRepo,
   parseRepoAndRef,
@@ -380,6 +382,56 @@ async function runExample(
     stderr: decoder.decode(output.stderr),
   };
 }
+
+Deno.test("isValidRepoName() and isValidTag() follow the grammar parseRepoAndRef() enforces", async (t) => {
+  /** Whether parseRepoAndRef() takes the name under a registry host. */
+  const parses = (name: string) => {
+    try {
+      parseRepoAndRef(`127.0.0.1:5000/${name}`);
+      return true;
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) return false;
+      throw err;
+    }
+  };
+  const vectors: ["repository name" | "tag", string, boolean][] = [
+    ["repository name", "library/alpine", true],
+    ["repository name", "a", true],
+    ["repository name", "a.b_c__d---e/f", true],
+    ["repository name", "a".repeat(255), true],
+    ["repository name", "a".repeat(256), false],
+    ["repository name", "", false],
+    ["repository name", "Library/alpine", false],
+    ["repository name", "a//b", false],
+    ["repository name", "a/", false],
+    ["repository name", "-a", false],
+    ["repository name", "a___b", false],
+    ["repository name", "a b", false],
+    ["tag", "v1", true],
+    ["tag", "_x", true],
+    ["tag", "1.0_rc-2", true],
+    ["tag", "A".repeat(128), true],
+    ["tag", "A".repeat(129), false],
+    ["tag", "", false],
+    ["tag", ".v1", false],
+    ["tag", "-v1", false],
+    ["tag", "v/1", false],
+    ["tag", "v:1", false],
+  ];
+  for (const [kind, input, valid] of vectors) {
+    const name = `${kind} ${
+      JSON.stringify(input.slice(0, 20))
+    } (${input.length})`;
+    await t.step(name, () => {
+      if (kind === "tag") return assert.equal(isValidTag(input), valid);
+      assert.equal(isValidRepoName(input), valid);
+      // The host and the name share the 255-character limit.
+      if (input.length > 0 && input.length < 200) {
+        assert.equal(parses(input), valid);
+      }
+    });
+  }
+});
 
 Deno.test("examples/parseRepo.ts prints the seed README's output for mongo", async () => {
   const { code, stdout } = await runExample("parseRepo.ts", ["mongo"]);

@@ -9,7 +9,6 @@ import { concurrencyArg, platformArg, printJson } from "../common.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import { ProgressReporter } from "../progress_bar.ts";
 
-/** What a transfer command runs, given the progress callback and a signal. */
 /** The flags pull, push and copy share: platform, concurrency, referrers. */
 export function transferOptionsArg(args: ParsedArgs): {
   platform: ReturnType<typeof platformArg>;
@@ -23,6 +22,7 @@ export function transferOptionsArg(args: ParsedArgs): {
   };
 }
 
+/** What a transfer command runs, given the progress callback and a signal. */
 export type TransferRun = (
   onProgress: (event: ImageProgressEvent) => void,
   signal: AbortSignal,
@@ -52,17 +52,18 @@ export async function runTransfer(
     Deno.addSignalListener("SIGINT", onSigint);
     listening = true;
   } catch { /* not supported here */ }
-  let result: ImageTransferResult;
+  let result: ImageTransferResult | undefined;
   try {
     result = await run((e) => reporter?.handle(e), controller.signal);
   } catch (err) {
     if (!controller.signal.aborted) throw err;
-    reporter?.finish();
-    io.err("error: interrupted (blobs already written are kept)\n");
-    return 130;
   } finally {
     reporter?.finish();
     if (listening) Deno.removeSignalListener("SIGINT", onSigint);
+  }
+  if (result === undefined) {
+    io.err("error: interrupted (blobs already written are kept)\n");
+    return 130;
   }
   if (json) {
     printJson(io, result);

@@ -33,6 +33,26 @@ export function isDockerHub(host: string): boolean {
 }
 
 /**
+ * The server URL docker sends a credential helper for a registry:
+ * `https://index.docker.io/v1/` for Docker Hub, `host[:port]` otherwise.
+ *
+ * @param registry The index name, e.g. `docker.io` or `quay.io`.
+ * @returns The server URL.
+ *
+ * @example
+ * ```ts
+ * import { dockerServerUrl } from "jsr:@scope/docker-registry-client/credentials";
+ *
+ * console.log(dockerServerUrl("docker.io")); // https://index.docker.io/v1/
+ * console.log(dockerServerUrl("quay.io")); // quay.io
+ * ```
+ */
+export function dockerServerUrl(registry: string): string {
+  const host = hostOfKey(registry);
+  return isDockerHub(host) ? DOCKER_HUB_KEY : host;
+}
+
+/**
  * One name per registry: `host[:port]`, lowercased, with every Docker Hub
  * alias turned into `docker.io`.
  */
@@ -57,8 +77,7 @@ export function findRegistryKey(
   entries: Record<string, unknown>,
   registry: string,
 ): string | undefined {
-  const host = hostOfKey(registry);
-  const exact = isDockerHub(host) ? DOCKER_HUB_KEY : host;
+  const exact = dockerServerUrl(registry);
   if (Object.hasOwn(entries, exact)) return exact;
   if (Object.hasOwn(entries, registry)) return registry;
   const wanted = canonicalRegistry(registry);

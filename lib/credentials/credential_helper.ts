@@ -4,13 +4,13 @@
  * on stdin answers `{"ServerURL","Username","Secret"}` on stdout; the user
  * name `<token>` marks the secret as an identity token.
  *
- * Running a helper needs `--allow-run` (and `--allow-env` unless `env` is
- * given).
+ * Running a helper needs `--allow-run`, and no `--allow-env`: without `env`
+ * the helper inherits the process's environment, which is not read here.
  *
  * @module
  */
 
-import { DOCKER_HUB_KEY, hostOfKey, isDockerHub } from "./_keys.ts";
+import { dockerServerUrl } from "./_keys.ts";
 import { helperPath } from "./_config_file.ts";
 import { helperGet, helperTimeout, isValidHelperName } from "./_helper_exec.ts";
 import type {
@@ -19,6 +19,8 @@ import type {
   CredentialRequest,
   Credentials,
 } from "./provider.ts";
+
+export { dockerServerUrl };
 
 /** Options of {@linkcode credentialHelperProvider}. */
 export interface CredentialHelperProviderOptions {
@@ -38,29 +40,10 @@ export interface CredentialHelperProviderOptions {
   /**
    * Where `PATH` is read from: the helper is looked up on it and run with it.
    *
-   * @default {Deno.env.get} (the helper inherits the process's `PATH`)
+   * @default {undefined} (the helper inherits the process's environment,
+   * `PATH` included, unread)
    */
   env?: CredentialEnv;
-}
-
-/**
- * The server URL docker sends a credential helper for a registry:
- * `https://index.docker.io/v1/` for Docker Hub, `host[:port]` otherwise.
- *
- * @param registry The index name, e.g. `docker.io` or `quay.io`.
- * @returns The server URL.
- *
- * @example
- * ```ts
- * import { dockerServerUrl } from "jsr:@scope/docker-registry-client/credentials";
- *
- * console.log(dockerServerUrl("docker.io")); // https://index.docker.io/v1/
- * console.log(dockerServerUrl("quay.io")); // quay.io
- * ```
- */
-export function dockerServerUrl(registry: string): string {
-  const host = hostOfKey(registry);
-  return isDockerHub(host) ? DOCKER_HUB_KEY : host;
 }
 
 /**

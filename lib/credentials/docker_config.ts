@@ -20,7 +20,7 @@
  * @module
  */
 
-import { findRegistryKey } from "./_keys.ts";
+import { dockerServerUrl, findRegistryKey } from "./_keys.ts";
 import {
   decodeAuthEntry,
   dockerConfigHelper,
@@ -34,7 +34,6 @@ import {
   readConfigFile,
 } from "./_config_file.ts";
 import { helperGet, helperTimeout } from "./_helper_exec.ts";
-import { dockerServerUrl } from "./credential_helper.ts";
 import type {
   CredentialEnv,
   CredentialProvider,

@@ -23,7 +23,7 @@ import {
   readConfigFile,
 } from "./_config_file.ts";
 import { helperStore } from "./_helper_exec.ts";
-import { dockerServerUrl } from "./credential_helper.ts";
+import { dockerServerUrl } from "./_keys.ts";
 import type { CredentialEnv } from "./provider.ts";
 
 /** Options of {@linkcode saveDockerCredentials}. */

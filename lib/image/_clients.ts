@@ -3,10 +3,8 @@
 // tag.
 
 import { createClient, type RegistryClientV2 } from "../client.ts";
-import { parseRepoAndRef } from "../reference.ts";
+import { isValidTag, parseRepoAndRef } from "../reference.ts";
 import type { ImageClientOptions, TransferOptions } from "./types.ts";
-
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** The keys of the transfer options (and of per-operation extras). */
 const NON_CLIENT_KEYS = new Set([
@@ -80,7 +78,7 @@ export function splitLayoutRef(
   const colon = text.lastIndexOf(":");
   if (colon > 0) {
     const tag = text.slice(colon + 1);
-    if (TAG_RE.test(tag)) return { dir: text.slice(0, colon), tag };
+    if (isValidTag(tag)) return { dir: text.slice(0, colon), tag };
   }
   return { dir: text };
 }

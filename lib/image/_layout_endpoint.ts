@@ -9,7 +9,7 @@ import {
   MEDIA_TYPE,
 } from "../media_types.ts";
 import { lazyByteStream, type LazyStreamFactory } from "../_byte_reader.ts";
-import { type OciLayout, OciLayoutError } from "../oci_layout.ts";
+import { OciLayout, OciLayoutError } from "../oci_layout.ts";
 import {
   type ImageSource,
   type ImageTarget,
@@ -133,18 +133,27 @@ export class LayoutSource implements ImageSource {
   }
 }
 
-/** An OCI layout written to (pull). */
+/**
+ * An OCI layout written to (pull). The layout is opened (and created when
+ * missing) at the first write, so that a pull that finds nothing to write
+ * (a missing image, no matching platform) leaves no directory behind.
+ */
 export class LayoutTarget implements ImageTarget {
   readonly name: string;
   readonly tag?: string;
   /** Blobs are read with a BYOB reader into the layout's own buffer. */
   readonly contentStream: LazyStreamFactory = lazyByteStream;
-  readonly #layout: OciLayout;
+  readonly #dir: string;
+  #layout?: Promise<OciLayout>;
 
-  constructor(layout: OciLayout, tag?: string) {
-    this.#layout = layout;
+  constructor(dir: string, tag?: string) {
+    this.#dir = dir;
     this.tag = tag;
-    this.name = tag === undefined ? layout.path : `${layout.path}:${tag}`;
+    this.name = tag === undefined ? dir : `${dir}:${tag}`;
+  }
+
+  #open(): Promise<OciLayout> {
+    return this.#layout ??= OciLayout.open(this.#dir, { create: true });
   }
 
   async writeBlob(
@@ -153,10 +162,14 @@ export class LayoutTarget implements ImageTarget {
     _mountFrom: string | undefined,
     signal: AbortSignal,
   ): Promise<"copied" | "exists"> {
-    if (await this.#layout.hasBlob(descriptor.digest, descriptor.size)) {
-      return "exists";
+    let layout: OciLayout;
+    try {
+      layout = await this.#open();
+    } catch (err) {
+      await content.cancel(err).catch(() => {});
+      throw err;
     }
-    await this.#layout.writeBlob(content, {
+    const { existed } = await layout.writeBlob(content, {
       digest: descriptor.digest,
       size: descriptor.size,
       signal,
@@ -164,7 +177,7 @@ export class LayoutTarget implements ImageTarget {
       // descriptor's digest (createBlobReadStream, OciLayout.readBlob).
       verified: true,
     });
-    return "copied";
+    return existed ? "exists" : "copied";
   }
 
   async putManifest(
@@ -173,15 +186,16 @@ export class LayoutTarget implements ImageTarget {
     signal: AbortSignal,
   ): Promise<void> {
     const { digest, size, mediaType } = data.descriptor;
-    await this.#layout.writeBlob(data.bytes, { digest, size, signal });
+    const layout = await this.#open();
+    await layout.writeBlob(data.bytes, { digest, size, signal });
     if (role.root) {
-      await this.#layout.setTag(role.tag, data.descriptor);
+      await layout.setTag(role.tag, data.descriptor);
     } else if (role.referrer) {
       const d: Descriptor = { mediaType, digest, size };
       if (data.descriptor.artifactType) {
         d.artifactType = data.descriptor.artifactType;
       }
-      await this.#layout.setTag(undefined, d);
+      await layout.setTag(undefined, d);
     }
   }
 }

@@ -157,7 +157,6 @@ export async function transferImage(
   const copyBlob = async (descriptor: Descriptor, s: AbortSignal) => {
     let opened = false;
     let bytes = 0;
-    let sourceError: unknown;
     const content = target.contentStream(
       () => {
         opened = true;
@@ -177,15 +176,10 @@ export async function transferImage(
           totals: { ...totals },
         });
       },
-      (err) => sourceError ??= err,
     );
     let action: BlobAction;
     try {
       action = await target.writeBlob(descriptor, content, mountFrom, s);
-    } catch (err) {
-      // The source's own failure (a digest mismatch …), not the network
-      // error an upload turns it into.
-      throw sourceError ?? err;
     } finally {
       if (opened) totals.blobsActive--;
     }

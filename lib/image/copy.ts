@@ -75,20 +75,32 @@ export async function copyImage(
   const shared = clientOptionsOf(options);
   const srcOptions = { ...shared, ...options.src };
   const dstOptions = { ...shared, ...options.dst };
-  const source = toClient(src, srcOptions);
-  let target = toPushClient(dst, dstOptions);
-  if (
-    typeof dst === "string" && target.baseUrl === source.baseUrl &&
-    sameCredentials(srcOptions, dstOptions)
-  ) {
-    // One registry, one identity: share the ping and the tokens.
-    target = createClient({ ...dstOptions, repo: dst, auth: source.auth });
-  }
+  const target = toPushClient(dst, dstOptions);
+  const source = typeof src === "string" && typeof dst === "string" &&
+      sameCredentials(srcOptions, dstOptions)
+    ? sharingAuth(src, srcOptions, target)
+    : toClient(src, srcOptions);
   return await transferImage(
     new RegistrySource(source),
     new RegistryTarget(target),
     options,
   );
+}
+
+/**
+ * The source client, sharing the destination's auth state when both are on
+ * one registry (one identity): one ping, and tokens asked for with the
+ * destination's `pull,push` scope from the first one (the destination's
+ * client asks for it up front), so that the pull and the push share a token.
+ */
+function sharingAuth(
+  src: string,
+  options: ImageClientOptions,
+  target: RegistryClientV2,
+): RegistryClientV2 {
+  const source = toClient(src, options);
+  if (source.baseUrl !== target.baseUrl) return source;
+  return createClient({ ...options, repo: source.repo, auth: target.auth });
 }
 
 function sameCredentials(

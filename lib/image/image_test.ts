@@ -4,17 +4,19 @@
 
 import assert from "node:assert/strict";
 import { digestOf } from "../digest.ts";
-import { DigestMismatchError } from "../errors.ts";
+import { DigestMismatchError, NotFoundError } from "../errors.ts";
 import { MEDIA_TYPE } from "../media_types.ts";
 import { OciLayout } from "../oci_layout.ts";
 import {
   type FakeRegistry,
   startFakeRegistry,
 } from "../testing/fake_registry.ts";
+import { hashedBytes } from "../testing/_hashed_bytes.ts";
 import { splitLayoutRef } from "./_clients.ts";
 import { runPool } from "./_pool.ts";
 import { copyImage } from "./copy.ts";
 import { pullImage } from "./pull.ts";
+import { pushImage } from "./push.ts";
 
 /** Seeds an OCI image of the given layers; returns its manifest digest. */
 function seedImage(
@@ -114,6 +116,32 @@ Deno.test("pullImage() leaves no partial file behind on a corrupted blob", async
   });
 });
 
+Deno.test("pullImage() of a missing image creates no layout", async (t) => {
+  await using reg = await startFakeRegistry();
+  seedImage(reg, "src", "v1", ["x"]);
+  await withTemp(async (dir) => {
+    await t.step("in a missing directory", async () => {
+      await assert.rejects(
+        pullImage(`${reg.url}/src:nope`, `${dir}/out`, {
+          useDefaultCredentials: false,
+        }),
+        NotFoundError,
+      );
+      await assert.rejects(Deno.stat(`${dir}/out`), Deno.errors.NotFound);
+    });
+    await t.step("in an empty directory", async () => {
+      await Deno.mkdir(`${dir}/empty`);
+      await assert.rejects(
+        pullImage(`${reg.url}/src:nope`, `${dir}/empty`, {
+          useDefaultCredentials: false,
+        }),
+        NotFoundError,
+      );
+      assert.deepEqual(listAll(`${dir}/empty`), []);
+    });
+  });
+});
+
 Deno.test("pullImage() stops on abort and removes the blob being written", async () => {
   await using reg = await startFakeRegistry();
   seedImage(reg, "big", "v1", [randomBytes(4 << 20), randomBytes(4 << 20)]);
@@ -166,6 +194,64 @@ Deno.test("copyImage() copies referrers found through the referrers API", async 
   assert.equal(r.referrers, 1);
   assert.equal(r.blobsMounted, 4);
   assert.ok(reg.getManifest("mirror", artifact));
+});
+
+Deno.test("pullImage(), pushImage() and copyImage() hash every blob once on the client", async (t) => {
+  await using a = await startFakeRegistry();
+  await using b = await startFakeRegistry();
+  const layer = randomBytes(1 << 20);
+  seedImage(a, "src", "v1", [layer]);
+  const options = { useDefaultCredentials: false };
+  await withTemp(async (dir) => {
+    // Each op reads the layer once, verified while it streams; the
+    // manifest and the config (a few hundred bytes) are hashed a few times.
+    const once = (hashed: number) =>
+      assert.ok(
+        hashed >= layer.byteLength && hashed < layer.byteLength + 16_384,
+        `hashed ${hashed} bytes for a layer of ${layer.byteLength}`,
+      );
+    await t.step("pull", async () => {
+      once(
+        await hashedBytes(() =>
+          pullImage(`${a.url}/src:v1`, `${dir}/out`, options)
+        ),
+      );
+    });
+    await t.step("push", async () => {
+      once(
+        await hashedBytes(() =>
+          pushImage(`${dir}/out`, `${b.url}/pushed:v1`, options)
+        ),
+      );
+    });
+    await t.step("copy", async () => {
+      once(
+        await hashedBytes(() =>
+          copyImage(`${a.url}/src:v1`, `${b.url}/copied:v1`, options)
+        ),
+      );
+    });
+  });
+  assert.ok(b.getManifest("copied", "v1"));
+});
+
+Deno.test("copyImage() within one token registry asks for one token, with the destination's push scope up front", async () => {
+  await using reg = await startFakeRegistry({ auth: "bearer" });
+  seedImage(reg, "src", "v1", ["layer"]);
+  const r = await copyImage(`${reg.url}/src:v1`, `${reg.url}/dst:v1`, {
+    username: "user",
+    password: "pass",
+    useDefaultCredentials: false,
+  });
+  assert.equal(r.blobsMounted, 2);
+  const scopes = reg.requests
+    .filter((q) => q.path.startsWith("/token"))
+    .map((q) => new URL(q.path, reg.url).searchParams.getAll("scope").sort());
+  assert.deepEqual(scopes, [[
+    "repository:dst:pull,push",
+    "repository:src:pull",
+  ]]);
+  assert.ok(reg.getManifest("dst", "v1"));
 });
 
 Deno.test("image operations check their options first", async (t) => {

@@ -44,7 +44,7 @@ export interface ProgressTotals {
 export interface PlanEvent {
   /** The event type. */
   type: "plan";
-  /** The totals (nothing done yet, apart from manifests found). */
+  /** The totals: nothing done yet (`blobsDone`, `bytesDone` and `manifestsDone` are 0). */
   totals: ProgressTotals;
 }
 

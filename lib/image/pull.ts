@@ -13,7 +13,6 @@
  */
 
 import type { RegistryClientV2 } from "../client.ts";
-import { OciLayout } from "../oci_layout.ts";
 import { clientOptionsOf, splitLayoutRef, toClient } from "./_clients.ts";
 import { LayoutTarget } from "./_layout_endpoint.ts";
 import { RegistrySource } from "./_registry_endpoint.ts";
@@ -38,7 +37,9 @@ export interface PullOptions extends TransferOptions, ImageClientOptions {
 /**
  * Pulls an image into an OCI image layout (`oci-layout`, `index.json`,
  * `blobs/`), created when missing; skopeo, crane and oras read it
- * (`skopeo copy oci:DIR:TAG …`). The manifests keep their exact bytes, so
+ * (`skopeo copy oci:DIR:TAG …`). The layout is only opened (or created) once
+ * the image has been found, at its first write: a pull of a missing image
+ * leaves no directory behind. The manifests keep their exact bytes, so
  * their digests are unchanged; every blob is verified while it streams and
  * written through a temporary file; blobs the layout already has are not
  * downloaded again. An index is pulled whole, or, with `platform`, only that
@@ -74,10 +75,9 @@ export async function pullImage(
   const { dir, tag } = options.tag !== undefined
     ? { dir: layoutDir, tag: options.tag }
     : splitLayoutRef(layoutDir);
-  const layout = await OciLayout.open(dir, { create: true });
   return await transferImage(
     new RegistrySource(client),
-    new LayoutTarget(layout, tag ?? client.repo.tag),
+    new LayoutTarget(dir, tag ?? client.repo.tag),
     options,
   );
 }

@@ -49,9 +49,13 @@ export function withTimeout(
   inner: Transport,
   timeoutMs: number = DEFAULT_REQUEST_TIMEOUT_MS,
 ): Transport {
-  if (Number.isNaN(timeoutMs) || timeoutMs < 0) {
+  if (
+    typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0
+  ) {
     throw new RangeError(
-      `Invalid request timeout ${timeoutMs}: must be 0 (off) or more milliseconds`,
+      `Invalid request timeout ${
+        String(timeoutMs).slice(0, 40)
+      }: must be 0 (off) or more milliseconds`,
     );
   }
   if (timeoutMs === 0 || timeoutMs === Infinity) return inner;

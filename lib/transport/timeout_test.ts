@@ -167,6 +167,24 @@ Deno.test("withTimeout() is off with 0 or Infinity, refuses a negative bound, de
   assert.equal(DEFAULT_REQUEST_TIMEOUT_MS, 120_000);
 });
 
+Deno.test("withTimeout() refuses a bound that is not a number with a RangeError", async (t) => {
+  for (const bad of ["abc", "100", null, {}, 10n]) {
+    await t.step(`${typeof bad} ${String(bad)}`, () => {
+      assert.throws(
+        () => withTimeout(fetchT, bad as unknown as number),
+        (err: unknown) => {
+          assert.ok(err instanceof RangeError);
+          assert.match(
+            err.message,
+            /^Invalid request timeout .*: must be 0 \(off\) or more milliseconds$/,
+          );
+          return true;
+        },
+      );
+    });
+  }
+});
+
 Deno.test("withTimeout() does not depend on the inner transport watching its signal", async (t) => {
   await t.step("an answer that never comes", async () => {
     let release!: (res: Response) => void;

@@ -235,13 +235,17 @@ export function checkConfirmed(
   }
 }
 
-/** `HEAD` a blob: its size when the registry has it, else `undefined`. */
-export async function blobSize(
+/**
+ * `HEAD` a blob: `undefined` when the registry lacks it; else its size from
+ * `Content-Length`, `size` left out when the registry sends none (or one
+ * that is not a size).
+ */
+export async function headBlob(
   http: RepoHttp,
   digest: string,
   call: CallOptions | undefined,
   attempted = `head blob "${http.name}@${digest}"`,
-): Promise<number | undefined> {
+): Promise<{ size?: number } | undefined> {
   const res = await http.send(
     attempted,
     http.request("HEAD", http.url(`blobs/${digest}`), call),
@@ -250,5 +254,5 @@ export async function blobSize(
   await res.body?.cancel();
   if (res.status === 404) return undefined;
   const length = Number(res.headers.get("content-length") ?? NaN);
-  return Number.isSafeInteger(length) ? length : NaN;
+  return Number.isSafeInteger(length) && length >= 0 ? { size: length } : {};
 }

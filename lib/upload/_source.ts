@@ -112,21 +112,44 @@ export async function hashContent(
     }
     return hasher.digest();
   }
-  const reader = (await openAt(content, 0)).getReader();
+  await readEach(
+    await openAt(content, 0),
+    signal,
+    (chunk) => hasher.update(chunk),
+  );
+  return hasher.digest();
+}
+
+/** Reads a stream to its end, chunk by chunk; cancels it on failure. */
+async function readEach(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<void> {
+  const reader = stream.getReader();
   try {
     for (;;) {
       signal?.throwIfAborted();
       const { done, value } = await reader.read();
-      if (done) break;
-      hasher.update(value);
+      if (done) return;
+      onChunk(value);
     }
   } catch (err) {
-    await reader.cancel().catch(() => {});
+    await reader.cancel(err).catch(() => {});
     throw err;
   } finally {
     reader.releaseLock();
   }
-  return hasher.digest();
+}
+
+/** The size of a stream, read through to its end (nothing is kept). */
+export async function countStream(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  let size = 0;
+  await readEach(stream, signal, (chunk) => size += chunk.byteLength);
+  return size;
 }
 
 /** A body for fetch: small bytes as they are (replayable), big ones streamed. */

@@ -19,9 +19,9 @@ import {
 import { chunkReader } from "./_chunks.ts";
 import { Meter } from "./_meter.ts";
 import {
-  blobSize,
   cancelSession,
   checkConfirmed,
+  headBlob,
   locationOf,
   OCTET_STREAM,
   type Session,
@@ -138,9 +138,9 @@ async function sendPiece(t: Transfer, piece: Piece): Promise<Response | null> {
       } catch (statusErr) {
         if (statusErr instanceof NotFoundError && piece.method === "PUT") {
           // The session is gone: the closing PUT may have gone through.
-          const size = await blobSize(t.http, piece.digest!, t.call)
+          const there = await headBlob(t.http, piece.digest!, t.call)
             .catch(() => undefined);
-          if (size !== undefined) return null;
+          if (there !== undefined) return null;
         }
         throw err;
       }
@@ -257,19 +257,43 @@ async function patchStream(
   return { digest, size: meter.sent };
 }
 
-/** Chunked: `PATCH`es of `chunkSize` bytes, the last chunk in the closing `PUT`. */
+/**
+ * The length of the chunks of an upload: the size asked for (already capped
+ * by the caller at the largest chunk the registry takes, see `chunkSizeFor`),
+ * raised to the session's `OCI-Chunk-Min-Length` when that is larger. The
+ * minimum is what the registry itself demands of this upload, so it wins
+ * over a cap from the quirks table, but only up to that minimum: chunks are
+ * never raised beyond what the registry asks for.
+ */
+function chunkLength(requested: number, session: Session): number {
+  const min = session.minChunk ?? 0;
+  return requested >= min ? requested : min;
+}
+
+/**
+ * Chunked: `PATCH`es of {@linkcode chunkLength} bytes, the last chunk in the
+ * closing `PUT`. The chunks are hashed on the way when the digest is not
+ * known, or when `verify` asks for it to be checked; a digest computed
+ * before the upload is not computed again.
+ */
 async function putChunked(
   t: Transfer,
   content: Content,
   chunkSize: number,
-  digest: string | undefined,
-  algorithm: DigestAlgorithm,
-  expectedSize: number | undefined,
+  o: {
+    digest?: string;
+    verify: boolean;
+    algorithm: DigestAlgorithm;
+    expectedSize?: number;
+  },
 ): Promise<{ digest: string; size: number }> {
-  const size = Math.max(chunkSize, t.session.minChunk ?? 0);
-  const hasher = new DigestHasher(algorithm);
-  const chunker = await chunkReader(content, size);
+  const { digest, expectedSize } = o;
+  const hasher = digest === undefined || o.verify
+    ? new DigestHasher(o.algorithm)
+    : undefined;
+  const chunker = await chunkReader(content, chunkLength(chunkSize, t.session));
   let offset = 0;
+  let failure: unknown;
   try {
     for (;;) {
       const { chunk, last } = await chunker.next();
@@ -277,7 +301,7 @@ async function putChunked(
       if (expectedSize !== undefined && end > expectedSize) {
         throw new SizeMismatchError(t.attempted, expectedSize, end);
       }
-      hasher.update(chunk);
+      hasher?.update(chunk);
       const start = offset;
       const body = (from: number) =>
         Promise.resolve(
@@ -299,7 +323,7 @@ async function putChunked(
       if (expectedSize !== undefined && end !== expectedSize) {
         throw new SizeMismatchError(t.attempted, expectedSize, end);
       }
-      const actual = hasher.digest();
+      const actual = hasher?.digest() ?? digest!;
       if (digest !== undefined && actual !== digest) {
         throw new DigestMismatchError(t.attempted, digest, actual);
       }
@@ -317,10 +341,10 @@ async function putChunked(
       return { digest: actual, size: end };
     }
   } catch (err) {
-    await chunker.close(err);
+    failure = err;
     throw err;
   } finally {
-    await chunker.close();
+    await chunker.close(failure);
   }
 }
 
@@ -350,14 +374,7 @@ export async function uploadInto(
   };
   try {
     if (o.chunkSize !== undefined) {
-      return await putChunked(
-        t,
-        content,
-        o.chunkSize,
-        o.digest,
-        o.algorithm,
-        o.expectedSize,
-      );
+      return await putChunked(t, content, o.chunkSize, o);
     }
     if (o.digest === undefined && content.kind === "stream") {
       return await patchStream(t, content, o.algorithm, o.expectedSize);
