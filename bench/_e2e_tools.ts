@@ -9,6 +9,7 @@ import type { RealRegistry } from "../lib/testing/_real_registry.ts";
 import { type BenchImage, verifyLayout } from "./_e2e_layout.ts";
 import type { Invocation, ProcessStats } from "./_e2e_measure.ts";
 import { registryManifestDigest } from "./_e2e_seed.ts";
+import { CLI_RUN_FLAGS } from "../cli/run_flags.ts";
 
 /** The operations timed. */
 export type Op = "pull" | "push" | "tags" | "manifest";
@@ -164,7 +165,7 @@ function oursArgs(ctx: ModeContext, args: string[]): string[] {
   const creds = ctx.reg.mode === "anonymous"
     ? []
     : ["-u", ctx.reg.username!, "-p", ctx.reg.password!];
-  return ["run", "-A", ctx.cli, ...args, "--insecure", ...creds];
+  return ["run", ...CLI_RUN_FLAGS, ctx.cli, ...args, "--insecure", ...creds];
 }
 
 function npmEnv(ctx: ModeContext): Record<string, string> {

@@ -15,6 +15,7 @@
 
 import { startRegistry } from "../lib/testing/_real_registry.ts";
 import { makeRandomImage } from "../lib/testing/_random_image.ts";
+import { CLI_RUN_FLAGS } from "../cli/run_flags.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const LIMIT_BYTES = 100 * 1000 * 1000;
@@ -43,7 +44,16 @@ async function timeBinary(): Promise<string> {
 async function runCli(op: string, args: string[]): Promise<Run> {
   const time = await timeBinary();
   const out = await new Deno.Command(time, {
-    args: ["-v", Deno.execPath(), "run", "-A", CLI, op, "--json", ...args],
+    args: [
+      "-v",
+      Deno.execPath(),
+      "run",
+      ...CLI_RUN_FLAGS,
+      CLI,
+      op,
+      "--json",
+      ...args,
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
