@@ -7,11 +7,7 @@
 // and written in 1 MiB chunks, so memory stays flat whatever their size.
 
 import { createHash } from "node:crypto";
-import {
-  fillRandom,
-  tarHeader,
-  tarTrailerLength,
-} from "../lib/testing/_tar.ts";
+import { randomStream, tarFile } from "../lib/testing/_tar.ts";
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();
@@ -72,19 +68,12 @@ async function writeLayer(
       file.close();
     }
   })();
-  const feed = async (bytes: Uint8Array<ArrayBuffer>) => {
-    tarHash.update(bytes);
-    await writer.write(bytes);
-  };
-  await feed(tarHeader(`layer-${index}.bin`, size));
-  for (let done = 0; done < size;) {
-    const n = Math.min(MiB, size - done);
-    const chunk = new Uint8Array(n);
-    fillRandom(chunk);
-    await feed(chunk);
-    done += n;
+  for await (
+    const chunk of tarFile(`layer-${index}.bin`, size, randomStream(size))
+  ) {
+    tarHash.update(chunk);
+    await writer.write(chunk);
   }
-  await feed(new Uint8Array(tarTrailerLength(size)));
   await writer.close();
   await draining;
   const hex = gzHash.digest("hex");

@@ -1,5 +1,8 @@
-// Command-line flags: `--flag value`, `--flag=value`, `-u value`, boolean
-// flags, and `--` to end the flags. Bad usage throws UsageError (exit 2).
+// Command-line flags, read by @std/cli's parseArgs: `--flag value`,
+// `--flag=value`, `-u value`, boolean flags, and `--` to end the flags.
+// Bad usage throws UsageError (exit 2).
+
+import { parseArgs as parseFlags } from "@std/cli/parse-args";
 
 /** Bad usage: an unknown flag, a missing value, a wrong number of arguments. */
 export class UsageError extends Error {
@@ -29,48 +32,52 @@ export interface ParsedArgs {
   flags: Map<string, string | true>;
 }
 
+/** `-h`/`--help`, which every command knows. */
+export const HELP_FLAG: FlagSpec = {
+  name: "--help",
+  short: "-h",
+  help: "show this help",
+};
+
 /**
- * Parses `argv` against the flags given. `-h`/`--help` are always known
- * (boolean, stored as `--help`).
+ * Parses `argv` against the flags given, and `-h`/`--help`. A value that
+ * starts with `-` is given as `--flag=-value`; an empty value counts as
+ * missing.
  *
  * @throws {UsageError} On an unknown flag or a missing value.
  */
 export function parseArgs(argv: string[], specs: FlagSpec[]): ParsedArgs {
-  const byName = new Map<string, FlagSpec>();
-  for (const s of specs) {
-    byName.set(s.name, s);
-    if (s.short) byName.set(s.short, s);
-  }
-  const help: FlagSpec = { name: "--help", short: "-h", help: "" };
-  byName.set("--help", help);
-  byName.set("-h", help);
+  const all = [...specs, HELP_FLAG];
+  const key = (s: FlagSpec) => s.name.slice(2);
   const positional: string[] = [];
+  let unknown: string | undefined;
+  const parsed: Record<string, unknown> = parseFlags(argv, {
+    boolean: all.filter((s) => s.value === undefined).map(key),
+    string: all.filter((s) => s.value !== undefined).map(key),
+    alias: Object.fromEntries(
+      all.flatMap((s) => s.short ? [[key(s), s.short.slice(1)]] : []),
+    ),
+    "--": true,
+    // Positionals are kept here as typed (parseArgs would turn "10" into 10);
+    // an unknown flag is reported after a missing value, so that
+    // `-p -secret` does not print the password.
+    unknown(arg, flag) {
+      if (flag === undefined) positional.push(arg);
+      else unknown ??= arg.split("=")[0];
+      return false;
+    },
+  });
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const spec = byName.get(name);
-    if (!spec) throw new UsageError(`unknown flag ${name}`);
-    if (spec.value === undefined) {
-      if (eq > 0) throw new UsageError(`${spec.name} takes no value`);
-      flags.set(spec.name, true);
-      continue;
-    }
-    let value: string;
-    if (eq > 0) value = arg.slice(eq + 1);
-    else if (i + 1 < argv.length) value = argv[++i];
-    else throw new UsageError(`${name} needs a value (${spec.value})`);
-    flags.set(spec.name, value);
+  for (const s of all) {
+    const v = parsed[key(s)];
+    if (s.value === undefined) {
+      if (v === true) flags.set(s.name, true);
+    } else if (v === "") {
+      throw new UsageError(`${s.name} needs a value (${s.value})`);
+    } else if (typeof v === "string") flags.set(s.name, v);
   }
+  if (unknown !== undefined) throw new UsageError(`unknown flag ${unknown}`);
+  positional.push(...parsed["--"] as string[]);
   return { positional, flags };
 }
 

@@ -1,10 +1,12 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertThrows } from "@std/assert";
 import { parseArgs, UsageError } from "./args.ts";
 
 const SPECS = [
   { name: "--platform", value: "OS/ARCH", help: "" },
   { name: "--username", short: "-u", value: "USER", help: "" },
+  { name: "--password", short: "-p", value: "PASS", help: "" },
   { name: "--json", help: "" },
+  { name: "--no-save", help: "" },
 ];
 
 Deno.test("parseArgs() reads long, short, = and boolean flags", () => {
@@ -12,26 +14,43 @@ Deno.test("parseArgs() reads long, short, = and boolean flags", () => {
     ["a", "--platform=linux/amd64", "-u", "me", "--json", "b", "--", "-c"],
     SPECS,
   );
-  assert.deepEqual(args.positional, ["a", "b", "-c"]);
-  assert.equal(args.flags.get("--platform"), "linux/amd64");
-  assert.equal(args.flags.get("--username"), "me");
-  assert.equal(args.flags.get("--json"), true);
-  assert.equal(parseArgs(["-h"], SPECS).flags.get("--help"), true);
+  assertEquals(args.positional, ["a", "b", "-c"]);
+  assertEquals(args.flags.get("--platform"), "linux/amd64");
+  assertEquals(args.flags.get("--username"), "me");
+  assertEquals(args.flags.get("--json"), true);
+  assertEquals(parseArgs(["-h"], SPECS).flags.get("--help"), true);
+  assertEquals(parseArgs(["--no-save"], SPECS).flags.get("--no-save"), true);
+  assertEquals(parseArgs(["--json=false"], SPECS).flags.has("--json"), false);
+});
+
+Deno.test("parseArgs() keeps positionals and values as typed", () => {
+  const args = parseArgs(
+    ["10", "1.0", "-", "--platform", "0x10", "-p=-secret", "--", "--json"],
+    SPECS,
+  );
+  assertEquals(args.positional, ["10", "1.0", "-", "--json"]);
+  assertEquals(args.flags.get("--platform"), "0x10");
+  assertEquals(args.flags.get("--password"), "-secret");
+  assertEquals(args.flags.has("--json"), false);
 });
 
 Deno.test("parseArgs() refuses unknown flags and missing values", async (t) => {
   for (
     const [argv, message] of [
       [["--nope"], "unknown flag --nope"],
-      [["-u"], "-u needs a value (USER)"],
-      [["--json=1"], "--json takes no value"],
+      [["--nope=1"], "unknown flag --nope"],
+      [["-x"], "unknown flag -x"],
+      [["--no-json"], "unknown flag --no-json"],
+      [["--_=x"], "unknown flag --_"],
+      [["-u"], "--username needs a value (USER)"],
+      [["--platform="], "--platform needs a value (OS/ARCH)"],
+      // A value that starts with "-" is not taken (nor echoed): -p=-secret.
+      [["-p", "-secret"], "--password needs a value (PASS)"],
     ] as const
   ) {
     await t.step(argv.join(" "), () => {
-      assert.throws(
-        () => parseArgs([...argv], SPECS),
-        (err: unknown) => err instanceof UsageError && err.message === message,
-      );
+      const err = assertThrows(() => parseArgs([...argv], SPECS), UsageError);
+      assertEquals(err.message, message);
     });
   }
 });

@@ -2,7 +2,7 @@
 // against real registries: every subcommand, exit codes 0/1/2, `--json`
 // output, `--help`, and the progress bar on a pseudo-terminal (`script`).
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createHash } from "node:crypto";
 import { MEDIA_TYPE } from "../lib/media_types.ts";
 import { OciLayout } from "../lib/oci_layout.ts";
@@ -58,17 +58,17 @@ async function dreg(
 }
 
 function ok(r: CliResult): CliResult {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  assertEquals(r.code, 0, `exit ${r.code}: ${r.stderr}`);
   return r;
 }
 
 /** Asserts a failure: the exit code and one `error: …` line first. */
 function failed(r: CliResult, code: 1 | 2, pattern: RegExp): void {
-  assert.equal(r.code, code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assertEquals(r.code, code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
   const lines = r.stderr.trimEnd().split("\n");
-  assert.match(lines[0], /^error: /);
-  assert.match(lines[0], pattern);
-  assert.ok(lines.length <= 2, r.stderr);
+  assertMatch(lines[0], /^error: /);
+  assertMatch(lines[0], pattern);
+  assert(lines.length <= 2, r.stderr);
 }
 
 Deno.test("dreg: every subcommand against real registries", async (t) => {
@@ -98,13 +98,13 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
         "login",
       ];
       for (const name of names) {
-        assert.match(top.stdout, new RegExp(`  ${name} `));
+        assertMatch(top.stdout, new RegExp(`  ${name} `));
       }
       const helps = await Promise.all(names.map((n) => run([n, "--help"])));
       for (const [i, r] of helps.entries()) {
         ok(r);
-        assert.ok(r.stdout.startsWith(`Usage: dreg ${names[i]} `), r.stdout);
-        assert.match(r.stdout, /Examples:/);
+        assert(r.stdout.startsWith(`Usage: dreg ${names[i]} `), r.stdout);
+        assertMatch(r.stdout, /Examples:/);
       }
       const [none, unknownCmd, unknownFlag, arity, badRef, badPlatform, badN] =
         await Promise.all([
@@ -116,8 +116,8 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           run(["pull", "--platform", "linux", ml, `${home}/x`]),
           run(["copy", "--concurrency", "0", ml, ml]),
         ]);
-      assert.equal(none.code, 2);
-      assert.match(none.stderr, /^Usage: dreg COMMAND/);
+      assertEquals(none.code, 2);
+      assertMatch(none.stderr, /^Usage: dreg COMMAND/);
       failed(unknownCmd, 2, /unknown command "frobnicate"/);
       failed(unknownFlag, 2, /unknown flag --nope/);
       failed(arity, 2, /dreg copy takes SRC DST \(1 argument given\)/);
@@ -136,21 +136,21 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           run(["digest", ml]),
           run(["digest", "--platform", "linux/arm64", idx]),
         ]);
-      assert.deepEqual(ok(tags).stdout.trim().split("\n").sort(), [
+      assertEquals(ok(tags).stdout.trim().split("\n").sort(), [
         "latest",
         "sbom",
         "v1",
       ]);
-      assert.equal(
+      assertEquals(
         JSON.parse(ok(tagsJson).stdout).name,
         fx.multiLayer.repo,
       );
-      assert.equal(sha256(ok(manifest).bytes), fx.multiLayer.digest);
+      assertEquals(sha256(ok(manifest).bytes), fx.multiLayer.digest);
       const mj = JSON.parse(ok(manifestJson).stdout);
-      assert.equal(mj.digest, fx.index.digest);
-      assert.equal(mj.mediaType, MEDIA_TYPE.OCI_INDEX);
-      assert.equal(ok(digest).stdout, `${fx.multiLayer.digest}\n`);
-      assert.equal(ok(armDigest).stdout.trim(), fx.index.platforms[1].digest);
+      assertEquals(mj.digest, fx.index.digest);
+      assertEquals(mj.mediaType, MEDIA_TYPE.OCI_INDEX);
+      assertEquals(ok(digest).stdout, `${fx.multiLayer.digest}\n`);
+      assertEquals(ok(armDigest).stdout.trim(), fx.index.platforms[1].digest);
 
       const [config, configJson, configIndex, platforms, platformsJson, one] =
         await Promise.all([
@@ -161,20 +161,20 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           run(["platforms", "--json", idx]),
           run(["platforms", ml]),
         ]);
-      assert.equal(sha256(ok(config).bytes), fx.multiLayer.config);
+      assertEquals(sha256(ok(config).bytes), fx.multiLayer.config);
       const cj = JSON.parse(ok(configJson).stdout);
-      assert.equal(cj.digest, fx.index.platforms[0].config);
-      assert.equal(cj.config.architecture, "amd64");
+      assertEquals(cj.digest, fx.index.platforms[0].config);
+      assertEquals(cj.config.architecture, "amd64");
       failed(configIndex, 2, /is an index of 2 platforms .*--platform/);
-      assert.deepEqual(
+      assertEquals(
         ok(platforms).stdout.trim().split("\n").map((l) => l.split(/\s+/)),
         fx.index.platforms.map((p) => [
           [p.os, p.architecture, p.variant].filter(Boolean).join("/"),
           p.digest,
         ]),
       );
-      assert.equal(JSON.parse(ok(platformsJson).stdout).platforms.length, 2);
-      assert.match(ok(one).stdout, /^linux\/amd64 +sha256:/);
+      assertEquals(JSON.parse(ok(platformsJson).stdout).platforms.length, 2);
+      assertMatch(ok(one).stdout, /^linux\/amd64 +sha256:/);
     });
 
     await t.step("referrers, catalog", async () => {
@@ -204,7 +204,7 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
         run(["catalog", src.url]),
         run(["catalog", "--json", src.host]),
       ]);
-      assert.match(
+      assertMatch(
         ok(refs).stdout,
         new RegExp(
           `^${fx.artifact.digest}  ${
@@ -212,14 +212,14 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           }  \\d+\n$`,
         ),
       );
-      assert.deepEqual(
+      assertEquals(
         JSON.parse(ok(refsJson).stdout).manifests.map((d: { digest: string }) =>
           d.digest
         ),
         [fx.artifact.digest],
       );
-      assert.ok(ok(catalog).stdout.split("\n").includes(fx.multiLayer.repo));
-      assert.ok(
+      assert(ok(catalog).stdout.split("\n").includes(fx.multiLayer.repo));
+      assert(
         JSON.parse(ok(catalogJson).stdout).repositories.includes(fx.index.repo),
       );
     });
@@ -228,8 +228,8 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
       const dir = `${home}/layout`;
       const pulled = ok(await run(["pull", ml, dir]));
       // Not a terminal: plain lines, one per blob, then the summary.
-      assert.equal(pulled.stdout.includes("\r"), false);
-      assert.equal(
+      assertEquals(pulled.stdout.includes("\r"), false);
+      assertEquals(
         pulled.stdout.split("\n").filter((l) =>
           /^copied {2}sha256:[0-9a-f]{12} [\d.]+ (B|KiB|MiB) \([1-4]\/4\)$/
             .test(
@@ -238,13 +238,13 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
         ).length,
         4,
       );
-      assert.match(
+      assertMatch(
         pulled.stdout,
         new RegExp(
           `Pulled ${dir}:v1 ${fx.multiLayer.digest}: 4 blobs \\(4 copied\\)`,
         ),
       );
-      assert.equal(
+      assertEquals(
         (await (await OciLayout.open(dir)).resolve("v1")).digest,
         fx.multiLayer.digest,
       );
@@ -259,8 +259,8 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           ]),
         ).stdout,
       );
-      assert.equal(pushed.digest, fx.multiLayer.digest);
-      assert.equal(pushed.blobsCopied, 4);
+      assertEquals(pushed.digest, fx.multiLayer.digest);
+      assertEquals(pushed.blobsCopied, 4);
       const copied = JSON.parse(
         ok(
           await run([
@@ -275,8 +275,8 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           ]),
         ).stdout,
       );
-      assert.equal(copied.digest, fx.index.platforms[0].digest);
-      assert.equal(copied.platform, "linux/amd64");
+      assertEquals(copied.digest, fx.index.platforms[0].digest);
+      assertEquals(copied.platform, "linux/amd64");
       const whole = JSON.parse(
         ok(
           await run([
@@ -288,8 +288,8 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
           ]),
         ).stdout,
       );
-      assert.equal(whole.digest, fx.index.digest);
-      assert.equal(
+      assertEquals(whole.digest, fx.index.digest);
+      assertEquals(
         ok(await run(["digest", ...creds, `${dst.url}/copied/index:v1`])).stdout
           .trim(),
         fx.index.digest,
@@ -307,7 +307,7 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
     await t.step("delete", async () => {
       const ref = `${dst.url}/pushed/ml@${fx.multiLayer.digest}`;
       const del = ok(await run(["delete", ...creds, ref]));
-      assert.match(del.stdout, /^Deleted /);
+      assertMatch(del.stdout, /^Deleted /);
       failed(
         await run(["digest", ...creds, `${dst.url}/pushed/ml:v1`]),
         1,
@@ -330,22 +330,22 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
             `${dst.password}\n`,
           ),
         );
-        assert.match(
+        assertMatch(
           login.stdout,
           /^Login succeeded \(bearer\); credentials saved/,
         );
         const config = JSON.parse(
           await Deno.readTextFile(`${home}/docker/config.json`),
         );
-        assert.ok(config.auths[dst.host].auth);
+        assert(config.auths[dst.host].auth);
         // No -u/-p: the saved credentials are found.
         const tags = ok(await run(["tags", `${dst.url}/copied/index`]));
-        assert.deepEqual(tags.stdout.trim().split("\n").sort(), [
+        assertEquals(tags.stdout.trim().split("\n").sort(), [
           "amd64",
           "v1",
         ]);
         const catalog = ok(await run(["catalog", dst.url]));
-        assert.ok(catalog.stdout.includes("copied/index"));
+        assert(catalog.stdout.includes("copied/index"));
       },
     );
   } finally {
@@ -377,18 +377,18 @@ Deno.test("dreg: on a terminal, the progress bar redraws in place", async () => 
       stderr: "piped",
     }).output();
     const text = dec.decode(out.stdout);
-    assert.equal(out.code, 0, text + dec.decode(out.stderr));
+    assertEquals(out.code, 0, text + dec.decode(out.stderr));
     const redraws = text.split("\r\x1b[2K");
-    assert.ok(
+    assert(
       redraws.length > 6,
       `only ${redraws.length - 1} redraws:\n${text}`,
     );
     const bars = redraws.filter((s) => /^Pushing \[[=> ]+\] +\d+% /.test(s));
-    assert.ok(bars.length >= 3, JSON.stringify(redraws.slice(0, 10)));
-    assert.match(text, /MiB\/s/);
-    assert.match(text, /ETA |done in /);
-    assert.match(text, /blobs 5\/5/);
-    assert.match(text, /Pushed \S+tty\/img:v1 sha256:/);
+    assert(bars.length >= 3, JSON.stringify(redraws.slice(0, 10)));
+    assertMatch(text, /MiB\/s/);
+    assertMatch(text, /ETA |done in /);
+    assertMatch(text, /blobs 5\/5/);
+    assertMatch(text, /Pushed \S+tty\/img:v1 sha256:/);
   } finally {
     await Deno.remove(home, { recursive: true });
   }

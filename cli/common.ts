@@ -11,6 +11,7 @@ import {
   boolFlag,
   type FlagSpec,
   formatFlags,
+  HELP_FLAG,
   type ParsedArgs,
   stringFlag,
   UsageError,
@@ -117,11 +118,7 @@ export function helpOf(cmd: Command): string {
   lines.push(
     "",
     "Flags:",
-    formatFlags([...cmd.flags, ...COMMON_FLAGS, {
-      name: "--help",
-      short: "-h",
-      help: "show this help",
-    }]),
+    formatFlags([...cmd.flags, ...COMMON_FLAGS, HELP_FLAG]),
   );
   if (cmd.examples?.length) {
     lines.push("", "Examples:", ...cmd.examples.map((e) => `  ${e}`));

@@ -1,21 +1,18 @@
 // Human-readable sizes, durations and speeds for the CLI's output.
 
-const UNITS = ["KiB", "MiB", "GiB", "TiB"];
+import { format } from "@std/fmt/bytes";
 
-/** `512 B`, `1.5 KiB`, `64.0 MiB`, `1.2 GiB` (IEC units, one decimal). */
+/** `512 B`, `1.5 KiB`, `64 MiB`, `1.23 GiB`: IEC units, 3 significant digits. */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return "?";
-  if (bytes < 1024) return `${bytes} B`;
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
+  // @std/fmt/bytes writes kibibytes "kiB"; the IEC symbol is "KiB".
+  return format(bytes, { binary: true }).replace("kiB", "KiB");
 }
 
-/** `0s`, `42s`, `3m05s`, `2h04m`. */
+/**
+ * `0s`, `42s`, `3m05s`, `2h04m`: compact, zero-padded, at most two units,
+ * which `@std/fmt/duration` does not write (`3m 5s`, and `""` for zero).
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "?";
   const s = Math.round(seconds);

@@ -157,8 +157,8 @@ export class ProgressReporter {
       : "ETA ?";
     const tail = [
       `${(fraction * 100).toFixed(0)}%`.padStart(4),
-      `${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}`.padStart(19),
-      formatSpeed(speed).padStart(11),
+      `${formatBytes(t.bytesDone)}/${formatBytes(t.bytes)}`.padStart(17),
+      formatSpeed(speed).padStart(10),
       eta.padEnd(11),
       `blobs ${t.blobsDone}/${t.blobs}`,
     ].join(" ");

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import type {
   ImageProgressEvent,
   ProgressTotals,
@@ -101,41 +101,46 @@ function render(tty: boolean): string {
 }
 
 Deno.test("formatBytes(), formatDuration(), formatSpeed() use human units", () => {
-  assert.equal(formatBytes(0), "0 B");
-  assert.equal(formatBytes(1023), "1023 B");
-  assert.equal(formatBytes(1536), "1.5 KiB");
-  assert.equal(formatBytes(64 * MiB), "64.0 MiB");
-  assert.equal(formatBytes(3 * 1024 * MiB), "3.0 GiB");
-  assert.equal(formatDuration(4.4), "4s");
-  assert.equal(formatDuration(185), "3m05s");
-  assert.equal(formatDuration(7440), "2h04m");
-  assert.equal(formatSpeed(32 * MiB), "32.0 MiB/s");
+  assertEquals(formatBytes(0), "0 B");
+  assertEquals(formatBytes(1000), "1000 B");
+  // Three significant digits (@std/fmt/bytes), IEC units spelled KiB.
+  assertEquals(formatBytes(1023), "1020 B");
+  assertEquals(formatBytes(1536), "1.5 KiB");
+  assertEquals(formatBytes(12.34 * MiB), "12.3 MiB");
+  assertEquals(formatBytes(64 * MiB), "64 MiB");
+  assertEquals(formatBytes(3 * 1024 * MiB), "3 GiB");
+  assertEquals(formatBytes(-1), "?");
+  assertEquals(formatBytes(NaN), "?");
+  assertEquals(formatDuration(4.4), "4s");
+  assertEquals(formatDuration(185), "3m05s");
+  assertEquals(formatDuration(7440), "2h04m");
+  assertEquals(formatSpeed(32 * MiB), "32 MiB/s");
 });
 
 Deno.test("ProgressReporter redraws one bar in place on a terminal", () => {
   const out = render(true);
   const frames = out.split("\r\x1b[2K").slice(1);
-  assert.ok(frames.length >= 5, JSON.stringify(frames));
-  assert.equal(
+  assert(frames.length >= 5, JSON.stringify(frames));
+  assertEquals(
     frames[1],
-    "Pulling [========>                     ]  25%  32.0 MiB/128.0 MiB  32.0 MiB/s ETA 3s      blobs 0/2",
+    "Pulling [========>                     ]  25%    32 MiB/128 MiB   32 MiB/s ETA 3s      blobs 0/2",
   );
-  assert.ok(frames.includes("copied  sha256:abababababab 64.0 MiB\n"));
-  assert.ok(frames.includes("exists  sha256:cdcdcdcdcdcd 64.0 MiB\n"));
-  assert.match(
+  assert(frames.includes("copied  sha256:abababababab 64 MiB\n"));
+  assert(frames.includes("exists  sha256:cdcdcdcdcdcd 64 MiB\n"));
+  assertMatch(
     frames.at(-1)!,
-    /100% 128\.0 MiB\/128\.0 MiB .* done in 2s +blobs 2\/2\n$/,
+    /100% +128 MiB\/128 MiB .* done in 2s +blobs 2\/2\n$/,
   );
   // Every bar frame has the same width: the bar does not jitter.
   const bars = frames.filter((f) => f.startsWith("Pulling ["));
-  assert.equal(new Set(bars.map((f) => f.trimEnd().length)).size, 1);
+  assertEquals(new Set(bars.map((f) => f.trimEnd().length)).size, 1);
 });
 
 Deno.test("ProgressReporter prints plain lines when not on a terminal", () => {
-  assert.equal(
+  assertEquals(
     render(false),
-    "Pulling 2 blobs (128.0 MiB) and 1 manifest\n" +
-      "copied  sha256:abababababab 64.0 MiB (1/2)\n" +
-      "exists  sha256:cdcdcdcdcdcd 64.0 MiB (2/2)\n",
+    "Pulling 2 blobs (128 MiB) and 1 manifest\n" +
+      "copied  sha256:abababababab 64 MiB (1/2)\n" +
+      "exists  sha256:cdcdcdcdcdcd 64 MiB (2/2)\n",
   );
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert } from "@std/assert";
 import { CLI_RUN_FLAGS, CLI_V8_FLAGS } from "./run_flags.ts";
 
 const root = new URL("../", import.meta.url);
@@ -6,13 +6,13 @@ const read = (path: string) => Deno.readTextFile(new URL(path, root));
 
 Deno.test("the CLI's shebang, deno task dreg and the README run it with the same V8 flags", async () => {
   const flag = `--v8-flags=${CLI_V8_FLAGS}`;
-  assert.ok(CLI_RUN_FLAGS.includes(flag));
-  assert.ok((await read("cli.ts")).split("\n")[0].includes(flag));
+  assert(CLI_RUN_FLAGS.includes(flag));
+  assert((await read("cli.ts")).split("\n")[0].includes(flag));
   const tasks = JSON.parse(await read("deno.json")).tasks as Record<
     string,
     string
   >;
-  assert.ok(tasks.dreg.includes(flag));
+  assert(tasks.dreg.includes(flag));
   const readme = await read("README.md");
-  assert.ok(readme.includes(`deno install -g -A ${flag} -n dreg`));
+  assert(readme.includes(`deno install -g -A ${flag} -n dreg`));
 });

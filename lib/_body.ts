@@ -1,5 +1,6 @@
 // Private: bounded reads of response bodies and OCI error bodies.
 
+import { decodeBase64 } from "@std/encoding/base64";
 import {
   ConnectionError,
   type HttpError,
@@ -152,7 +153,7 @@ export function secretsOf(authorization: string | null): string[] {
   const secrets = [credentials];
   if (authorization.slice(0, space).toLowerCase() === "basic") {
     try {
-      const decoded = atob(credentials);
+      const decoded = new TextDecoder().decode(decodeBase64(credentials));
       secrets.push(decoded, decoded.slice(decoded.indexOf(":") + 1));
     } catch {
       // Not base64: the raw value is enough.

@@ -3,6 +3,7 @@
 // (tags, manifest, digest) start without Deno's Node compatibility layer.
 // `digest.ts` re-exports the public part.
 
+import { encodeHex } from "@std/encoding/hex";
 import { InvalidDigestError } from "./errors.ts";
 
 /**
@@ -152,10 +153,9 @@ export async function digestOfBytes(
   algorithm: DigestAlgorithm = "sha256",
 ): Promise<string> {
   const name = algorithm === "sha512" ? "SHA-512" : "SHA-256";
-  const hash = new Uint8Array(
-    await crypto.subtle.digest(name, data as Uint8Array<ArrayBuffer>),
+  const hash = await crypto.subtle.digest(
+    name,
+    data as Uint8Array<ArrayBuffer>,
   );
-  let hex = "";
-  for (const b of hash) hex += b.toString(16).padStart(2, "0");
-  return `${algorithm}:${hex}`;
+  return `${algorithm}:${encodeHex(hash)}`;
 }

@@ -2,7 +2,13 @@
 // registry cannot produce (201 on PATCH, dropped connections, chunk minimum,
 // refused single-request uploads), Location handling, cancellation.
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import { createHash } from "node:crypto";
 import { createClient, type RegistryClientV2 } from "./client.ts";
 import {
@@ -98,16 +104,16 @@ Deno.test("blobUpload() sends a file monolithic: HEAD, POST, then one PUT ?diges
     const result = await clientOf(registry).blobUpload(path, {
       onProgress: (n) => progress.push(n),
     });
-    assert.deepEqual(result, { digest: sha256(data), size: data.byteLength });
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
-    assert.deepEqual(calls(registry), [
+    assertEquals(result, { digest: sha256(data), size: data.byteLength });
+    assertEquals(registry.getBlob(sha256(data)), data);
+    assertEquals(calls(registry), [
       `HEAD /v2/app/blobs/${sha256(data)}`,
       "POST /v2/app/blobs/uploads/",
       "PUT /v2/app/blobs/uploads/<uuid>",
     ]);
     const put = requestsOf(registry, "PUT")[0];
-    assert.ok(put.path.includes(`digest=${encodeURIComponent(sha256(data))}`));
-    assert.equal(progress.at(-1), data.byteLength);
+    assert(put.path.includes(`digest=${encodeURIComponent(sha256(data))}`));
+    assertEquals(progress.at(-1), data.byteLength);
   } finally {
     await Deno.remove(path);
   }
@@ -119,16 +125,16 @@ Deno.test("blobUpload() takes a Blob and a file: URL, monolithic and chunked", a
   await t.step("a Blob", async () => {
     const data = pattern(150_000, 30);
     const result = await client.blobUpload(new Blob([data.slice()]));
-    assert.deepEqual(result, { digest: sha256(data), size: data.byteLength });
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
+    assertEquals(result, { digest: sha256(data), size: data.byteLength });
+    assertEquals(registry.getBlob(sha256(data)), data);
   });
   await t.step("a Blob in chunks", async () => {
     const data = pattern(150_000, 31);
     const result = await client.blobUpload(new Blob([data.slice()]), {
       chunkSize: 40_000,
     });
-    assert.equal(result.digest, sha256(data));
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
+    assertEquals(result.digest, sha256(data));
+    assertEquals(registry.getBlob(sha256(data)), data);
   });
   await t.step("a file: URL with its digest", async () => {
     const data = pattern(90_000, 32);
@@ -136,8 +142,8 @@ Deno.test("blobUpload() takes a Blob and a file: URL, monolithic and chunked", a
     try {
       const url = new URL(`file://${path}`);
       const result = await client.blobUpload(url, { digest: sha256(data) });
-      assert.deepEqual(result, { digest: sha256(data), size: data.byteLength });
-      assert.deepEqual(registry.getBlob(sha256(data)), data);
+      assertEquals(result, { digest: sha256(data), size: data.byteLength });
+      assertEquals(registry.getBlob(sha256(data)), data);
     } finally {
       await Deno.remove(path);
     }
@@ -147,11 +153,11 @@ Deno.test("blobUpload() takes a Blob and a file: URL, monolithic and chunked", a
     async () => {
       registry.requests.length = 0;
       const wrong = sha256(pattern(3));
-      await assert.rejects(
-        client.blobUpload(pattern(100), { digest: wrong }),
+      await assertRejects(
+        () => client.blobUpload(pattern(100), { digest: wrong }),
         DigestMismatchError,
       );
-      assert.deepEqual(calls(registry), []);
+      assertEquals(calls(registry), []);
     },
   );
   await t.step(
@@ -161,15 +167,12 @@ Deno.test("blobUpload() takes a Blob and a file: URL, monolithic and chunked", a
       const path = await tempFile(data);
       try {
         const wrong = sha256(pattern(3));
-        await assert.rejects(
-          client.blobUpload(path, { digest: wrong }),
-          (err: unknown) => {
-            assert.ok(err instanceof DigestMismatchError);
-            assert.equal(err.actual, sha256(data));
-            return true;
-          },
+        const err = await assertRejects(
+          () => client.blobUpload(path, { digest: wrong }),
+          DigestMismatchError,
         );
-        assert.equal(
+        assertEquals(err.actual, sha256(data));
+        assertEquals(
           calls(registry).at(-1),
           "DELETE /v2/app/blobs/uploads/<uuid>",
         );
@@ -187,12 +190,12 @@ Deno.test("blobUpload() skips a blob the registry has, unless forced", async (t)
   const client = clientOf(registry);
   await t.step("skipped after one HEAD", async () => {
     const result = await client.blobUpload(data);
-    assert.deepEqual(result, {
+    assertEquals(result, {
       digest: sha256(data),
       size: data.byteLength,
       skipped: true,
     });
-    assert.deepEqual(calls(registry), [`HEAD /v2/app/blobs/${sha256(data)}`]);
+    assertEquals(calls(registry), [`HEAD /v2/app/blobs/${sha256(data)}`]);
   });
   await t.step(
     "a stream with a known digest is skipped and cancelled",
@@ -205,16 +208,16 @@ Deno.test("blobUpload() skips a blob the registry has, unless forced", async (t)
         },
       });
       const result = await client.blobUpload(stream, { digest: sha256(data) });
-      assert.equal(result.skipped, true);
-      assert.equal(result.size, data.byteLength);
-      assert.ok(cancelled);
+      assertEquals(result.skipped, true);
+      assertEquals(result.size, data.byteLength);
+      assert(cancelled);
     },
   );
   await t.step("force uploads without asking", async () => {
     registry.requests.length = 0;
     const result = await client.blobUpload(data, { force: true });
-    assert.equal(result.skipped, undefined);
-    assert.deepEqual(calls(registry), [
+    assertEquals(result.skipped, undefined);
+    assertEquals(calls(registry), [
       "POST /v2/app/blobs/uploads/",
       "PUT /v2/app/blobs/uploads/<uuid>",
     ]);
@@ -238,19 +241,19 @@ Deno.test("blobUpload() of a stream skipped or mounted reports its size when the
   await t.step("skipped: the stream is counted, not sent", async () => {
     const result = await clientOf(registry, { fetch: noLength })
       .blobUpload(streamOf(data), { digest });
-    assert.deepEqual(result, { digest, size: data.byteLength, skipped: true });
+    assertEquals(result, { digest, size: data.byteLength, skipped: true });
   });
   await t.step("skipped: the size given is taken as it is", async () => {
     const result = await clientOf(registry, { fetch: noLength })
       .blobUpload(streamOf(data), { digest, size: data.byteLength });
-    assert.deepEqual(result, { digest, size: data.byteLength, skipped: true });
+    assertEquals(result, { digest, size: data.byteLength, skipped: true });
   });
   await t.step("mounted", async () => {
     const result = await clientOf(registry, { fetch: noLength, repo: "copy" })
       .blobUpload(streamOf(data), { digest, mountFrom: "source" });
-    assert.deepEqual(result, { digest, size: data.byteLength, mounted: true });
+    assertEquals(result, { digest, size: data.byteLength, mounted: true });
   });
-  assert.equal(requestsOf(registry, "PUT").length, 0);
+  assertEquals(requestsOf(registry, "PUT").length, 0);
 });
 
 Deno.test("blobUpload() sends a small blob in one POST ?digest=, and falls back when that is refused", async (t) => {
@@ -259,9 +262,9 @@ Deno.test("blobUpload() sends a small blob in one POST ?digest=, and falls back 
   await t.step("accepted: one POST", async () => {
     const data = new TextEncoder().encode('{"architecture":"amd64"}');
     const result = await client.blobUpload(data);
-    assert.equal(result.digest, sha256(data));
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
-    assert.deepEqual(calls(registry), [
+    assertEquals(result.digest, sha256(data));
+    assertEquals(registry.getBlob(sha256(data)), data);
+    assertEquals(calls(registry), [
       `HEAD /v2/app/blobs/${sha256(data)}`,
       "POST /v2/app/blobs/uploads/",
     ]);
@@ -273,9 +276,9 @@ Deno.test("blobUpload() sends a small blob in one POST ?digest=, and falls back 
       registry.faults.refuseSingleRequestUpload = true;
       const data = new TextEncoder().encode('{"architecture":"arm64"}');
       const result = await client.blobUpload(data);
-      assert.equal(result.digest, sha256(data));
-      assert.deepEqual(registry.getBlob(sha256(data)), data);
-      assert.deepEqual(calls(registry), [
+      assertEquals(result.digest, sha256(data));
+      assertEquals(registry.getBlob(sha256(data)), data);
+      assertEquals(calls(registry), [
         `HEAD /v2/app/blobs/${sha256(data)}`,
         "POST /v2/app/blobs/uploads/",
         "PUT /v2/app/blobs/uploads/<uuid>",
@@ -289,9 +292,9 @@ Deno.test("blobUpload() sends a small blob in one POST ?digest=, and falls back 
     };
     const data = new TextEncoder().encode('{"architecture":"s390x"}');
     const result = await client.blobUpload(data);
-    assert.equal(result.digest, sha256(data));
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
-    assert.deepEqual(calls(registry), [
+    assertEquals(result.digest, sha256(data));
+    assertEquals(registry.getBlob(sha256(data)), data);
+    assertEquals(calls(registry), [
       `HEAD /v2/app/blobs/${sha256(data)}`,
       "POST /v2/app/blobs/uploads/",
       "POST /v2/app/blobs/uploads/",
@@ -304,16 +307,16 @@ Deno.test("blobUpload() of a stream of unknown digest: one streamed PATCH, hashe
   await using registry = await startFakeRegistry();
   const data = pattern(200_000, 2);
   const result = await clientOf(registry).blobUpload(streamOf(data));
-  assert.deepEqual(result, { digest: sha256(data), size: data.byteLength });
-  assert.deepEqual(registry.getBlob(sha256(data)), data);
-  assert.deepEqual(calls(registry), [
+  assertEquals(result, { digest: sha256(data), size: data.byteLength });
+  assertEquals(registry.getBlob(sha256(data)), data);
+  assertEquals(calls(registry), [
     "POST /v2/app/blobs/uploads/",
     "PATCH /v2/app/blobs/uploads/<uuid>",
     "PUT /v2/app/blobs/uploads/<uuid>",
   ]);
   const [patch] = requestsOf(registry, "PATCH");
-  assert.equal(patch.headers["content-type"], "application/octet-stream");
-  assert.equal(patch.headers["content-range"], undefined);
+  assertEquals(patch.headers["content-type"], "application/octet-stream");
+  assertEquals(patch.headers["content-range"], undefined);
 });
 
 Deno.test("blobUpload() chunked: PATCHes with Content-Range and Content-Type, the last chunk in the closing PUT", async () => {
@@ -326,22 +329,22 @@ Deno.test("blobUpload() chunked: PATCHes with Content-Range and Content-Type, th
       chunkSize: 100_000,
       onProgress: (n) => progress.push(n),
     });
-    assert.deepEqual(result, { digest: sha256(data), size: data.byteLength });
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
+    assertEquals(result, { digest: sha256(data), size: data.byteLength });
+    assertEquals(registry.getBlob(sha256(data)), data);
     const patches = requestsOf(registry, "PATCH");
-    assert.deepEqual(
+    assertEquals(
       patches.map((
         r,
       ) => [r.headers["content-range"], r.headers["content-length"]]),
       [["0-99999", "100000"], ["100000-199999", "100000"]],
     );
     for (const p of patches) {
-      assert.equal(p.headers["content-type"], "application/octet-stream");
+      assertEquals(p.headers["content-type"], "application/octet-stream");
     }
     const [put] = requestsOf(registry, "PUT");
-    assert.equal(put.headers["content-range"], "200000-249999");
-    assert.equal(put.headers["content-length"], "50000");
-    assert.deepEqual(progress, [100_000, 200_000, 250_000]);
+    assertEquals(put.headers["content-range"], "200000-249999");
+    assertEquals(put.headers["content-length"], "50000");
+    assertEquals(progress, [100_000, 200_000, 250_000]);
   } finally {
     await Deno.remove(path);
   }
@@ -353,11 +356,11 @@ Deno.test("blobUpload() chunked from a stream computes the digest while streamin
   const result = await clientOf(registry).blobUpload(streamOf(data, 1000), {
     chunkSize: 64 * 1024,
   });
-  assert.equal(result.digest, sha256(data));
-  assert.deepEqual(registry.getBlob(sha256(data)), data);
+  assertEquals(result.digest, sha256(data));
+  assertEquals(registry.getBlob(sha256(data)), data);
   // Three full chunks: two PATCHes, the third in the PUT.
-  assert.equal(requestsOf(registry, "PATCH").length, 2);
-  assert.equal(
+  assertEquals(requestsOf(registry, "PATCH").length, 2);
+  assertEquals(
     requestsOf(registry, "PUT")[0].headers["content-length"],
     "65536",
   );
@@ -373,8 +376,8 @@ Deno.test("blobUpload() hashes content once", async (t) => {
       const hashed = await hashedBytes(() =>
         clientOf(registry).blobUpload(path, { chunkSize: 64 * 1024 })
       );
-      assert.equal(hashed, data.byteLength);
-      assert.deepEqual(registry.getBlob(digest), data);
+      assertEquals(hashed, data.byteLength);
+      assertEquals(registry.getBlob(digest), data);
     });
     for (const chunkSize of [undefined, 64 * 1024]) {
       await t.step(
@@ -388,7 +391,7 @@ Deno.test("blobUpload() hashes content once", async (t) => {
               chunkSize,
             })
           );
-          assert.equal(hashed, 0);
+          assertEquals(hashed, 0);
         },
       );
       await t.step(
@@ -401,18 +404,19 @@ Deno.test("blobUpload() hashes content once", async (t) => {
               chunkSize,
             })
           );
-          assert.equal(hashed, data.byteLength);
+          assertEquals(hashed, data.byteLength);
         },
       );
     }
     await t.step("a verified stream still has its size checked", async () => {
-      await assert.rejects(
-        clientOf(registry).blobUpload(streamOf(data), {
-          digest,
-          verified: true,
-          force: true,
-          size: data.byteLength + 1,
-        }),
+      await assertRejects(
+        () =>
+          clientOf(registry).blobUpload(streamOf(data), {
+            digest,
+            verified: true,
+            force: true,
+            size: data.byteLength + 1,
+          }),
         SizeMismatchError,
       );
     });
@@ -428,9 +432,9 @@ Deno.test("blobUpload() accepts 201 on PATCH, as ECR answers", async () => {
   const result = await clientOf(registry).blobUpload(data, {
     chunkSize: 10_000,
   });
-  assert.equal(result.digest, sha256(data));
-  assert.deepEqual(registry.getBlob(sha256(data)), data);
-  assert.equal(requestsOf(registry, "PATCH").length, 4);
+  assertEquals(result.digest, sha256(data));
+  assertEquals(registry.getBlob(sha256(data)), data);
+  assertEquals(requestsOf(registry, "PATCH").length, 4);
 });
 
 Deno.test("blobUpload() raises chunks to OCI-Chunk-Min-Length", async () => {
@@ -439,13 +443,13 @@ Deno.test("blobUpload() raises chunks to OCI-Chunk-Min-Length", async () => {
   const result = await clientOf(registry).blobUpload(streamOf(data), {
     chunkSize: 1000,
   });
-  assert.equal(result.digest, sha256(data));
-  assert.deepEqual(registry.getBlob(sha256(data)), data);
-  assert.deepEqual(
+  assertEquals(result.digest, sha256(data));
+  assertEquals(registry.getBlob(sha256(data)), data);
+  assertEquals(
     requestsOf(registry, "PATCH").map((r) => r.headers["content-range"]),
     ["0-39999", "40000-79999"],
   );
-  assert.equal(
+  assertEquals(
     requestsOf(registry, "PUT")[0].headers["content-range"],
     "80000-99999",
   );
@@ -472,17 +476,17 @@ Deno.test("blobUpload() re-syncs with GET <location> after a dropped connection 
       });
       const data = pattern(100_000, 7);
       const result = await client.blobUpload(data, { chunkSize: 30_000 });
-      assert.equal(result.digest, sha256(data));
-      assert.deepEqual(registry.getBlob(sha256(data)), data);
-      assert.equal(registry.faults.dropUploadAfterBytes, undefined);
+      assertEquals(result.digest, sha256(data));
+      assertEquals(registry.getBlob(sha256(data)), data);
+      assertEquals(registry.faults.dropUploadAfterBytes, undefined);
       const statusGets = registry.requests.filter((r) =>
         r.method === "GET" && r.path.includes("/blobs/uploads/")
       );
-      assert.ok(
+      assert(
         statusGets.length >= 1,
         "the client asked where the upload stands",
       );
-      assert.equal(registry.uploads.size, 0);
+      assertEquals(registry.uploads.size, 0);
     });
   }
 });
@@ -501,9 +505,9 @@ Deno.test("blobUpload() re-syncs after a 5xx on PATCH, and after a 503 on a mono
       },
     });
     const result = await client.blobUpload(data, { chunkSize: 30_000 });
-    assert.equal(result.digest, sha256(data));
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
-    assert.deepEqual(calls(registry), [
+    assertEquals(result.digest, sha256(data));
+    assertEquals(registry.getBlob(sha256(data)), data);
+    assertEquals(calls(registry), [
       `HEAD /v2/app/blobs/${sha256(data)}`,
       "POST /v2/app/blobs/uploads/",
       "PATCH /v2/app/blobs/uploads/<uuid>",
@@ -526,9 +530,9 @@ Deno.test("blobUpload() re-syncs after a 5xx on PATCH, and after a 503 on a mono
           path: /uploads/,
         };
         const result = await clientOf(registry).blobUpload(path);
-        assert.equal(result.digest, sha256(data));
-        assert.deepEqual(registry.getBlob(sha256(data)), data);
-        assert.deepEqual(calls(registry), [
+        assertEquals(result.digest, sha256(data));
+        assertEquals(registry.getBlob(sha256(data)), data);
+        assertEquals(calls(registry), [
           `HEAD /v2/app/blobs/${sha256(data)}`,
           "POST /v2/app/blobs/uploads/",
           "PUT /v2/app/blobs/uploads/<uuid>",
@@ -536,7 +540,7 @@ Deno.test("blobUpload() re-syncs after a 5xx on PATCH, and after a 503 on a mono
           "PUT /v2/app/blobs/uploads/<uuid>",
         ]);
         const second = requestsOf(registry, "PUT")[1];
-        assert.equal(second.headers["content-range"], "0-199999");
+        assertEquals(second.headers["content-range"], "0-199999");
       } finally {
         await Deno.remove(path);
       }
@@ -555,9 +559,9 @@ Deno.test("blobUpload() uses Location exactly as returned: relative or absolute,
         ...requestsOf(registry, "PUT"),
       ]
     ) {
-      assert.match(r.path, /\?_state=\w+/);
+      assertMatch(r.path, /\?_state=\w+/);
     }
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
+    assertEquals(registry.getBlob(sha256(data)), data);
   });
   await t.step("absolute, with an extra query parameter", async () => {
     await using registry = await startFakeRegistry();
@@ -577,10 +581,10 @@ Deno.test("blobUpload() uses Location exactly as returned: relative or absolute,
       ...requestsOf(registry, "PATCH"),
       ...requestsOf(registry, "PUT"),
     ];
-    assert.equal(used.length, 3);
-    for (const r of used) assert.match(r.path, /\?_state=\w+&session=a%2Bb/);
-    assert.match(used[2].path, /&session=a%2Bb&digest=sha256%3A[0-9a-f]{64}$/);
-    assert.deepEqual(registry.getBlob(sha256(data)), data);
+    assertEquals(used.length, 3);
+    for (const r of used) assertMatch(r.path, /\?_state=\w+&session=a%2Bb/);
+    assertMatch(used[2].path, /&session=a%2Bb&digest=sha256%3A[0-9a-f]{64}$/);
+    assertEquals(registry.getBlob(sha256(data)), data);
   });
 });
 
@@ -593,76 +597,70 @@ Deno.test("blobUpload() cancels the session with DELETE <location> on failure an
       code: "BLOB_UPLOAD_INVALID",
     };
     const data = pattern(100_000, 12);
-    await assert.rejects(
-      clientOf(registry).blobUpload(data),
-      (err: unknown) => {
-        assert.ok(err instanceof HttpError);
-        assert.equal(err.status, 400);
-        assert.match(
-          err.message,
-          /^Cannot push blob to "app" \(closing PUT\): registry returned 400 BLOB_UPLOAD_INVALID/,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () => clientOf(registry).blobUpload(data),
+      HttpError,
     );
-    assert.deepEqual(calls(registry).slice(-2), [
+    assertEquals(err.status, 400);
+    assertMatch(
+      err.message,
+      /^Cannot push blob to "app" \(closing PUT\): registry returned 400 BLOB_UPLOAD_INVALID/,
+    );
+    assertEquals(calls(registry).slice(-2), [
       "PUT /v2/app/blobs/uploads/<uuid>",
       "DELETE /v2/app/blobs/uploads/<uuid>",
     ]);
-    assert.equal(registry.uploads.size, 0);
+    assertEquals(registry.uploads.size, 0);
   });
   await t.step("a stream that does not match its digest", async () => {
     await using registry = await startFakeRegistry();
     const data = pattern(100_000, 13);
     const wrong = sha256(pattern(10));
-    await assert.rejects(
-      clientOf(registry).blobUpload(streamOf(data), {
-        digest: wrong,
-        force: true,
-      }),
-      (err: unknown) => {
-        assert.ok(err instanceof DigestMismatchError);
-        assert.equal(err.expected, wrong);
-        assert.equal(err.actual, sha256(data));
-        return true;
-      },
+    const err = await assertRejects(
+      () =>
+        clientOf(registry).blobUpload(streamOf(data), {
+          digest: wrong,
+          force: true,
+        }),
+      DigestMismatchError,
     );
-    assert.equal(calls(registry).at(-1), "DELETE /v2/app/blobs/uploads/<uuid>");
-    assert.equal(registry.uploads.size, 0);
-    assert.equal(registry.getBlob(wrong), undefined);
+    assertEquals(err.expected, wrong);
+    assertEquals(err.actual, sha256(data));
+    assertEquals(calls(registry).at(-1), "DELETE /v2/app/blobs/uploads/<uuid>");
+    assertEquals(registry.uploads.size, 0);
+    assertEquals(registry.getBlob(wrong), undefined);
   });
   await t.step("a stream shorter than its announced size", async () => {
     await using registry = await startFakeRegistry();
     const data = pattern(50_000, 14);
-    await assert.rejects(
-      clientOf(registry).blobUpload(streamOf(data), {
-        size: 60_000,
-        chunkSize: 20_000,
-      }),
-      (err: unknown) => {
-        assert.ok(err instanceof SizeMismatchError);
-        assert.match(err.message, /expected 60000 bytes but got 50000/);
-        return true;
-      },
+    const err = await assertRejects(
+      () =>
+        clientOf(registry).blobUpload(streamOf(data), {
+          size: 60_000,
+          chunkSize: 20_000,
+        }),
+      SizeMismatchError,
     );
-    assert.equal(calls(registry).at(-1), "DELETE /v2/app/blobs/uploads/<uuid>");
-    assert.equal(registry.uploads.size, 0);
+    assertMatch(err.message, /expected 60000 bytes but got 50000/);
+    assertEquals(calls(registry).at(-1), "DELETE /v2/app/blobs/uploads/<uuid>");
+    assertEquals(registry.uploads.size, 0);
   });
   await t.step("an abort after the first chunk", async () => {
     await using registry = await startFakeRegistry();
     const controller = new AbortController();
     const data = pattern(100_000, 15);
-    await assert.rejects(
-      clientOf(registry).blobUpload(data, {
-        chunkSize: 25_000,
-        signal: controller.signal,
-        onProgress: () => controller.abort(),
-      }),
-      (err: unknown) =>
-        err instanceof DOMException && err.name === "AbortError",
+    const err = await assertRejects(
+      () =>
+        clientOf(registry).blobUpload(data, {
+          chunkSize: 25_000,
+          signal: controller.signal,
+          onProgress: () => controller.abort(),
+        }),
+      DOMException,
     );
-    assert.equal(calls(registry).at(-1), "DELETE /v2/app/blobs/uploads/<uuid>");
-    assert.equal(registry.uploads.size, 0);
+    assertEquals(err.name, "AbortError");
+    assertEquals(calls(registry).at(-1), "DELETE /v2/app/blobs/uploads/<uuid>");
+    assertEquals(registry.uploads.size, 0);
   });
 });
 
@@ -678,21 +676,19 @@ Deno.test("blobUpload() reports a failing source's own error, not ConnectionErro
     await t.step(name, async () => {
       await using registry = await startFakeRegistry();
       const broke = new Error("the disk went away");
-      await assert.rejects(
-        clientOf(registry).blobUpload(
-          streamOf(data, 4096, { at: 100_000, error: broke }),
-          options,
-        ),
-        (err: unknown) => {
-          assert.equal(err, broke);
-          return true;
-        },
+      const err = await assertRejects(
+        () =>
+          clientOf(registry).blobUpload(
+            streamOf(data, 4096, { at: 100_000, error: broke }),
+            options,
+          ),
       );
-      assert.equal(
+      assertStrictEquals(err, broke);
+      assertEquals(
         calls(registry).at(-1),
         "DELETE /v2/app/blobs/uploads/<uuid>",
       );
-      assert.equal(registry.uploads.size, 0);
+      assertEquals(registry.uploads.size, 0);
     });
   }
 });
@@ -701,27 +697,27 @@ Deno.test("blobUpload() checks its arguments", async (t) => {
   await using registry = await startFakeRegistry();
   const client = clientOf(registry);
   await t.step("chunkSize", async () => {
-    await assert.rejects(
-      client.blobUpload(pattern(10), { chunkSize: 0 }),
+    await assertRejects(
+      () => client.blobUpload(pattern(10), { chunkSize: 0 }),
       RangeError,
     );
   });
   await t.step("size of bytes", async () => {
-    await assert.rejects(
-      client.blobUpload(pattern(10), { size: 11 }),
+    await assertRejects(
+      () => client.blobUpload(pattern(10), { size: 11 }),
       SizeMismatchError,
     );
   });
   await t.step("mountFrom", async () => {
-    await assert.rejects(
-      client.blobUpload(pattern(10), { mountFrom: "Not/Valid" }),
+    await assertRejects(
+      () => client.blobUpload(pattern(10), { mountFrom: "Not/Valid" }),
       InvalidReferenceError,
     );
   });
   await t.step("a directory", async () => {
-    await assert.rejects(client.blobUpload(Deno.cwd()), TypeError);
+    await assertRejects(() => client.blobUpload(Deno.cwd()), TypeError);
   });
-  assert.equal(calls(registry).length, 0);
+  assertEquals(calls(registry).length, 0);
 });
 
 Deno.test("blobUpload() cancels a stream source when its options are refused", async (t) => {
@@ -743,12 +739,12 @@ Deno.test("blobUpload() cancels a stream source when its options are refused", a
           cancelled = reason;
         },
       });
-      await assert.rejects(client.blobUpload(source, options), errorClass);
-      assert.ok(cancelled instanceof errorClass);
-      assert.equal(source.locked, false);
+      await assertRejects(() => client.blobUpload(source, options), errorClass);
+      assert(cancelled instanceof errorClass);
+      assertEquals(source.locked, false);
     });
   }
-  assert.equal(calls(registry).length, 0);
+  assertEquals(calls(registry).length, 0);
 });
 
 Deno.test("mountBlob(): 201 means mounted; 202 means the blob is copied through the opened upload", async (t) => {
@@ -758,8 +754,8 @@ Deno.test("mountBlob(): 201 means mounted; 202 means the blob is copied through 
   await t.step("mounted", async () => {
     const result = await clientOf(registry, { repo: "target", auth: true })
       .mountBlob(digest, "source");
-    assert.deepEqual(result, { digest, mounted: true });
-    assert.ok(registry.repositories.get("target")?.blobs.has(digest));
+    assertEquals(result, { digest, mounted: true });
+    assert(registry.repositories.get("target")?.blobs.has(digest));
   });
   await t.step(
     "202: read from the source, streamed into the session",
@@ -778,9 +774,9 @@ Deno.test("mountBlob(): 201 means mounted; 202 means the blob is copied through 
         fetch: noMount,
       });
       const result = await client.mountBlob(digest, "source");
-      assert.deepEqual(result, { digest, mounted: false });
-      assert.deepEqual(registry.getBlob(digest), data);
-      assert.ok(registry.repositories.get("copy")?.blobs.has(digest));
+      assertEquals(result, { digest, mounted: false });
+      assertEquals(registry.getBlob(digest), data);
+      assert(registry.repositories.get("copy")?.blobs.has(digest));
     },
   );
   await t.step(
@@ -788,18 +784,16 @@ Deno.test("mountBlob(): 201 means mounted; 202 means the blob is copied through 
     async () => {
       registry.requests.length = 0;
       const missing = sha256(pattern(5));
-      await assert.rejects(
-        clientOf(registry, { repo: "target", auth: true }).mountBlob(
-          missing,
-          "source",
-        ),
-        (err: unknown) => {
-          assert.ok(err instanceof NotFoundError);
-          assert.match(err.message, /^Cannot get blob "source@sha256:/);
-          return true;
-        },
+      const err = await assertRejects(
+        () =>
+          clientOf(registry, { repo: "target", auth: true }).mountBlob(
+            missing,
+            "source",
+          ),
+        NotFoundError,
       );
-      assert.equal(
+      assertMatch(err.message, /^Cannot get blob "source@sha256:/);
+      assertEquals(
         calls(registry).at(-1),
         "DELETE /v2/target/blobs/uploads/<uuid>",
       );
@@ -811,12 +805,12 @@ Deno.test("mountBlob(): 201 means mounted; 202 means the blob is copied through 
       registry.requests.length = 0;
       const result = await clientOf(registry, { repo: "other", auth: true })
         .blobUpload(data, { mountFrom: "source" });
-      assert.deepEqual(result, {
+      assertEquals(result, {
         digest,
         size: data.byteLength,
         mounted: true,
       });
-      assert.deepEqual(calls(registry), ["POST /v2/other/blobs/uploads/"]);
+      assertEquals(calls(registry), ["POST /v2/other/blobs/uploads/"]);
     },
   );
   await t.step(
@@ -826,12 +820,12 @@ Deno.test("mountBlob(): 201 means mounted; 202 means the blob is copied through 
       const fresh = pattern(70_000, 17);
       const result = await clientOf(registry, { repo: "other", auth: true })
         .blobUpload(fresh, { mountFrom: "source" });
-      assert.deepEqual(result, {
+      assertEquals(result, {
         digest: sha256(fresh),
         size: fresh.byteLength,
       });
-      assert.deepEqual(registry.getBlob(sha256(fresh)), fresh);
-      assert.deepEqual(calls(registry), [
+      assertEquals(registry.getBlob(sha256(fresh)), fresh);
+      assertEquals(calls(registry), [
         "POST /v2/other/blobs/uploads/",
         "PUT /v2/other/blobs/uploads/<uuid>",
       ]);
@@ -844,21 +838,18 @@ Deno.test("blobUpload() asks for pull,push once per repository, not per request"
   const client = clientOf(registry, { auth: true });
   for (let i = 0; i < 4; i++) await client.blobUpload(pattern(70_000, 20 + i));
   // One pull token for the first HEAD, one pull,push token for everything after.
-  assert.equal(registry.tokensIssued, 2);
+  assertEquals(registry.tokensIssued, 2);
 });
 
 Deno.test("blobUpload() anonymous to a bearer registry: a typed error saying what was attempted", async () => {
   await using registry = await startFakeRegistry({ auth: "bearer" });
-  await assert.rejects(
-    clientOf(registry).blobUpload(pattern(100_000), { force: true }),
-    (err: unknown) => {
-      assert.ok(err instanceof AuthenticationError);
-      assert.match(
-        err.message,
-        /^Cannot push blob to "app": registry returned 401/,
-      );
-      return true;
-    },
+  const err = await assertRejects(
+    () => clientOf(registry).blobUpload(pattern(100_000), { force: true }),
+    AuthenticationError,
+  );
+  assertMatch(
+    err.message,
+    /^Cannot push blob to "app": registry returned 401/,
   );
 });
 
@@ -867,6 +858,6 @@ Deno.test("deleteBlob() deletes; a second delete is NotFoundError", async () => 
   const digest = registry.seedBlob("app", pattern(100));
   const client = clientOf(registry);
   await client.deleteBlob(digest);
-  assert.equal(await client.hasBlob(digest), false);
-  await assert.rejects(client.deleteBlob(digest), NotFoundError);
+  assertEquals(await client.hasBlob(digest), false);
+  await assertRejects(() => client.deleteBlob(digest), NotFoundError);
 });

@@ -2,7 +2,7 @@
 // adversarial inputs must give a value or an InvalidChallengeError, nothing
 // else, and no call may be slow. Seeded, so every run sees the same inputs.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "@std/assert";
 import {
   bearerChallenge,
   type Challenge,
@@ -115,17 +115,17 @@ function adversarial(): string[] {
 }
 
 function checkResult(challenges: Challenge[]) {
-  assert.ok(challenges.length <= 64);
+  assert(challenges.length <= 64);
   for (const c of challenges) {
-    assert.ok(c.scheme.length > 0);
-    assert.equal(c.scheme, c.scheme.toLowerCase());
+    assert(c.scheme.length > 0);
+    assertEquals(c.scheme, c.scheme.toLowerCase());
     const keys = Object.keys(c.params);
-    assert.ok(keys.length <= 64);
+    assert(keys.length <= 64);
     for (const key of keys) {
-      assert.equal(key, key.toLowerCase());
-      assert.equal(typeof c.params[key], "string");
+      assertEquals(key, key.toLowerCase());
+      assertEquals(typeof c.params[key], "string");
     }
-    if (c.token68 !== undefined) assert.equal(keys.length, 0);
+    if (c.token68 !== undefined) assertEquals(keys.length, 0);
   }
 }
 
@@ -208,6 +208,6 @@ Deno.test("parseChallenges() parses back randomly written valid challenges", () 
       parts.push(text);
     }
     const value = headerList(rnd, parts);
-    assert.deepEqual(parseChallenges(value), expected, value);
+    assertEquals(parseChallenges(value), expected, value);
   }
 });

@@ -1,4 +1,9 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import {
   bearerChallenge,
   type Challenge,
@@ -14,28 +19,25 @@ function headersOf(values: string[]): Headers {
   return headers;
 }
 
-function assertRejects(fn: () => unknown, input: string, rule: string) {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof InvalidChallengeError, String(err));
-    assert.ok(err instanceof ParseError);
-    assert.equal(err.name, "InvalidChallengeError");
-    assert.equal(err.input, input);
-    assert.ok(err.rule.includes(rule), `rule ${err.rule} lacks ${rule}`);
-    assert.ok(
-      err.message.startsWith("Invalid WWW-Authenticate challenge "),
-      err.message,
-    );
-    assert.ok(err.message.endsWith(`: ${err.rule}`), err.message);
-    return true;
-  });
+function assertInvalid(fn: () => unknown, input: string, rule: string) {
+  const err = assertThrows(fn, InvalidChallengeError);
+  assert(err instanceof ParseError);
+  assertEquals(err.name, "InvalidChallengeError");
+  assertEquals(err.input, input);
+  assert(err.rule.includes(rule), `rule ${err.rule} lacks ${rule}`);
+  assert(
+    err.message.startsWith("Invalid WWW-Authenticate challenge "),
+    err.message,
+  );
+  assert(err.message.endsWith(`: ${err.rule}`), err.message);
 }
 
 Deno.test("parseChallenges() parses the accepted vectors", async (t) => {
   for (const v of vectors.accepted) {
     await t.step(v.name, () => {
-      assert.deepEqual(parseChallenges(v.input), v.expected);
+      assertEquals(parseChallenges(v.input), v.expected);
       if (Array.isArray(v.input)) {
-        assert.deepEqual(parseChallenges(headersOf(v.input)), v.expected);
+        assertEquals(parseChallenges(headersOf(v.input)), v.expected);
       }
     });
   }
@@ -45,12 +47,12 @@ Deno.test("parseChallenges() rejects the rejected vectors naming the rule", asyn
   for (const v of vectors.rejected) {
     await t.step(v.name, () => {
       const input = v.errorInput ?? v.input;
-      assert.equal(typeof input, "string");
-      assertRejects(() => parseChallenges(v.input), String(input), v.rule);
+      assertEquals(typeof input, "string");
+      assertInvalid(() => parseChallenges(v.input), String(input), v.rule);
       if (Array.isArray(v.input) && v.headersRule !== undefined) {
         // Headers joins the lines, so the failing rule may differ.
         const headers = headersOf(v.input);
-        assertRejects(
+        assertInvalid(
           () => parseChallenges(headers),
           v.input.join(", "),
           v.headersRule,
@@ -69,7 +71,7 @@ Deno.test("parseChallenges() reads every WWW-Authenticate header of a response",
       ["www-authenticate", 'Bearer realm="https://auth/token",service="reg"'],
     ],
   });
-  assert.deepEqual(parseChallenges(res.headers), [
+  assertEquals(parseChallenges(res.headers), [
     { scheme: "basic", params: { realm: "registry" } },
     {
       scheme: "bearer",
@@ -80,37 +82,38 @@ Deno.test("parseChallenges() reads every WWW-Authenticate header of a response",
 
 Deno.test("parseChallenges() parses each line of an array on its own", () => {
   const lines = ['Bearer realm="https://a/token', '", service="b"'];
-  assertRejects(
+  assertInvalid(
     () => parseChallenges(lines),
     lines[0],
     "unterminated quoted string at 13",
   );
   // Joined, as Headers joins them, the two halves happen to parse.
-  assert.deepEqual(parseChallenges(lines.join(", ")), [
+  assertEquals(parseChallenges(lines.join(", ")), [
     { scheme: "bearer", params: { realm: "https://a/token, ", service: "b" } },
   ]);
 });
 
 Deno.test("parseChallenges() returns no challenges without the header", () => {
-  assert.deepEqual(parseChallenges(new Headers()), []);
-  assert.deepEqual(parseChallenges([]), []);
+  assertEquals(parseChallenges(new Headers()), []);
+  assertEquals(parseChallenges([]), []);
 });
 
 Deno.test("parseChallenges() throws TypeError for other argument types", () => {
-  assert.throws(
+  const err = assertThrows(
     () => parseChallenges(42 as unknown as string),
-    (err: unknown) =>
-      err instanceof TypeError &&
-      err.message ===
-        "parseChallenges() expects a string, an array of strings or Headers",
+    TypeError,
+  );
+  assertEquals(
+    err.message,
+    "parseChallenges() expects a string, an array of strings or Headers",
   );
 });
 
 Deno.test("parseChallenges() returns params with Object.prototype", () => {
   const [challenge] = parseChallenges('Bearer realm="r", __proto__="x"');
-  assert.equal(Object.getPrototypeOf(challenge.params), Object.prototype);
-  assert.deepEqual(Object.keys(challenge.params), ["realm", "__proto__"]);
-  assert.equal(
+  assertStrictEquals(Object.getPrototypeOf(challenge.params), Object.prototype);
+  assertEquals(Object.keys(challenge.params), ["realm", "__proto__"]);
+  assertEquals(
     Object.getOwnPropertyDescriptor(challenge.params, "__proto__")?.value,
     "x",
   );
@@ -120,27 +123,27 @@ Deno.test("parseChallenges() accepts exactly MAX_CHALLENGE_LENGTH characters", (
   const prefix = 'Basic realm="';
   const realm = "r".repeat(MAX_CHALLENGE_LENGTH - prefix.length - 1);
   const value = `${prefix}${realm}"`;
-  assert.equal(value.length, MAX_CHALLENGE_LENGTH);
-  assert.deepEqual(parseChallenges(value), [
+  assertEquals(value.length, MAX_CHALLENGE_LENGTH);
+  assertEquals(parseChallenges(value), [
     { scheme: "basic", params: { realm } },
   ]);
 });
 
 Deno.test("parseChallenges() rejects values longer than MAX_CHALLENGE_LENGTH", () => {
-  assert.equal(MAX_CHALLENGE_LENGTH, 16384);
+  assertEquals(MAX_CHALLENGE_LENGTH, 16384);
   const value = `Basic realm="${"r".repeat(MAX_CHALLENGE_LENGTH)}"`;
-  assertRejects(
+  assertInvalid(
     () => parseChallenges(value),
     value,
     "longer than 16384 characters",
   );
   const half = `Basic realm="${"r".repeat(MAX_CHALLENGE_LENGTH / 2)}"`;
-  assertRejects(
+  assertInvalid(
     () => parseChallenges([half, half]),
     `${half}, ${half}`,
     "longer than 16384 characters",
   );
-  assertRejects(
+  assertInvalid(
     () => parseChallenges(headersOf([half, half])),
     `${half}, ${half}`,
     "longer than 16384 characters",
@@ -151,10 +154,10 @@ Deno.test("parseChallenges() accepts 64 params and rejects 65", () => {
   const params = (n: number) =>
     Array.from({ length: n }, (_, i) => `p${i}="v${i}"`).join(", ");
   const [challenge] = parseChallenges(`Bearer ${params(64)}`);
-  assert.equal(Object.keys(challenge.params).length, 64);
-  assert.equal(challenge.params.p63, "v63");
+  assertEquals(Object.keys(challenge.params).length, 64);
+  assertEquals(challenge.params.p63, "v63");
   const value = `Bearer ${params(65)}`;
-  assertRejects(
+  assertInvalid(
     () => parseChallenges(value),
     value,
     "more than 64 params in a challenge",
@@ -164,13 +167,13 @@ Deno.test("parseChallenges() accepts 64 params and rejects 65", () => {
 Deno.test("parseChallenges() counts params per challenge", () => {
   const params = Array.from({ length: 40 }, (_, i) => `p${i}=v`).join(",");
   const challenges = parseChallenges(`Basic ${params}, Bearer ${params}`);
-  assert.equal(challenges.length, 2);
+  assertEquals(challenges.length, 2);
 });
 
 Deno.test("parseChallenges() accepts 64 challenges and rejects 65", () => {
   const list = (n: number) => Array(n).fill('Basic realm="r"').join(", ");
-  assert.equal(parseChallenges(list(64)).length, 64);
-  assertRejects(
+  assertEquals(parseChallenges(list(64)).length, 64);
+  assertInvalid(
     () => parseChallenges(list(65)),
     list(65),
     "more than 64 challenges",
@@ -181,7 +184,7 @@ Deno.test("bearerChallenge() reads the accepted vectors", async (t) => {
   for (const v of vectors.bearer) {
     await t.step(v.name, () => {
       const [challenge] = parseChallenges(v.input);
-      assert.deepEqual(bearerChallenge(challenge), v.expected);
+      assertEquals(bearerChallenge(challenge), v.expected);
     });
   }
 });
@@ -190,12 +193,12 @@ Deno.test("bearerChallenge() rejects the rejected vectors naming the rule", asyn
   for (const v of vectors.bearerRejected) {
     await t.step(v.name, () => {
       const [challenge] = parseChallenges(v.input);
-      assert.throws(() => bearerChallenge(challenge), (err: unknown) => {
-        assert.ok(err instanceof InvalidChallengeError);
-        assert.equal(err.rule, v.rule);
-        assert.ok(err.message.endsWith(`: ${v.rule}`));
-        return true;
-      });
+      const err = assertThrows(
+        () => bearerChallenge(challenge),
+        InvalidChallengeError,
+      );
+      assertEquals(err.rule, v.rule);
+      assert(err.message.endsWith(`: ${v.rule}`));
     });
   }
 });
@@ -205,15 +208,15 @@ Deno.test("bearerChallenge() puts the challenge, re-written, in the error", () =
     scheme: "bearer",
     params: { service: 'a"b\\c' },
   };
-  assert.throws(() => bearerChallenge(challenge), (err: unknown) => {
-    assert.ok(err instanceof InvalidChallengeError);
-    assert.equal(err.input, 'bearer service="a\\"b\\\\c"');
-    return true;
-  });
+  const err = assertThrows(
+    () => bearerChallenge(challenge),
+    InvalidChallengeError,
+  );
+  assertEquals(err.input, 'bearer service="a\\"b\\\\c"');
 });
 
 Deno.test("bearerChallenge() accepts a hand-built challenge with any scheme case", () => {
-  assert.deepEqual(
+  assertEquals(
     bearerChallenge({ scheme: "Bearer", params: { realm: "r", scope: "a b" } }),
     { realm: "r", scope: ["a", "b"] },
   );
@@ -224,10 +227,9 @@ Deno.test("bearerChallenge() ignores inherited properties", () => {
     string,
     string
   >;
-  assert.throws(
+  const err = assertThrows(
     () => bearerChallenge({ scheme: "bearer", params }),
-    (err: unknown) =>
-      err instanceof InvalidChallengeError &&
-      err.rule === "Bearer challenge without a realm",
+    InvalidChallengeError,
   );
+  assertEquals(err.rule, "Bearer challenge without a realm");
 });

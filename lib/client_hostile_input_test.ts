@@ -2,7 +2,7 @@
 // typed error, raised quickly, with nothing left behind (the test sanitizers
 // check that no connection, timer or file stays open).
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { type ClientOptions, createClient } from "./client.ts";
 import {
   ConnectionError,
@@ -57,9 +57,10 @@ async function rejectsQuickly(
   ms = 3_000,
 ): Promise<void> {
   const started = performance.now();
-  await assert.rejects(fn(), check);
+  const err = await assertRejects(fn);
+  assert(check(err), `unexpected error: ${err}`);
   const took = performance.now() - started;
-  assert.ok(took < ms, `took ${took.toFixed(0)} ms`);
+  assert(took < ms, `took ${took.toFixed(0)} ms`);
 }
 
 /**
@@ -146,9 +147,9 @@ Deno.test("a manifest over the cap is refused before it is read whole", async (t
         await rejectsQuickly(
           () => clientOf(registry).getManifest("v1"),
           (err) => {
-            assert.ok(err instanceof ManifestTooLargeError);
-            assert.equal(err.limit, 4 * 1024 * 1024);
-            assert.equal(
+            assert(err instanceof ManifestTooLargeError);
+            assertEquals(err.limit, 4 * 1024 * 1024);
+            assertEquals(
               err.message,
               `Cannot get manifest "app:v1": response is larger than the 4194304-byte limit${
                 contentLength ? ` (${5 * GiB} bytes announced)` : ""
@@ -163,14 +164,16 @@ Deno.test("a manifest over the cap is refused before it is read whole", async (t
   await t.step("maxManifestBytes and maxBytes lower the cap", async () => {
     await using registry = await startFakeRegistry();
     seedImage(registry, ["v1"]);
-    await assert.rejects(
-      clientOf(registry, { maxManifestBytes: 100 }).getManifest("v1"),
-      (err) => err instanceof ManifestTooLargeError && err.limit === 100,
+    const err = await assertRejects(
+      () => clientOf(registry, { maxManifestBytes: 100 }).getManifest("v1"),
+      ManifestTooLargeError,
     );
-    await assert.rejects(
-      clientOf(registry).getManifest("v1", { maxBytes: 50 }),
-      (err) => err instanceof ManifestTooLargeError && err.limit === 50,
+    assertEquals(err.limit, 100);
+    const perCall = await assertRejects(
+      () => clientOf(registry).getManifest("v1", { maxBytes: 50 }),
+      ManifestTooLargeError,
     );
+    assertEquals(perCall.limit, 50);
   });
 });
 
@@ -185,14 +188,11 @@ Deno.test("a manifest that is not JSON, or not an object, is an InvalidResponseE
     await t.step(body, async () => {
       await using registry = await startFakeRegistry();
       registry.seedManifest("app", "v1", body, MEDIA_TYPE.OCI_MANIFEST);
-      await assert.rejects(
-        clientOf(registry).getManifest("v1"),
-        (err: unknown) => {
-          assert.ok(err instanceof InvalidResponseError);
-          assert.equal(err.message, `Cannot get manifest "app:v1": ${problem}`);
-          return true;
-        },
+      const err = await assertRejects(
+        () => clientOf(registry).getManifest("v1"),
+        InvalidResponseError,
       );
+      assertEquals(err.message, `Cannot get manifest "app:v1": ${problem}`);
     });
   }
 });
@@ -201,16 +201,13 @@ Deno.test("a manifest whose mediaType contradicts Content-Type is an InvalidResp
   await using registry = await startFakeRegistry();
   seedImage(registry, ["v1"]);
   registry.faults.manifestMediaTypeMismatch = true;
-  await assert.rejects(
-    clientOf(registry).getManifest("v1"),
-    (err: unknown) => {
-      assert.ok(err instanceof InvalidResponseError);
-      assert.equal(
-        err.message,
-        `Cannot get manifest "app:v1": the manifest's mediaType "${MEDIA_TYPE.OCI_MANIFEST}" contradicts Content-Type "${MEDIA_TYPE.DOCKER_MANIFEST}"`,
-      );
-      return true;
-    },
+  const err = await assertRejects(
+    () => clientOf(registry).getManifest("v1"),
+    InvalidResponseError,
+  );
+  assertEquals(
+    err.message,
+    `Cannot get manifest "app:v1": the manifest's mediaType "${MEDIA_TYPE.OCI_MANIFEST}" contradicts Content-Type "${MEDIA_TYPE.DOCKER_MANIFEST}"`,
   );
 });
 
@@ -224,8 +221,8 @@ Deno.test("a body cut short is a ConnectionError", async (t) => {
     await rejectsQuickly(
       () => clientOf(server, { retry: { maxAttempts: 1 } }).getManifest("v1"),
       (err) => {
-        assert.ok(err instanceof ConnectionError, String(err));
-        assert.match(
+        assert(err instanceof ConnectionError, String(err));
+        assertMatch(
           err.message,
           /^Cannot get manifest "app:v1" \(reading the body\): connection failed/,
         );
@@ -253,42 +250,41 @@ Deno.test("a digest mismatch is a DigestMismatchError, and downloadBlob leaves n
   const blobDigest = registry.seedBlob("app", blob);
   registry.faults.flipByte = { offset: 10 };
   await t.step("a manifest by digest", async () => {
-    await assert.rejects(
-      clientOf(registry).getManifest(digest),
-      (err) => err instanceof DigestMismatchError && err.expected === digest,
+    const err = await assertRejects(
+      () => clientOf(registry).getManifest(digest),
+      DigestMismatchError,
     );
+    assertEquals(err.expected, digest);
   });
   await t.step("a manifest by tag, against Docker-Content-Digest", async () => {
-    await assert.rejects(
-      clientOf(registry).getManifest("v1"),
-      (err) => err instanceof DigestMismatchError && err.expected === digest,
+    const err = await assertRejects(
+      () => clientOf(registry).getManifest("v1"),
+      DigestMismatchError,
     );
+    assertEquals(err.expected, digest);
   });
   await t.step("a blob stream", async () => {
     const { stream } = await clientOf(registry).createBlobReadStream(
       blobDigest,
     );
-    await assert.rejects(
-      new Response(stream).arrayBuffer(),
-      (err) =>
-        err instanceof DigestMismatchError && err.expected === blobDigest,
+    const err = await assertRejects(
+      () => new Response(stream).arrayBuffer(),
+      DigestMismatchError,
     );
+    assertEquals(err.expected, blobDigest);
   });
   await t.step("downloadBlob", async () => {
     const dir = await Deno.makeTempDir();
     try {
-      await assert.rejects(
-        clientOf(registry).downloadBlob(blobDigest, `${dir}/blob`),
-        (err: unknown) => {
-          assert.ok(err instanceof DigestMismatchError);
-          assert.match(
-            err.message,
-            new RegExp(`^Cannot verify blob "app@${blobDigest}"`),
-          );
-          return true;
-        },
+      const err = await assertRejects(
+        () => clientOf(registry).downloadBlob(blobDigest, `${dir}/blob`),
+        DigestMismatchError,
       );
-      assert.deepEqual([...Deno.readDirSync(dir)], []);
+      assertMatch(
+        err.message,
+        new RegExp(`^Cannot verify blob "app@${blobDigest}"`),
+      );
+      assertEquals([...Deno.readDirSync(dir)], []);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -319,15 +315,15 @@ Deno.test("a huge or malformed WWW-Authenticate is an InvalidResponseError, quic
       await rejectsQuickly(
         () => clientOf(registry).getManifest("v1"),
         (err) => {
-          assert.ok(err instanceof InvalidResponseError, String(err));
-          assert.match(
+          assert(err instanceof InvalidResponseError, String(err));
+          assertMatch(
             err.message,
             /^Cannot (ping|authenticate to|get a token for) .*(does not parse|is not a URL)/,
           );
           if (err.cause !== undefined) {
-            assert.ok(err.cause instanceof InvalidChallengeError);
+            assert(err.cause instanceof InvalidChallengeError);
           }
-          assert.ok(err.message.length < 1_000);
+          assert(err.message.length < 1_000);
           return true;
         },
         2_000,
@@ -414,11 +410,12 @@ Deno.test("a Link to another host, or a garbage Link, ends the listing with an I
       await using registry = await startFakeRegistry({ tagPageLimit: 2 });
       seedImage(registry, ["t1", "t2", "t3"]);
       registry.faults.badLink = link;
-      await assert.rejects(
-        clientOf(registry).listTags(),
-        (err: unknown) => err instanceof InvalidResponseError && check(err),
+      const err = await assertRejects(
+        () => clientOf(registry).listTags(),
+        InvalidResponseError,
       );
-      assert.equal(
+      assert(check(err));
+      assertEquals(
         registry.requests.filter((r) => r.path.includes("tags/list")).length,
         1,
       );
@@ -435,15 +432,15 @@ Deno.test("a tag list or catalog that pages for ever stops at maxPages", async (
     await rejectsQuickly(
       () => clientOf(registry).listTags({ maxPages: 5 }),
       (err) => {
-        assert.ok(err instanceof InvalidResponseError);
-        assert.equal(
+        assert(err instanceof InvalidResponseError);
+        assertEquals(
           err.message,
           'Cannot list tags of "app": more than 5 pages (raise maxPages to read further)',
         );
         return true;
       },
     );
-    assert.equal(
+    assertEquals(
       registry.requests.filter((r) => r.path.includes("tags/list")).length,
       5,
     );
@@ -515,15 +512,15 @@ Deno.test("an upload Location on another host gets no credentials; a garbage one
     await using registry = await startFakeRegistry({ auth: "basic" });
     registry.faults.location =
       `${registry.secondOrigin.url}/v2/app/blobs/uploads/x`;
-    await assert.rejects(
-      clientOf(registry, { username: "user", password: "pass" })
-        .blobUpload(new Uint8Array(100_000).fill(1)),
-      (err: unknown) =>
-        err instanceof HttpError || err instanceof InvalidResponseError,
+    const err = await assertRejects(
+      () =>
+        clientOf(registry, { username: "user", password: "pass" })
+          .blobUpload(new Uint8Array(100_000).fill(1)),
     );
-    assert.ok(registry.secondOrigin.requests.length > 0);
+    assert(err instanceof HttpError || err instanceof InvalidResponseError);
+    assert(registry.secondOrigin.requests.length > 0);
     for (const r of registry.secondOrigin.requests) {
-      assert.equal(r.headers.authorization, undefined, `${r.method} ${r.path}`);
+      assertEquals(r.headers.authorization, undefined, `${r.method} ${r.path}`);
     }
   });
   await t.step("garbage", async () => {
@@ -558,16 +555,16 @@ function answering(body: string, options: Partial<ClientOptions> = {}) {
 Deno.test("a tag list or catalog that is not a JSON object is an InvalidResponseError", async (t) => {
   for (const body of ["null", "5", '"tags"', '["v1"]']) {
     await t.step(body, async () => {
-      await assert.rejects(answering(body).listTags(), (err: unknown) => {
-        assert.ok(err instanceof InvalidResponseError);
-        assert.equal(
-          err.message,
-          'Cannot list tags of "app": the body is not a JSON object',
-        );
-        return true;
-      });
-      await assert.rejects(
-        answering(body).listCatalog(),
+      const err = await assertRejects(
+        () => answering(body).listTags(),
+        InvalidResponseError,
+      );
+      assertEquals(
+        err.message,
+        'Cannot list tags of "app": the body is not a JSON object',
+      );
+      await assertRejects(
+        () => answering(body).listCatalog(),
         InvalidResponseError,
       );
     });
@@ -582,45 +579,37 @@ Deno.test("an index whose manifests are not all objects is an InvalidResponseErr
     manifests: [null],
   });
   await t.step("a referrers page, filtered by artifactType", async () => {
-    await assert.rejects(
-      answering(index).getReferrers(subject, { artifactType: "x/y" }),
-      (err: unknown) => {
-        assert.ok(err instanceof InvalidResponseError);
-        assert.equal(
-          err.message,
-          `Cannot get referrers of "app@${subject}": an entry of the index's manifests is not an object`,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () => answering(index).getReferrers(subject, { artifactType: "x/y" }),
+      InvalidResponseError,
+    );
+    assertEquals(
+      err.message,
+      `Cannot get referrers of "app@${subject}": an entry of the index's manifests is not an object`,
     );
   });
   await t.step("the referrers fallback tag", async () => {
     await using registry = await startFakeRegistry({ referrersApi: false });
     registry.seedManifest("app", `sha256-${"a".repeat(64)}`, index);
-    await assert.rejects(
-      clientOf(registry).getReferrers(subject, { artifactType: "x/y" }),
-      (err: unknown) => {
-        assert.ok(err instanceof InvalidResponseError);
-        assert.match(err.message, /manifests is not an object$/);
-        return true;
-      },
+    const err = await assertRejects(
+      () => clientOf(registry).getReferrers(subject, { artifactType: "x/y" }),
+      InvalidResponseError,
     );
+    assertMatch(err.message, /manifests is not an object$/);
   });
   await t.step("an index followed to a platform", async () => {
     await using registry = await startFakeRegistry();
     registry.seedManifest("app", "v1", index);
-    await assert.rejects(
-      clientOf(registry).getManifest("v1", {
-        platform: { os: "linux", architecture: "amd64" },
-      }),
-      (err: unknown) => {
-        assert.ok(err instanceof InvalidResponseError);
-        assert.equal(
-          err.message,
-          `Cannot get manifest "app:v1": an entry of the index's manifests is not an object`,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () =>
+        clientOf(registry).getManifest("v1", {
+          platform: { os: "linux", architecture: "amd64" },
+        }),
+      InvalidResponseError,
+    );
+    assertEquals(
+      err.message,
+      `Cannot get manifest "app:v1": an entry of the index's manifests is not an object`,
     );
   });
 });

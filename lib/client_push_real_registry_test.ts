@@ -2,7 +2,7 @@
 // docker-registry, distribution 2.8) in three auth modes, read back by a
 // peer: skopeo inspects and copies what the client pushed.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import {
   type BlobSource,
@@ -67,7 +67,7 @@ async function skopeo(reg: RealRegistry, args: string[]): Promise<Uint8Array> {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  assert.equal(
+  assertEquals(
     out.code,
     0,
     `skopeo ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`,
@@ -170,24 +170,22 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
               repo: `${reg.host}/push/app`,
               useDefaultCredentials: false,
             });
-            await assert.rejects(
-              anonymous.blobUpload(small),
-              (err: unknown) => {
-                assert.ok(err instanceof AuthenticationError);
-                assert.equal(err.status, 401);
-                assert.match(
-                  err.message,
-                  /^Cannot push blob to "push\/app": registry returned 401 UNAUTHORIZED/,
-                );
-                return true;
-              },
+            const err = await assertRejects(
+              () => anonymous.blobUpload(small),
+              AuthenticationError,
             );
-            await assert.rejects(
-              anonymous.putManifest("v1", {
-                schemaVersion: 2,
-                mediaType: MEDIA_TYPE.OCI_INDEX,
-                manifests: [],
-              }),
+            assertEquals(err.status, 401);
+            assertMatch(
+              err.message,
+              /^Cannot push blob to "push\/app": registry returned 401 UNAUTHORIZED/,
+            );
+            await assertRejects(
+              () =>
+                anonymous.putManifest("v1", {
+                  schemaVersion: 2,
+                  mediaType: MEDIA_TYPE.OCI_INDEX,
+                  manifests: [],
+                }),
               AuthenticationError,
             );
           },
@@ -204,7 +202,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
             chunkSize: 64 * 1024,
           });
           const l3 = await c.blobUpload(small);
-          assert.deepEqual(
+          assertEquals(
             [l1, l2, l3].map((r) => r.digest),
             [sha256(big), sha256(medium), sha256(small)],
           );
@@ -239,14 +237,14 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           const log = (await reg.flushAccessLog()).slice(before);
           // The stream layer went in chunks smaller than the blob.
           const patches = log.filter((l) => l.startsWith("PATCH "));
-          assert.equal(patches.length, Math.floor(medium.byteLength / 65536));
-          assert.equal(
+          assertEquals(patches.length, Math.floor(medium.byteLength / 65536));
+          assertEquals(
             await skopeoRawDigest(reg, "push/app:v1"),
             pushed.digest,
           );
           const copied = await skopeoCopy(reg, "push/app:v1", false);
-          assert.equal(copied.digest, pushed.digest);
-          for (const b of amd64.blobs) assert.ok(copied.blobs.has(b.digest));
+          assertEquals(copied.digest, pushed.digest);
+          for (const b of amd64.blobs) assert(copied.blobs.has(b.digest));
         },
       );
 
@@ -257,11 +255,11 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           const before = reg.accessLog().length;
           for (const b of amd64.blobs) {
             const r = await c.blobUpload(b.source(), { digest: b.digest });
-            assert.equal(r.skipped, true);
+            assertEquals(r.skipped, true);
           }
           await c.putManifest("v1", amd64.manifest);
           const log = (await reg.flushAccessLog()).slice(before);
-          assert.deepEqual(
+          assertEquals(
             log.map((l) => l.split(" ")[0]),
             ["HEAD", "HEAD", "HEAD", "HEAD", "PUT"],
           );
@@ -302,19 +300,19 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
         };
         const pushed = await c.putManifest("multi", index);
         indexDigest = pushed.digest;
-        assert.equal(pushed.mediaType, MEDIA_TYPE.OCI_INDEX);
-        assert.equal(
+        assertEquals(pushed.mediaType, MEDIA_TYPE.OCI_INDEX);
+        assertEquals(
           await skopeoRawDigest(reg, "push/app:multi"),
           pushed.digest,
         );
         const copied = await skopeoCopy(reg, "push/app:multi", true);
-        assert.equal(copied.digest, pushed.digest);
-        assert.ok(copied.blobs.has(arm.digest));
-        assert.ok(copied.blobs.has(amd64.digest));
+        assertEquals(copied.digest, pushed.digest);
+        assert(copied.blobs.has(arm.digest));
+        assert(copied.blobs.has(amd64.digest));
         const one = await c.getManifest("multi", {
           platform: { os: "linux", architecture: "arm64" },
         });
-        assert.equal(one.digest, arm.digest);
+        assertEquals(one.digest, arm.digest);
       });
 
       await t.step(
@@ -324,7 +322,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           await reg.flushAccessLog();
           const before = reg.accessLog().length;
           for (const b of amd64.blobs) {
-            assert.deepEqual(await other.mountBlob(b.digest, "push/app"), {
+            assertEquals(await other.mountBlob(b.digest, "push/app"), {
               digest: b.digest,
               mounted: true,
             });
@@ -332,16 +330,16 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           const mounted = await other.blobUpload(file, {
             mountFrom: "push/app",
           });
-          assert.equal(mounted.mounted, true);
+          assertEquals(mounted.mounted, true);
           const log = (await reg.flushAccessLog()).slice(before)
             .filter((l) => l.includes("/push/other/"));
-          assert.ok(
+          assert(
             log.every((l) => l.startsWith("POST ") && l.includes("mount=")),
             log.join("\n"),
           );
-          assert.equal(log.length, amd64.blobs.length + 1);
+          assertEquals(log.length, amd64.blobs.length + 1);
           await other.putManifest("v1", amd64.manifest);
-          assert.equal(
+          assertEquals(
             await skopeoRawDigest(reg, "push/other:v1"),
             amd64.digest,
           );
@@ -350,14 +348,14 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
 
       await t.step("deleted manifests and blobs are gone", async () => {
         await c.deleteManifest(indexDigest);
-        await assert.rejects(c.headManifest(indexDigest), NotFoundError);
+        await assertRejects(() => c.headManifest(indexDigest), NotFoundError);
         // By tag: registry 2.8 refuses tag deletes; the client resolves it.
         await c.deleteManifest("v1");
-        await assert.rejects(c.headManifest(amd64.digest), NotFoundError);
-        await assert.rejects(c.getManifest("v1"), NotFoundError);
+        await assertRejects(() => c.headManifest(amd64.digest), NotFoundError);
+        await assertRejects(() => c.getManifest("v1"), NotFoundError);
         await c.deleteBlob(sha256(small));
-        await assert.rejects(c.headBlob(sha256(small)), NotFoundError);
-        await assert.rejects(c.deleteBlob(sha256(small)), NotFoundError);
+        await assertRejects(() => c.headBlob(sha256(small)), NotFoundError);
+        await assertRejects(() => c.deleteBlob(sha256(small)), NotFoundError);
       });
     } finally {
       await Deno.remove(file);

@@ -2,7 +2,7 @@
 // docker-registry, distribution 2.8), seeded by skopeo, in three auth modes:
 // anonymous, htpasswd Basic, and bearer tokens from a token server.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import { createClient, type RegistryClientV2 } from "./client.ts";
 import {
@@ -32,7 +32,7 @@ async function skopeoDigest(
     stderr: "piped",
   })
     .output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
   return sha256(out.stdout);
 }
 
@@ -44,8 +44,8 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       ? {}
       : { username: reg.username!, password: reg.password! };
     const secretFree = (err: unknown) => {
-      assert.ok(err instanceof Error);
-      if (reg.password) assert.ok(!err.message.includes(reg.password));
+      assert(err instanceof Error);
+      if (reg.password) assert(!err.message.includes(reg.password));
     };
     const client = (repo: string): RegistryClientV2 =>
       createClient({ repo: `${reg.host}/${repo}`, ...creds });
@@ -56,13 +56,13 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       async () => {
         const c = client(fx.multiLayer.repo);
         const ping = await c.ping();
-        assert.equal(ping.supportsV2, true);
-        assert.equal(ping.status, mode === "anonymous" ? 200 : 401);
-        assert.deepEqual(
+        assertEquals(ping.supportsV2, true);
+        assertEquals(ping.status, mode === "anonymous" ? 200 : 401);
+        assertEquals(
           ping.authSchemes,
           { anonymous: [], basic: ["basic"], token: ["bearer"] }[mode],
         );
-        assert.equal(await c.supportsV2(), true);
+        assertEquals(await c.supportsV2(), true);
       },
     );
 
@@ -71,13 +71,13 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       async () => {
         const c = client(fx.manyTags.repo);
         const list = await c.listTags();
-        assert.equal(list.name, fx.manyTags.repo);
-        assert.deepEqual([...list.tags].sort(), [...fx.manyTags.tags].sort());
+        assertEquals(list.name, fx.manyTags.repo);
+        assertEquals([...list.tags].sort(), [...fx.manyTags.tags].sort());
         const iterated: string[] = [];
         for await (const tag of c.iterateTags({ pageSize: 100 })) {
           iterated.push(tag);
         }
-        assert.equal(iterated.length, 1000);
+        assertEquals(iterated.length, 1000);
       },
     );
 
@@ -86,10 +86,10 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       async () => {
         const c = client(fx.multiLayer.repo);
         const m = await c.getManifest(fx.multiLayer.tag);
-        assert.equal(m.digest, fx.multiLayer.digest);
-        assert.equal(m.mediaType, MEDIA_TYPE.OCI_MANIFEST);
-        assert.equal(sha256(m.bytes), m.digest);
-        assert.equal(
+        assertEquals(m.digest, fx.multiLayer.digest);
+        assertEquals(m.mediaType, MEDIA_TYPE.OCI_MANIFEST);
+        assertEquals(sha256(m.bytes), m.digest);
+        assertEquals(
           m.digest,
           await skopeoDigest(
             `${reg.host}/${fx.multiLayer.repo}:${fx.multiLayer.tag}`,
@@ -97,11 +97,11 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           ),
         );
         const byDigest = await c.getManifest(fx.multiLayer.digest);
-        assert.deepEqual(byDigest.bytes, m.bytes);
+        assertEquals(byDigest.bytes, m.bytes);
 
         const d = await client(fx.docker.repo).getManifest(fx.docker.tag);
-        assert.equal(d.digest, fx.docker.digest);
-        assert.equal(d.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
+        assertEquals(d.digest, fx.docker.digest);
+        assertEquals(d.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
       },
     );
 
@@ -110,8 +110,8 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       async () => {
         const c = client(fx.index.repo);
         const index = await c.getManifest(fx.index.tag);
-        assert.equal(index.digest, fx.index.digest);
-        assert.equal(index.mediaType, fx.index.mediaType);
+        assertEquals(index.digest, fx.index.digest);
+        assertEquals(index.mediaType, fx.index.mediaType);
         for (const p of fx.index.platforms) {
           const one = await c.getManifest(fx.index.tag, {
             platform: {
@@ -120,12 +120,13 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
               variant: p.variant,
             },
           });
-          assert.equal(one.digest, p.digest);
+          assertEquals(one.digest, p.digest);
         }
-        await assert.rejects(
-          c.getManifest(fx.index.tag, {
-            platform: { os: "linux", architecture: "s390x" },
-          }),
+        await assertRejects(
+          () =>
+            c.getManifest(fx.index.tag, {
+              platform: { os: "linux", architecture: "s390x" },
+            }),
           NotFoundError,
         );
       },
@@ -136,7 +137,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       async () => {
         const c = client(fx.multiLayer.repo);
         const head = await c.headManifest(fx.multiLayer.tag);
-        assert.deepEqual(head, {
+        assertEquals(head, {
           digest: fx.multiLayer.digest,
           mediaType: MEDIA_TYPE.OCI_MANIFEST,
           size: new TextEncoder().encode(fx.multiLayer.manifest).byteLength,
@@ -150,13 +151,13 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
         const c = client(fx.multiLayer.repo);
         for (const [i, layer] of fx.multiLayer.layers.entries()) {
           const head = await c.headBlob(layer);
-          assert.equal(head.size, fx.multiLayer.layerSizes[i]);
+          assertEquals(head.size, fx.multiLayer.layerSizes[i]);
           const { stream, size } = await c.createBlobReadStream(layer);
           const bytes = new Uint8Array(
             await new Response(stream).arrayBuffer(),
           );
-          assert.equal(bytes.byteLength, size);
-          assert.equal(sha256(bytes), layer);
+          assertEquals(bytes.byteLength, size);
+          assertEquals(sha256(bytes), layer);
         }
         const dir = await Deno.makeTempDir();
         try {
@@ -164,19 +165,20 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           const r = await c.downloadBlob(fx.multiLayer.config, out, {
             size: fx.multiLayer.configSize,
           });
-          assert.equal(r.size, fx.multiLayer.configSize);
-          assert.equal(sha256(await Deno.readFile(out)), fx.multiLayer.config);
+          assertEquals(r.size, fx.multiLayer.configSize);
+          assertEquals(sha256(await Deno.readFile(out)), fx.multiLayer.config);
           // A wrong expected size fails and leaves nothing behind.
-          await assert.rejects(
-            c.downloadBlob(fx.multiLayer.config, `${dir}/bad`, { size: 1 }),
+          await assertRejects(
+            () =>
+              c.downloadBlob(fx.multiLayer.config, `${dir}/bad`, { size: 1 }),
           );
-          assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
+          assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), [
             "config.json",
           ]);
         } finally {
           await Deno.remove(dir, { recursive: true });
         }
-        assert.equal(await c.hasBlob(`sha256:${"0".repeat(64)}`), false);
+        assertEquals(await c.hasBlob(`sha256:${"0".repeat(64)}`), false);
       },
     );
 
@@ -185,7 +187,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       async () => {
         const c = client(fx.multiLayer.repo);
         const none = await c.getReferrers(fx.multiLayer.digest);
-        assert.deepEqual(none.manifests, []);
+        assertEquals(none.manifests, []);
         {
           // Registry 2.8 has no referrers API: publish the fallback index the
           // way a client pushing the artifact must, then read it back.
@@ -212,14 +214,14 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
             ),
           );
           await res.body?.cancel();
-          assert.equal(res.status, 201);
+          assertEquals(res.status, 201);
           const found = await c.getReferrers(fx.multiLayer.digest);
-          assert.equal(found.manifests.length, 1);
-          assert.equal(found.manifests[0].digest, fx.artifact.digest);
+          assertEquals(found.manifests.length, 1);
+          assertEquals(found.manifests[0].digest, fx.artifact.digest);
           const filtered = await c.getReferrers(fx.multiLayer.digest, {
             artifactType: "application/other",
           });
-          assert.deepEqual(filtered.manifests, []);
+          assertEquals(filtered.manifests, []);
         }
       },
     );
@@ -235,28 +237,28 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           fx.manyTags.repo,
         ]
       ) {
-        assert.ok(repositories.includes(repo), repo);
+        assert(repositories.includes(repo), repo);
       }
     });
 
     await t.step("404s are NotFoundError with the OCI codes", async () => {
       const c = client(fx.multiLayer.repo);
-      await assert.rejects(c.getManifest("no-such-tag"), (err) => {
-        assert.ok(err instanceof NotFoundError);
-        assert.deepEqual(err.codes, ["MANIFEST_UNKNOWN"]);
-        assert.match(
-          err.message,
-          /^Cannot get manifest "fixtures\/multi-layer:no-such-tag": registry returned 404 MANIFEST_UNKNOWN/,
-        );
-        return true;
-      });
-      await assert.rejects(client("no/such-repo").listTags(), (err) => {
-        assert.ok(err instanceof NotFoundError);
-        assert.deepEqual(err.codes, ["NAME_UNKNOWN"]);
-        return true;
-      });
-      await assert.rejects(
-        c.headBlob(`sha256:${"1".repeat(64)}`),
+      const err = await assertRejects(
+        () => c.getManifest("no-such-tag"),
+        NotFoundError,
+      );
+      assertEquals(err.codes, ["MANIFEST_UNKNOWN"]);
+      assertMatch(
+        err.message,
+        /^Cannot get manifest "fixtures\/multi-layer:no-such-tag": registry returned 404 MANIFEST_UNKNOWN/,
+      );
+      const noRepo = await assertRejects(
+        () => client("no/such-repo").listTags(),
+        NotFoundError,
+      );
+      assertEquals(noRepo.codes, ["NAME_UNKNOWN"]);
+      await assertRejects(
+        () => c.headBlob(`sha256:${"1".repeat(64)}`),
         NotFoundError,
       );
     });
@@ -270,12 +272,12 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
             username: reg.username,
             password: "wrong-password-xyzzy",
           });
-          await assert.rejects(bad.getManifest("v1"), (err) => {
-            assert.ok(err instanceof AuthenticationError, String(err));
-            assert.ok(!(err as Error).message.includes("wrong-password-xyzzy"));
-            secretFree(err);
-            return true;
-          });
+          const err = await assertRejects(
+            () => bad.getManifest("v1"),
+            AuthenticationError,
+          );
+          assert(!(err as Error).message.includes("wrong-password-xyzzy"));
+          secretFree(err);
         },
       );
     }
@@ -288,8 +290,8 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
             repo: `${reg.host}/${fx.multiLayer.repo}`,
           });
           const m = await anon.getManifest(fx.multiLayer.tag);
-          assert.equal(m.digest, fx.multiLayer.digest);
-          await assert.rejects(anon.listCatalog(), AuthenticationError);
+          assertEquals(m.digest, fx.multiLayer.digest);
+          await assertRejects(() => anon.listCatalog(), AuthenticationError);
         },
       );
 
@@ -305,7 +307,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
             c.listTags(),
           ]);
           await c.getManifest(fx.multiLayer.digest);
-          assert.equal(reg.tokenServer!.requests.length, 1);
+          assertEquals(reg.tokenServer!.requests.length, 1);
         },
       );
 
@@ -319,20 +321,20 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
             oauth2: true,
           });
           const login = await c.login();
-          assert.equal(login.scheme, "bearer");
-          assert.ok(login.refreshToken);
-          assert.equal(reg.tokenServer!.requests[0].method, "POST");
-          assert.equal(reg.tokenServer!.requests[0].grantType, "password");
+          assertEquals(login.scheme, "bearer");
+          assert(login.refreshToken);
+          assertEquals(reg.tokenServer!.requests[0].method, "POST");
+          assertEquals(reg.tokenServer!.requests[0].grantType, "password");
           // An identity token (refresh token) alone is enough.
           const viaRefresh = createClient({
             repo: `${reg.host}/${fx.multiLayer.repo}`,
             credentials: { identityToken: login.refreshToken },
           });
-          assert.equal(
+          assertEquals(
             (await viaRefresh.getManifest("v1")).digest,
             fx.multiLayer.digest,
           );
-          assert.equal(
+          assertEquals(
             reg.tokenServer!.requests.at(-1)!.grantType,
             "refresh_token",
           );
@@ -344,7 +346,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           repo: `${reg.host}/${fx.multiLayer.repo}`,
           ...creds,
         }).login();
-        assert.equal(login.scheme, "bearer");
+        assertEquals(login.scheme, "bearer");
         const res = await fetch(
           `${reg.tokenServer!.url}?service=${
             reg.tokenServer!.service
@@ -361,8 +363,8 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           repo: `${reg.host}/${fx.multiLayer.repo}`,
           token,
         });
-        assert.equal((await c.getManifest("v1")).digest, fx.multiLayer.digest);
-        assert.equal(reg.tokenServer!.requests.length, 0);
+        assertEquals((await c.getManifest("v1")).digest, fx.multiLayer.digest);
+        assertEquals(reg.tokenServer!.requests.length, 0);
       });
     }
 
@@ -370,7 +372,10 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       "a malformed digest is refused before any request",
       async () => {
         const c = client(fx.multiLayer.repo);
-        await assert.rejects(c.getManifest("sha256:XYZ"), InvalidDigestError);
+        await assertRejects(
+          () => c.getManifest("sha256:XYZ"),
+          InvalidDigestError,
+        );
       },
     );
   });

@@ -4,7 +4,14 @@
 // redirects. The in-process fake registry misbehaves on purpose; a small
 // local server stands in where a body must trickle or stall.
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import { createHash } from "node:crypto";
 import { type ClientOptions, createClient } from "./client.ts";
 import { ConnectionError, HttpError, TooManyRequestsError } from "./errors.ts";
@@ -142,10 +149,10 @@ Deno.test("a 429 with Retry-After is waited out, then the request is sent again"
   registry.faults.status = { status: 429, retryAfter: "1", path: /manifests/ };
   const started = performance.now();
   const { manifest } = await clientOf(registry).getManifest("v1");
-  assert.equal(manifest.schemaVersion, 2);
+  assertEquals(manifest.schemaVersion, 2);
   const [first, second] = manifestGets(registry);
-  assert.ok(second.at - first.at >= 990, `${second.at - first.at} ms`);
-  assert.ok(performance.now() - started < 3_000);
+  assert(second.at - first.at >= 990, `${second.at - first.at} ms`);
+  assert(performance.now() - started < 3_000);
 });
 
 Deno.test("a 500 once is retried with backoff; so is a 503 from the token server", async (t) => {
@@ -154,14 +161,14 @@ Deno.test("a 500 once is retried with backoff; so is a 503 from the token server
     seedImage(registry, "app", ["v1"]);
     registry.faults.status = { status: 500, path: /manifests/ };
     await clientOf(registry).getManifest("v1");
-    assert.equal(manifestGets(registry).length, 2);
+    assertEquals(manifestGets(registry).length, 2);
   });
   await t.step("503 on the token endpoint", async () => {
     await using registry = await startFakeRegistry({ auth: "bearer" });
     seedImage(registry, "app", ["v1"]);
     registry.faults.status = { status: 503, path: /^\/token/ };
     await clientOf(registry).getManifest("v1");
-    assert.equal(
+    assertEquals(
       registry.requests.filter((r) => r.path.startsWith("/token")).length,
       2,
     );
@@ -188,26 +195,24 @@ Deno.test("a Retry-After over maxRetryAfterMs fails at once with TooManyRequests
         path: /manifests/,
       };
       const started = performance.now();
-      await assert.rejects(
-        clientOf(registry, { retry: { maxRetryAfterMs: 60_000 } })
-          .getManifest("v1"),
-        (err: unknown) => {
-          assert.ok(err instanceof TooManyRequestsError);
-          assert.equal(err.status, 429);
-          assert.deepEqual(err.codes, ["TOOMANYREQUESTS"]);
-          assert.ok(
-            Math.abs(err.retryAfterMs! - expected) <= 2_000,
-            `${err.retryAfterMs}`,
-          );
-          assert.match(
-            err.message,
-            /^Cannot get manifest "app:v1": registry returned 429 TOOMANYREQUESTS/,
-          );
-          return true;
-        },
+      const err = await assertRejects(
+        () =>
+          clientOf(registry, { retry: { maxRetryAfterMs: 60_000 } })
+            .getManifest("v1"),
+        TooManyRequestsError,
       );
-      assert.ok(performance.now() - started < 500);
-      assert.equal(manifestGets(registry).length, 1);
+      assertEquals(err.status, 429);
+      assertEquals(err.codes, ["TOOMANYREQUESTS"]);
+      assert(
+        Math.abs(err.retryAfterMs! - expected) <= 2_000,
+        `${err.retryAfterMs}`,
+      );
+      assertMatch(
+        err.message,
+        /^Cannot get manifest "app:v1": registry returned 429 TOOMANYREQUESTS/,
+      );
+      assert(performance.now() - started < 500);
+      assertEquals(manifestGets(registry).length, 1);
     });
   }
 });
@@ -225,22 +230,20 @@ Deno.test("network errors are retried; once the attempts are spent they are a Co
   await t.step("two failures, four attempts", async () => {
     const { digest } = await clientOf(registry, { fetch: flaky(2) })
       .headManifest("v1");
-    assert.match(digest, /^sha256:/);
+    assertMatch(digest, /^sha256:/);
   });
   await t.step("four failures, three attempts", async () => {
-    await assert.rejects(
-      clientOf(registry, {
-        fetch: flaky(4),
-        retry: { ...FAST, maxAttempts: 3 },
-      }).headManifest("v1"),
-      (err: unknown) => {
-        assert.ok(err instanceof ConnectionError);
-        assert.match(
-          err.message,
-          /^Cannot head manifest "app:v1": connection failed: connection reset by peer$/,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () =>
+        clientOf(registry, {
+          fetch: flaky(4),
+          retry: { ...FAST, maxAttempts: 3 },
+        }).headManifest("v1"),
+      ConnectionError,
+    );
+    assertMatch(
+      err.message,
+      /^Cannot head manifest "app:v1": connection failed: connection reset by peer$/,
     );
   });
 });
@@ -256,20 +259,21 @@ Deno.test("a manifest PUT (its body in memory) is sent again after a 503, with t
     layers: [],
   });
   const puts = registry.requests.filter((r) => r.method === "PUT");
-  assert.equal(puts.length, 2);
-  assert.equal(registry.getManifest("app", "v1")?.digest, digest);
+  assertEquals(puts.length, 2);
+  assertEquals(registry.getManifest("app", "v1")?.digest, digest);
 });
 
 Deno.test("retry options: maxAttempts 1 gives the first 503 back as a retryable HttpError", async () => {
   await using registry = await startFakeRegistry();
   seedImage(registry, "app", ["v1"]);
   registry.faults.status = { status: 503, path: /manifests/ };
-  await assert.rejects(
-    clientOf(registry, { retry: { maxAttempts: 1 } }).getManifest("v1"),
-    (err: unknown) =>
-      err instanceof HttpError && err.status === 503 && err.retryable,
+  const err = await assertRejects(
+    () => clientOf(registry, { retry: { maxAttempts: 1 } }).getManifest("v1"),
+    HttpError,
   );
-  assert.equal(manifestGets(registry).length, 1);
+  assertEquals(err.status, 503);
+  assert(err.retryable);
+  assertEquals(manifestGets(registry).length, 1);
 });
 
 // --------------------------------------------------------- timeouts, aborts
@@ -285,16 +289,16 @@ Deno.test("requestTimeoutMs: each attempt that gets no answer in time fails, the
   registry.faults.delayMs = 5_000;
   registry.requests.length = 0;
   const started = performance.now();
-  await assert.rejects(client.getManifest("v1"), (err: unknown) => {
-    assert.ok(err instanceof ConnectionError);
-    assert.match(
-      err.message,
-      /^Cannot get manifest "app:v1": connection failed: no activity for 60 ms while waiting for the response \(requestTimeoutMs\)$/,
-    );
-    return true;
-  });
-  assert.ok(performance.now() - started < 2_000);
-  assert.equal(registry.requests.length, 2);
+  const err = await assertRejects(
+    () => client.getManifest("v1"),
+    ConnectionError,
+  );
+  assertMatch(
+    err.message,
+    /^Cannot get manifest "app:v1": connection failed: no activity for 60 ms while waiting for the response \(requestTimeoutMs\)$/,
+  );
+  assert(performance.now() - started < 2_000);
+  assertEquals(registry.requests.length, 2);
 });
 
 Deno.test("requestTimeoutMs: a blob body that stalls is resumed with Range, a steady slow one is not cut", async (t) => {
@@ -307,12 +311,12 @@ Deno.test("requestTimeoutMs: a blob body that stalls is resumed with Range, a st
     });
     const client = clientOf(server, { requestTimeoutMs: 200 });
     const { stream } = await client.createBlobReadStream(server.digest);
-    assert.equal(await drain(stream), blob.byteLength);
+    assertEquals(await drain(stream), blob.byteLength);
     const ranges = server.requests.filter((r) => r.path.includes("/blobs/"))
       .map((r) => r.range);
-    assert.equal(ranges.length, 2);
-    assert.equal(ranges[0], null);
-    assert.match(ranges[1]!, /^bytes=\d+-$/);
+    assertEquals(ranges.length, 2);
+    assertEquals(ranges[0], null);
+    assertMatch(ranges[1]!, /^bytes=\d+-$/);
   });
   await t.step(
     "a chunk every 40 ms (480 ms in all) under a 250 ms timeout",
@@ -323,8 +327,8 @@ Deno.test("requestTimeoutMs: a blob body that stalls is resumed with Range, a st
       });
       const client = clientOf(server, { requestTimeoutMs: 250 });
       const { stream } = await client.createBlobReadStream(server.digest);
-      assert.equal(await drain(stream), 12 * 1024);
-      assert.equal(
+      assertEquals(await drain(stream), 12 * 1024);
+      assertEquals(
         server.requests.filter((r) => r.path.includes("/blobs/")).length,
         1,
       );
@@ -337,13 +341,13 @@ Deno.test("a deadline on a whole call: signal: AbortSignal.timeout() bounds a li
   seedImage(registry, "app", Array.from({ length: 30 }, (_, i) => `t${i}`));
   registry.faults.delayMs = 25;
   const started = performance.now();
-  await assert.rejects(
-    clientOf(registry).listTags({ signal: AbortSignal.timeout(150) }),
-    (err: unknown) =>
-      err instanceof DOMException && err.name === "TimeoutError",
+  const err = await assertRejects(
+    () => clientOf(registry).listTags({ signal: AbortSignal.timeout(150) }),
+    DOMException,
   );
-  assert.ok(performance.now() - started < 1_000);
-  assert.ok(registry.requests.length < 20);
+  assertEquals(err.name, "TimeoutError");
+  assert(performance.now() - started < 1_000);
+  assert(registry.requests.length < 20);
 });
 
 Deno.test("an abort while waiting for an answer rejects at once with the signal's reason", async (t) => {
@@ -366,22 +370,22 @@ Deno.test("an abort while waiting for an answer rejects at once with the signal'
       const reason = new Error(`stop ${name}`);
       setTimeout(() => controller.abort(reason), 20);
       const started = performance.now();
-      await assert.rejects(
-        call(clientOf(registry), controller.signal),
-        (err) => err === reason,
+      assertStrictEquals(
+        await assertRejects(() => call(clientOf(registry), controller.signal)),
+        reason,
       );
-      assert.ok(performance.now() - started < 1_000);
+      assert(performance.now() - started < 1_000);
     });
   }
   await t.step("the client-wide signal", async () => {
     const controller = new AbortController();
     const client = clientOf(registry, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
-    await assert.rejects(
-      client.getManifest("v1"),
-      (err: unknown) =>
-        err instanceof DOMException && err.name === "AbortError",
+    const err = await assertRejects(
+      () => client.getManifest("v1"),
+      DOMException,
     );
+    assertEquals(err.name, "AbortError");
   });
   await t.step("an abort during a Retry-After wait", async () => {
     registry.faults = {
@@ -391,11 +395,14 @@ Deno.test("an abort while waiting for an answer rejects at once with the signal'
     const reason = new Error("no more waiting");
     setTimeout(() => controller.abort(reason), 50);
     const started = performance.now();
-    await assert.rejects(
-      clientOf(registry).getManifest("v1", { signal: controller.signal }),
-      (err) => err === reason,
+    assertStrictEquals(
+      await assertRejects(
+        () =>
+          clientOf(registry).getManifest("v1", { signal: controller.signal }),
+      ),
+      reason,
     );
-    assert.ok(performance.now() - started < 1_000);
+    assert(performance.now() - started < 1_000);
   });
 });
 
@@ -410,16 +417,19 @@ Deno.test("an abort while a blob body is being read errors the stream with the r
       { signal: controller.signal },
     );
     const reader = stream.getReader();
-    assert.ok((await reader.read()).value!.byteLength > 0);
+    assert((await reader.read()).value!.byteLength > 0);
     setTimeout(() => controller.abort(reason), 10);
     const started = performance.now();
-    await assert.rejects(
-      (async () => {
-        for (;;) if ((await reader.read()).done) return;
-      })(),
-      (err) => err === reason,
+    assertStrictEquals(
+      await assertRejects(
+        () =>
+          (async () => {
+            for (;;) if ((await reader.read()).done) return;
+          })(),
+      ),
+      reason,
     );
-    assert.ok(performance.now() - started < 1_000);
+    assert(performance.now() - started < 1_000);
   });
   await t.step("downloadBlob", async () => {
     await using server = trickleRegistry(blob, { chunk: 4096, everyMs: 20 });
@@ -428,13 +438,16 @@ Deno.test("an abort while a blob body is being read errors the stream with the r
       const reason = new Error("download gave up");
       const controller = new AbortController();
       setTimeout(() => controller.abort(reason), 80);
-      await assert.rejects(
-        clientOf(server).downloadBlob(server.digest, `${dir}/blob`, {
-          signal: controller.signal,
-        }),
-        (err) => err === reason,
+      assertStrictEquals(
+        await assertRejects(
+          () =>
+            clientOf(server).downloadBlob(server.digest, `${dir}/blob`, {
+              signal: controller.signal,
+            }),
+        ),
+        reason,
       );
-      assert.deepEqual([...Deno.readDirSync(dir)], []);
+      assertEquals([...Deno.readDirSync(dir)], []);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -463,12 +476,15 @@ Deno.test("an abort while an upload body is being written rejects with the reaso
   });
   setTimeout(() => controller.abort(reason), 100);
   const started = performance.now();
-  await assert.rejects(
-    clientOf(registry).blobUpload(source, { signal: controller.signal }),
-    (err) => err === reason,
+  assertStrictEquals(
+    await assertRejects(
+      () =>
+        clientOf(registry).blobUpload(source, { signal: controller.signal }),
+    ),
+    reason,
   );
-  assert.ok(performance.now() - started < 1_500);
-  assert.ok(sent > 0 && sent < 60, `${sent} chunks`);
+  assert(performance.now() - started < 1_500);
+  assert(sent > 0 && sent < 60, `${sent} chunks`);
   clearTimeout(timer);
 });
 
@@ -482,32 +498,32 @@ Deno.test("rateLimit follows RateLimit-Limit/Remaining on every response; checkR
   const client = clientOf(registry, { retry: { maxAttempts: 1 } });
   // Read through a function: an assertion would narrow the property's type.
   const rateLimit = () => client.rateLimit;
-  assert.equal(rateLimit(), undefined);
-  assert.deepEqual(await client.checkRateLimit("v1"), {
+  assertEquals(rateLimit(), undefined);
+  assertEquals(await client.checkRateLimit("v1"), {
     limit: 100,
     remaining: 2,
     windowSeconds: 21600,
   });
   await client.getManifest("v1");
-  assert.deepEqual(rateLimit(), {
+  assertEquals(rateLimit(), {
     limit: 100,
     remaining: 1,
     windowSeconds: 21600,
   });
   await client.getManifest("v1");
-  assert.equal(rateLimit()?.remaining, 0);
-  assert.deepEqual(await client.checkRateLimit("v1"), {
+  assertEquals(rateLimit()?.remaining, 0);
+  assertEquals(await client.checkRateLimit("v1"), {
     limit: 100,
     remaining: 0,
     windowSeconds: 21600,
   });
-  assert.equal(registry.rateLimit?.remaining, 0, "HEADs spent nothing");
-  await assert.rejects(client.getManifest("v1"), TooManyRequestsError);
-  assert.equal(rateLimit()?.remaining, 0);
+  assertEquals(registry.rateLimit?.remaining, 0, "HEADs spent nothing");
+  await assertRejects(() => client.getManifest("v1"), TooManyRequestsError);
+  assertEquals(rateLimit()?.remaining, 0);
 
   await using open = await startFakeRegistry();
   seedImage(open, "app", ["v1"]);
-  assert.equal(await clientOf(open).checkRateLimit("v1"), undefined);
+  assertEquals(await clientOf(open).checkRateLimit("v1"), undefined);
 });
 
 // ------------------------------------------- tokens expiring mid-transfer
@@ -524,8 +540,8 @@ Deno.test("a token that expires in the middle of a paged listing is renewed and 
   seedImage(registry, "app", tags);
   registry.faults.expireTokensAfter = { requests: 3 };
   const list = await clientOf(registry).listTags();
-  assert.deepEqual(list.tags, tags);
-  assert.ok(registry.tokensIssued >= 4, `${registry.tokensIssued} tokens`);
+  assertEquals(list.tags, tags);
+  assert(registry.tokensIssued >= 4, `${registry.tokensIssued} tokens`);
 });
 
 Deno.test("a token revoked in the middle of a blob download is renewed when the download resumes", async () => {
@@ -536,7 +552,7 @@ Deno.test("a token revoked in the middle of a blob download is renewed when the 
   const { stream } = await clientOf(registry).createBlobReadStream(digest);
   const reader = stream.getReader();
   const first = await reader.read();
-  assert.ok(first.value!.byteLength > 0);
+  assert(first.value!.byteLength > 0);
   registry.revokeTokens();
   let total = first.value!.byteLength;
   for (;;) {
@@ -544,17 +560,17 @@ Deno.test("a token revoked in the middle of a blob download is renewed when the 
     if (done) break;
     total += value.byteLength;
   }
-  assert.equal(total, blob.byteLength);
-  assert.equal(registry.tokensIssued, 2);
+  assertEquals(total, blob.byteLength);
+  assertEquals(registry.tokensIssued, 2);
   // The first GET, the resume refused with the revoked token, its replay.
   const gets = registry.requests.filter((r) =>
     r.path.includes("/blobs/sha256")
   );
-  assert.equal(gets.length, 3);
-  assert.equal(gets[0].headers.range, undefined);
-  assert.match(gets[1].headers.range, /^bytes=\d+-$/);
-  assert.equal(gets[2].headers.range, gets[1].headers.range);
-  assert.notEqual(gets[2].headers.authorization, gets[1].headers.authorization);
+  assertEquals(gets.length, 3);
+  assertEquals(gets[0].headers.range, undefined);
+  assertMatch(gets[1].headers.range, /^bytes=\d+-$/);
+  assertEquals(gets[2].headers.range, gets[1].headers.range);
+  assertNotEquals(gets[2].headers.authorization, gets[1].headers.authorization);
 });
 
 Deno.test("a token that expires in the middle of a chunked upload is renewed and each chunk is sent again", async () => {
@@ -563,11 +579,11 @@ Deno.test("a token that expires in the middle of a chunked upload is renewed and
   const data = pattern(100_000, 11);
   const client = clientOf(registry, { username: "user", password: "pass" });
   const result = await client.blobUpload(data, { chunkSize: 20_000 });
-  assert.equal(result.digest, sha256(data));
-  assert.deepEqual(registry.getBlob(sha256(data)), data);
-  assert.ok(registry.tokensIssued >= 3, `${registry.tokensIssued} tokens`);
+  assertEquals(result.digest, sha256(data));
+  assertEquals(registry.getBlob(sha256(data)), data);
+  assert(registry.tokensIssued >= 3, `${registry.tokensIssued} tokens`);
   const patches = registry.requests.filter((r) => r.method === "PATCH");
-  assert.ok(patches.length > 4, "some PATCHes were refused and sent again");
+  assert(patches.length > 4, "some PATCHes were refused and sent again");
 });
 
 // ---------------------------------------------------------------- redirects
@@ -581,16 +597,16 @@ Deno.test("a blob redirected to storage is read there without the registry's cre
       registry.faults.redirectBlobs = true;
       const client = clientOf(registry, { username: "user", password: "pass" });
       const { stream, url } = await client.createBlobReadStream(digest);
-      assert.equal(await drain(stream), blob.byteLength);
-      assert.ok(url.startsWith(registry.secondOrigin.url));
+      assertEquals(await drain(stream), blob.byteLength);
+      assert(url.startsWith(registry.secondOrigin.url));
       const [storage] = registry.secondOrigin.requests;
-      assert.equal(storage.path, `/v2/app/blobs/${digest}`);
-      assert.equal(storage.headers.authorization, undefined);
-      assert.equal(storage.headers.cookie, undefined);
+      assertEquals(storage.path, `/v2/app/blobs/${digest}`);
+      assertEquals(storage.headers.authorization, undefined);
+      assertEquals(storage.headers.cookie, undefined);
       const atRegistry = registry.requests.find((r) =>
         r.path === `/v2/app/blobs/${digest}`
       );
-      assert.ok(atRegistry?.headers.authorization);
+      assert(atRegistry?.headers.authorization);
     });
   }
 });

@@ -2,7 +2,7 @@
 // last byte received, a bounded number of times, and the digest of the whole
 // is still checked. Against the in-process fake registry.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import { type ClientOptions, createClient } from "./client.ts";
 import {
@@ -57,13 +57,13 @@ Deno.test("createBlobReadStream() resumes with Range from the last byte after ea
   const { stream, size } = await clientOf(registry).createBlobReadStream(
     digest,
   );
-  assert.equal(size, BLOB.byteLength);
-  assert.deepEqual(await readAll(stream), BLOB);
+  assertEquals(size, BLOB.byteLength);
+  assertEquals(await readAll(stream), BLOB);
   const gets = blobGets(registry);
-  assert.equal(gets.length, 4);
-  assert.equal(gets[0].headers.range, undefined);
+  assertEquals(gets.length, 4);
+  assertEquals(gets[0].headers.range, undefined);
   // Each resume asks from where the bytes stopped: 100000, 200000, 300000.
-  assert.deepEqual(gets.slice(1).map((r) => r.headers.range), [
+  assertEquals(gets.slice(1).map((r) => r.headers.range), [
     "bytes=100000-",
     "bytes=200000-",
     "bytes=300000-",
@@ -84,19 +84,16 @@ Deno.test("createBlobReadStream() gives up after maxResumes with a ConnectionErr
       registry.faults.dropAfterBytes = { bytes: 50_000, times: Infinity };
       const { stream } = await clientOf(registry, clientOptions)
         .createBlobReadStream(digest, callOptions);
-      await assert.rejects(readAll(stream), (err: unknown) => {
-        assert.ok(err instanceof ConnectionError, String(err));
-        assert.match(
-          err.message,
-          new RegExp(
-            `^Cannot verify blob "app@${digest}" \\(at byte ${
-              50_000 * (resumes + 1)
-            }, after ${resumes} resumes\\): connection failed: `,
-          ),
-        );
-        return true;
-      });
-      assert.equal(blobGets(registry).length, resumes + 1);
+      const err = await assertRejects(() => readAll(stream), ConnectionError);
+      assertMatch(
+        err.message,
+        new RegExp(
+          `^Cannot verify blob "app@${digest}" \\(at byte ${
+            50_000 * (resumes + 1)
+          }, after ${resumes} resumes\\): connection failed: `,
+        ),
+      );
+      assertEquals(blobGets(registry).length, resumes + 1);
     });
   }
 });
@@ -113,9 +110,9 @@ Deno.test("createBlobReadStream() copes with a registry that ignores Range and s
     },
   });
   const { stream } = await client.createBlobReadStream(digest);
-  assert.deepEqual(await readAll(stream), BLOB);
-  assert.equal(blobGets(registry).length, 3);
-  assert.ok(blobGets(registry).every((r) => r.headers.range === undefined));
+  assertEquals(await readAll(stream), BLOB);
+  assertEquals(blobGets(registry).length, 3);
+  assert(blobGets(registry).every((r) => r.headers.range === undefined));
 });
 
 Deno.test("createBlobReadStream() still checks the digest of the whole across resumes", async () => {
@@ -125,15 +122,12 @@ Deno.test("createBlobReadStream() still checks the digest of the whole across re
   // Only the resumed part (from byte 100000) is corrupted.
   registry.faults.flipByte = { offset: 300_000, path: /blobs/ };
   const { stream } = await clientOf(registry).createBlobReadStream(digest);
-  await assert.rejects(readAll(stream), (err: unknown) => {
-    assert.ok(err instanceof DigestMismatchError);
-    assert.equal(err.expected, digest);
-    const corrupted = BLOB.slice();
-    corrupted[300_000] ^= 0xff;
-    assert.equal(err.actual, sha256(corrupted));
-    return true;
-  });
-  assert.equal(blobGets(registry).length, 2);
+  const err = await assertRejects(() => readAll(stream), DigestMismatchError);
+  assertEquals(err.expected, digest);
+  const corrupted = BLOB.slice();
+  corrupted[300_000] ^= 0xff;
+  assertEquals(err.actual, sha256(corrupted));
+  assertEquals(blobGets(registry).length, 2);
 });
 
 Deno.test("createBlobReadStream() refuses a resume answered from the wrong offset", async () => {
@@ -149,14 +143,11 @@ Deno.test("createBlobReadStream() refuses a resume answered from the wrong offse
     },
   });
   const { stream } = await client.createBlobReadStream(digest);
-  await assert.rejects(readAll(stream), (err: unknown) => {
-    assert.ok(err instanceof InvalidResponseError);
-    assert.equal(
-      err.message,
-      `Cannot resume verify blob "app@${digest}" at byte 100000: the registry answered 206 with Content-Range "bytes 10-409599/409600"`,
-    );
-    return true;
-  });
+  const err = await assertRejects(() => readAll(stream), InvalidResponseError);
+  assertEquals(
+    err.message,
+    `Cannot resume verify blob "app@${digest}" at byte 100000: the registry answered 206 with Content-Range "bytes 10-409599/409600"`,
+  );
 });
 
 Deno.test("downloadBlob() resumes too, and leaves only the finished file", async () => {
@@ -166,13 +157,13 @@ Deno.test("downloadBlob() resumes too, and leaves only the finished file", async
   const dir = await Deno.makeTempDir();
   try {
     const result = await clientOf(registry).downloadBlob(digest, `${dir}/blob`);
-    assert.deepEqual(result, {
+    assertEquals(result, {
       digest,
       size: BLOB.byteLength,
       path: `${dir}/blob`,
     });
-    assert.deepEqual(await Deno.readFile(`${dir}/blob`), BLOB);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["blob"]);
+    assertEquals(await Deno.readFile(`${dir}/blob`), BLOB);
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["blob"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -256,7 +247,7 @@ Deno.test("createBlobReadStream() cancelled while a resume is in flight releases
         await reading;
         release.resolve();
         await resumeSettled.promise;
-        if (honoursAbort) assert.equal(resumeAnswered, false);
+        if (honoursAbort) assertEquals(resumeAnswered, false);
         else await within(bodyCancelled.promise, 2_000, "the body cancel");
       },
     );
@@ -286,8 +277,8 @@ Deno.test("downloadBlob() closes the file before renaming it into place", async 
   };
   try {
     await clientOf(registry).downloadBlob(digest, `${dir}/blob`);
-    assert.deepEqual(events, ["close", "rename"]);
-    assert.deepEqual(await Deno.readFile(`${dir}/blob`), BLOB);
+    assertEquals(events, ["close", "rename"]);
+    assertEquals(await Deno.readFile(`${dir}/blob`), BLOB);
   } finally {
     Deno.open = open;
     Deno.rename = rename;

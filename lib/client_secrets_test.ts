@@ -4,7 +4,7 @@
 // (stacks included) and every `cause` down the chain. Each step drives one
 // error path with known secrets and scans what comes back.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { type ClientOptions, createClient } from "./client.ts";
 import { RegistryError } from "./errors.ts";
 import { parseRepoAndRef } from "./reference.ts";
@@ -53,14 +53,14 @@ function exposedTexts(value: unknown): string[] {
 
 /** Asserts that `err` is a typed error that exposes none of `secrets`. */
 function assertNoSecret(err: unknown, secrets: string[]): void {
-  assert.ok(
+  assert(
     err instanceof RegistryError || err instanceof DOMException,
     `not a typed error: ${String(err)}`,
   );
   const texts = exposedTexts(err);
   for (const secret of secrets) {
     for (const text of texts) {
-      assert.ok(
+      assert(
         !text.includes(secret),
         `${secret} leaked in ${text.slice(0, 300)}`,
       );
@@ -79,7 +79,7 @@ async function failsWithoutSecrets(
   } catch (err) {
     error = err;
   }
-  assert.ok(error !== undefined, "the call did not fail");
+  assert(error !== undefined, "the call did not fail");
   assertNoSecret(error, secrets);
   return error;
 }
@@ -162,7 +162,7 @@ Deno.test("no error exposes a password, token, Authorization value or signed URL
         () => client.getManifest("v1"),
         [...SECRETS, ...tokensSent(registry)],
       );
-      assert.ok(tokensSent(registry).length >= 2);
+      assert(tokensSent(registry).length >= 2);
       await failsWithoutSecrets(
         () => client.getManifest("v1"),
         [...SECRETS, ...tokensSent(registry)],
@@ -263,7 +263,7 @@ Deno.test("no error exposes a password, token, Authorization value or signed URL
         () => clientOf(registry, { fetch }).createBlobReadStream(digest),
         SECRETS,
       );
-      assert.match(String(err), /connection failed/);
+      assertMatch(String(err), /connection failed/);
     },
   );
 
@@ -398,7 +398,7 @@ Deno.test("what a client exposes holds no credentials", async () => {
   const secrets = [...SECRETS, ...tokensSent(registry)];
   for (const text of [...exposedTexts(client), ...exposedTexts(read)]) {
     for (const secret of secrets) {
-      assert.ok(!text.includes(secret), `${secret} in ${text.slice(0, 200)}`);
+      assert(!text.includes(secret), `${secret} in ${text.slice(0, 200)}`);
     }
   }
 });
@@ -431,13 +431,13 @@ Deno.test("a registry echoing the Authorization value in its error body has it s
     fetch,
   });
   const err = await client.getManifest("v1").then(() => undefined, (e) => e);
-  assert.ok(err instanceof Error);
+  assert(err instanceof Error);
   const everything = `${err.message} ${JSON.stringify(err)} ${
     Deno.inspect(err, { depth: 10 })
   }`;
-  assert.ok(!everything.includes(secret), everything);
-  assert.ok(!everything.includes(btoa(`user:${secret}`)), everything);
-  assert.match(err.message, /DENIED/);
+  assert(!everything.includes(secret), everything);
+  assert(!everything.includes(btoa(`user:${secret}`)), everything);
+  assertMatch(err.message, /DENIED/);
 });
 
 Deno.test("a password inside a reference is not repeated by the parse error", () => {
@@ -448,9 +448,9 @@ Deno.test("a password inside a reference is not repeated by the parse error", ()
       return e as Error & { input: string };
     }
   })();
-  assert.ok(err);
-  assert.ok(!err.message.includes("hunter2-secret"), err.message);
-  assert.ok(!err.input.includes("hunter2-secret"));
+  assert(err);
+  assert(!err.message.includes("hunter2-secret"), err.message);
+  assert(!err.input.includes("hunter2-secret"));
 });
 
 /** A registry answering 401 with the request's Authorization echoed in errors[]. */
@@ -463,12 +463,12 @@ function echoing(status: number, request: Request): Response {
 }
 
 function assertClean(err: unknown, secrets: string[]): void {
-  assert.ok(err instanceof Error);
+  assert(err instanceof Error);
   const everything = `${err.message} ${JSON.stringify(err)} ${
     Deno.inspect(err, { depth: 10 })
   }`;
   for (const secret of secrets) {
-    assert.ok(!everything.includes(secret), `leaked ${secret}: ${everything}`);
+    assert(!everything.includes(secret), `leaked ${secret}: ${everything}`);
   }
 }
 
@@ -549,6 +549,6 @@ Deno.test("a token sent on a replay after a 401 is scrubbed from the final error
   };
   const client = createClient({ repo: "127.0.0.1:1/x", fetch });
   const err = await client.getManifest("v1").then(() => undefined, (e) => e);
-  assert.equal(issued, 2);
+  assertEquals(issued, 2);
   assertClean(err, ["tok-SECRET-1", "tok-SECRET-2"]);
 });

@@ -2,7 +2,14 @@
 // the referrers API, OAuth2 and scope handling the real registry 2.8 cannot
 // show) and against an injected fetch (URLs and headers).
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { createClient } from "./client.ts";
 import {
   ConnectionError,
@@ -52,10 +59,10 @@ Deno.test("listTags() follows Link rel=next across pages", async () => {
   seedImage(registry, "paged", tags);
   const client = createClient({ repo: `${registry.host}/paged` });
   const list = await client.listTags();
-  assert.deepEqual(list, { name: "paged", tags });
+  assertEquals(list, { name: "paged", tags });
   const pages = registry.requests.filter((r) => r.path.includes("/tags/list"));
-  assert.equal(pages.length, 8); // ceil(50 / 7)
-  assert.match(pages[1].path, /last=t006/);
+  assertEquals(pages.length, 8); // ceil(50 / 7)
+  assertMatch(pages[1].path, /last=t006/);
 });
 
 Deno.test("listTags({pageSize}) sends n= and pages with the registry's Link", async () => {
@@ -68,11 +75,11 @@ Deno.test("listTags({pageSize}) sends n= and pages with the registry's Link", as
   const client = createClient({ repo: `${registry.host}/sized` });
   const seen: string[] = [];
   for await (const tag of client.iterateTags({ pageSize: 10 })) seen.push(tag);
-  assert.deepEqual(seen, tags);
+  assertEquals(seen, tags);
   const paths = registry.requests.filter((r) => r.path.includes("/tags/list"))
     .map((r) => r.path);
-  assert.equal(paths.length, 3);
-  assert.ok(paths.every((p) => p.includes("n=10")));
+  assertEquals(paths.length, 3);
+  assert(paths.every((p) => p.includes("n=10")));
 });
 
 Deno.test("listTags() pages with last= when a registry sends full pages but no Link", async () => {
@@ -93,8 +100,8 @@ Deno.test("listTags() pages with last= when a registry sends full pages but no L
     );
   };
   const client = createClient({ repo: "127.0.0.1:1/nolink", fetch });
-  assert.deepEqual((await client.listTags({ pageSize: 5 })).tags, all);
-  assert.deepEqual(requested.slice(1), [
+  assertEquals((await client.listTags({ pageSize: 5 })).tags, all);
+  assertEquals(requested.slice(1), [
     "?n=5",
     "?n=5&last=x04",
     "?n=5&last=x09",
@@ -107,8 +114,8 @@ Deno.test("listCatalog() pages through /v2/_catalog", async () => {
   for (const repo of repos) seedImage(registry, repo, ["latest"]);
   const client = createClient({ repo: `${registry.host}/a/one` });
   const { repositories } = await client.listCatalog();
-  assert.deepEqual(repositories, [...repos].sort());
-  assert.equal(
+  assertEquals(repositories, [...repos].sort());
+  assertEquals(
     registry.requests.filter((r) => r.path.startsWith("/v2/_catalog")).length,
     3,
   );
@@ -140,24 +147,24 @@ Deno.test("getReferrers() uses the referrers API, pages, and filters by artifact
   );
   const client = createClient({ repo: `${registry.host}/app` });
   const all = await client.getReferrers(subject);
-  assert.equal(all.mediaType, MEDIA_TYPE.OCI_INDEX);
-  assert.deepEqual(
+  assertEquals(all.mediaType, MEDIA_TYPE.OCI_INDEX);
+  assertEquals(
     all.manifests.map((d) => d.digest).sort(),
     [...digests].sort(),
   );
   const sboms = await client.getReferrers(subject, {
     artifactType: "application/spdx+json",
   });
-  assert.deepEqual(
+  assertEquals(
     sboms.manifests.map((d) => d.digest).sort(),
     [digests[0], digests[2]].sort(),
   );
-  assert.ok(
+  assert(
     registry.requests.some((r) =>
       r.path.includes("/referrers/") && r.path.includes("artifactType=")
     ),
   );
-  assert.ok(
+  assert(
     !registry.requests.some((r) => r.path.includes("/manifests/sha256-")),
   );
 });
@@ -182,15 +189,15 @@ Deno.test("getManifest() sends Accept for every type it handles; schema1 only wh
     .getManifest("a").catch(() => {});
   await createClient({ repo, fetch, acceptSchema1: true }).getManifest("a")
     .catch(() => {});
-  assert.deepEqual(accepts[0].split(", "), [
+  assertEquals(accepts[0].split(", "), [
     MEDIA_TYPE.DOCKER_MANIFEST,
     MEDIA_TYPE.DOCKER_MANIFEST_LIST,
     MEDIA_TYPE.OCI_MANIFEST,
     MEDIA_TYPE.OCI_INDEX,
   ]);
-  assert.deepEqual(accepts[1].split(", "), [MEDIA_TYPE.DOCKER_MANIFEST]);
-  assert.ok(accepts[2].includes(MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED));
-  assert.ok(!accepts[0].includes(MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED));
+  assertEquals(accepts[1].split(", "), [MEDIA_TYPE.DOCKER_MANIFEST]);
+  assert(accepts[2].includes(MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED));
+  assert(!accepts[0].includes(MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED));
 });
 
 Deno.test("createClient() picks https, http for loopback, and Docker Hub's API host", async (t) => {
@@ -230,7 +237,7 @@ Deno.test("createClient() picks https, http for loopback, and Docker Hub's API h
         useDefaultCredentials: false,
         ...options,
       }).listTags();
-      assert.equal(urls.at(-1), expected);
+      assertEquals(urls.at(-1), expected);
     });
   }
 });
@@ -243,8 +250,8 @@ Deno.test("the User-Agent header is sent, and can be set", async () => {
     .headManifest("v1");
   const agents = registry.requests.filter((r) => r.path.includes("/manifests/"))
     .map((r) => r.headers["user-agent"]);
-  assert.match(agents[0], /^docker-registry-client-deno\//);
-  assert.equal(agents[1], "my-tool/2.0");
+  assertMatch(agents[0], /^docker-registry-client-deno\//);
+  assertEquals(agents[1], "my-tool/2.0");
 });
 
 Deno.test("bearer auth: a pull token grows into pull,push once, on a 401 asking for more scope", async () => {
@@ -257,21 +264,21 @@ Deno.test("bearer auth: a pull token grows into pull,push once, on a 401 asking 
   });
   await client.headManifest("v1");
   await client.headManifest("v1");
-  assert.equal(registry.tokensIssued, 1);
+  assertEquals(registry.tokensIssued, 1);
   // A request the pull token does not cover: the client derives pull,push
   // from the method and asks once; later pulls reuse the wider token.
   const res = await client.auth.transport(
     new Request(`${registry.url}/v2/scoped/blobs/uploads/`, { method: "POST" }),
   );
   await res.body?.cancel();
-  assert.equal(res.status, 202);
+  assertEquals(res.status, 202);
   await client.getManifest("v1");
   await client.headManifest("v1");
-  assert.equal(registry.tokensIssued, 2);
+  assertEquals(registry.tokensIssued, 2);
   const tokenRequests = registry.requests.filter((r) =>
     r.path.startsWith("/token")
   );
-  assert.match(
+  assertMatch(
     tokenRequests[1].path,
     /scope=repository%3Ascoped%3Apull%2Cpush/,
   );
@@ -299,12 +306,12 @@ Deno.test("bearer auth: a 401 with insufficient_scope gets one more token and on
     ),
   );
   await res.body?.cancel();
-  assert.equal(res.status, 201);
+  assertEquals(res.status, 201);
   // Revoked tokens: the 401 is answered with a fresh token and a replay.
   registry.revokeTokens();
   const before = registry.tokensIssued;
   await client.headManifest("v1");
-  assert.equal(registry.tokensIssued, before + 1);
+  assertEquals(registry.tokensIssued, before + 1);
 });
 
 Deno.test("bearer auth: concurrent requests share one token request", async () => {
@@ -314,8 +321,8 @@ Deno.test("bearer auth: concurrent requests share one token request", async () =
   await Promise.all(
     ["a", "b", "c", "d"].map((tag) => client.headManifest(tag)),
   );
-  assert.equal(registry.tokensIssued, 1);
-  assert.equal(registry.requests.filter((r) => r.path === "/v2/").length, 1);
+  assertEquals(registry.tokensIssued, 1);
+  assertEquals(registry.requests.filter((r) => r.path === "/v2/").length, 1);
 });
 
 Deno.test("OAuth2: an identity token uses the refresh_token grant, falling back to GET on 404", async () => {
@@ -327,7 +334,7 @@ Deno.test("OAuth2: an identity token uses the refresh_token grant, falling back 
     password: "pass",
     oauth2: true,
   }).login();
-  assert.ok(login.refreshToken);
+  assert(login.refreshToken);
   const client = createClient({
     repo: `${registry.host}/oauth`,
     credentials: { identityToken: login.refreshToken },
@@ -336,7 +343,7 @@ Deno.test("OAuth2: an identity token uses the refresh_token grant, falling back 
   const posts = registry.requests.filter((r) =>
     r.method === "POST" && r.path.startsWith("/token")
   );
-  assert.equal(posts.length, 2);
+  assertEquals(posts.length, 2);
   // A token server without the POST flow: the client falls back to GET.
   registry.faults.status = {
     status: 404,
@@ -354,8 +361,8 @@ Deno.test("OAuth2: an identity token uses the refresh_token grant, falling back 
   const last = registry.requests.filter((r) => r.path.startsWith("/token")).at(
     -1,
   )!;
-  assert.equal(last.method, "GET");
-  assert.ok(last.headers.authorization?.startsWith("Basic "));
+  assertEquals(last.method, "GET");
+  assert(last.headers.authorization?.startsWith("Basic "));
 });
 
 Deno.test("Basic auth: credentials on every request, no token server", async () => {
@@ -366,12 +373,12 @@ Deno.test("Basic auth: credentials on every request, no token server", async () 
     username: "user",
     password: "pass",
   });
-  assert.deepEqual((await client.ping()).authSchemes, ["basic"]);
+  assertEquals((await client.ping()).authSchemes, ["basic"]);
   await client.getManifest("v1");
   const manifestRequest = registry.requests.find((r) =>
     r.path.includes("/manifests/")
   )!;
-  assert.equal(
+  assertEquals(
     manifestRequest.headers.authorization,
     `Basic ${btoa("user:pass")}`,
   );
@@ -414,19 +421,19 @@ Deno.test("getManifest({platform}) follows an index to one platform's manifest",
     ],
   });
   const client = createClient({ repo: `${registry.host}/multi` });
-  assert.equal(
+  assertEquals(
     (await client.getManifest("v1", {
       platform: { os: "linux", architecture: "amd64" },
     })).digest,
     amd,
   );
-  assert.equal(
+  assertEquals(
     (await client.getManifest("v1", {
       platform: { os: "linux", architecture: "arm64" },
     })).digest,
     arm,
   );
-  assert.equal(
+  assertEquals(
     (await client.getManifest("v1")).mediaType,
     MEDIA_TYPE.OCI_INDEX,
   );
@@ -474,18 +481,15 @@ Deno.test("createClient({auth}) refuses the auth state of another registry", asy
     repo: `${registry.host}/app`,
     useDefaultCredentials: false,
   });
-  assert.throws(
+  const err = assertThrows(
     () => createClient({ repo: "127.0.0.1:1/app", auth: first.auth }),
-    (err: unknown) => {
-      assert.ok(err instanceof TypeError);
-      assert.equal(
-        err.message,
-        `Cannot create a client for http://127.0.0.1:1 with the auth state of ${registry.url}`,
-      );
-      return true;
-    },
+    TypeError,
   );
-  assert.throws(
+  assertEquals(
+    err.message,
+    `Cannot create a client for http://127.0.0.1:1 with the auth state of ${registry.url}`,
+  );
+  assertThrows(
     () =>
       createClient({
         repo: `${registry.host}/other`,
@@ -516,12 +520,12 @@ Deno.test("createClient({auth}) sends through the shared transport and makes no 
     caCerts: [TEST_CA_PEM],
     userAgent: "second/2",
   });
-  assert.equal(second.auth, first.auth);
-  assert.equal(clients.made, 0);
-  assert.deepEqual((await second.listTags()).tags, ["v1"]);
-  assert.deepEqual(sent, ["/v2/", "/v2/other/tags/list"]);
+  assertStrictEquals(second.auth, first.auth);
+  assertEquals(clients.made, 0);
+  assertEquals((await second.listTags()).tags, ["v1"]);
+  assertEquals(sent, ["/v2/", "/v2/other/tags/list"]);
   const list = registry.requests.find((r) => r.path.includes("/tags/list"))!;
-  assert.equal(list.headers["user-agent"], "first/1");
+  assertEquals(list.headers["user-agent"], "first/1");
 });
 
 Deno.test("close() closes the HTTP client made for caCerts, once; using closes it too", async (t) => {
@@ -535,12 +539,12 @@ Deno.test("close() closes the HTTP client made for caCerts, once; using closes i
       caCerts: [TEST_CA_PEM],
       retry: { maxAttempts: 1 },
     });
-    assert.equal(clients.made, 1);
-    assert.deepEqual((await client.listTags()).tags, ["v1"]);
+    assertEquals(clients.made, 1);
+    assertEquals((await client.listTags()).tags, ["v1"]);
     client.close();
     client.close();
-    assert.equal(clients.closed, 1);
-    await assert.rejects(client.listTags(), ConnectionError);
+    assertEquals(clients.closed, 1);
+    await assertRejects(() => client.listTags(), ConnectionError);
   });
   await t.step("using", () => {
     using clients = watchHttpClients();
@@ -549,15 +553,15 @@ Deno.test("close() closes the HTTP client made for caCerts, once; using closes i
         repo: `${registry.host}/app`,
         caCerts: [TEST_CA_PEM],
       });
-      assert.equal(clients.closed, 0);
+      assertEquals(clients.closed, 0);
     }
-    assert.deepEqual([clients.made, clients.closed], [1, 1]);
+    assertEquals([clients.made, clients.closed], [1, 1]);
   });
   await t.step("without caCerts: a no-op", () => {
     using clients = watchHttpClients();
     const client = createClient({ repo: `${registry.host}/app` });
     client.close();
-    assert.deepEqual([clients.made, clients.closed], [0, 0]);
+    assertEquals([clients.made, clients.closed], [0, 0]);
   });
 });
 
@@ -579,12 +583,12 @@ Deno.test("headManifest() without Content-Length gets the manifest to learn its 
     useDefaultCredentials: false,
     fetch: withoutContentLengthOnHead,
   });
-  assert.deepEqual(await client.headManifest("v1"), {
+  assertEquals(await client.headManifest("v1"), {
     digest,
     mediaType: MEDIA_TYPE.OCI_MANIFEST,
     size: registry.getManifest("app", "v1")!.bytes.byteLength,
   });
-  assert.deepEqual(
+  assertEquals(
     registry.requests.filter((r) => r.path !== "/v2/").map((r) => r.method),
     ["HEAD", "GET"],
   );
@@ -598,15 +602,15 @@ Deno.test("headBlob() without Content-Length is an InvalidResponseError; hasBlob
     useDefaultCredentials: false,
     fetch: withoutContentLengthOnHead,
   });
-  await assert.rejects(client.headBlob(digest), (err: unknown) => {
-    assert.ok(err instanceof InvalidResponseError);
-    assert.equal(
-      err.message,
-      `Cannot head blob "app@${digest}": the answer has no valid Content-Length`,
-    );
-    return true;
-  });
-  assert.equal(await client.hasBlob(digest), true);
+  const err = await assertRejects(
+    () => client.headBlob(digest),
+    InvalidResponseError,
+  );
+  assertEquals(
+    err.message,
+    `Cannot head blob "app@${digest}": the answer has no valid Content-Length`,
+  );
+  assertEquals(await client.hasBlob(digest), true);
 });
 
 /** Seeds `count` referrers of a new image in `app`; returns its digest. */
@@ -646,12 +650,12 @@ Deno.test("getReferrers() fails on a 404 after the first page rather than return
       }, { status: 404 });
     },
   });
-  await assert.rejects(client.getReferrers(subject), (err: unknown) => {
-    assert.ok(err instanceof NotFoundError);
-    assert.match(err.message, /^Cannot get referrers of "app@sha256:/);
-    return true;
-  });
-  assert.ok(
+  const err = await assertRejects(
+    () => client.getReferrers(subject),
+    NotFoundError,
+  );
+  assertMatch(err.message, /^Cannot get referrers of "app@sha256:/);
+  assert(
     !registry.requests.some((r) => r.path.includes("/manifests/sha256-")),
   );
 });
@@ -664,12 +668,15 @@ Deno.test("getReferrers() reads each page up to maxManifestBytes", async () => {
     useDefaultCredentials: false,
     maxManifestBytes: 2_000,
   });
-  await assert.rejects(client.getReferrers(subject), ResponseTooLargeError);
+  await assertRejects(
+    () => client.getReferrers(subject),
+    ResponseTooLargeError,
+  );
   const roomy = createClient({
     repo: `${registry.host}/app`,
     useDefaultCredentials: false,
   });
-  assert.equal((await roomy.getReferrers(subject)).manifests.length, 20);
+  assertEquals((await roomy.getReferrers(subject)).manifests.length, 20);
 });
 
 Deno.test("a ConnectionError redacts its cause's URLs as redactText does, and nothing else", async () => {
@@ -684,12 +691,9 @@ Deno.test("a ConnectionError redacts its cause's URLs as redactText does, and no
         ),
       ),
   });
-  await assert.rejects(client.ping(), (err: unknown) => {
-    assert.ok(err instanceof ConnectionError);
-    assert.equal(
-      err.message,
-      'Cannot ping http://127.0.0.1:1: connection failed: why? error sending request for url "http://127.0.0.1:1/v2/?REDACTED" (os error 111)',
-    );
-    return true;
-  });
+  const err = await assertRejects(() => client.ping(), ConnectionError);
+  assertEquals(
+    err.message,
+    'Cannot ping http://127.0.0.1:1: connection failed: why? error sending request for url "http://127.0.0.1:1/v2/?REDACTED" (os error 111)',
+  );
 });

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { decodeBase64Url } from "@std/encoding/base64url";
 import { createHash, type Hash } from "node:crypto";
 import {
   DigestMismatchError,
@@ -307,20 +308,12 @@ export function createDigestStream(
 const DIGEST_ATTEMPT = "compute manifest digest";
 
 /** Decodes base64url (padding optional), or `undefined` if it is not. */
-function decodeBase64Url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return undefined;
-  const bare = text.replace(/=+$/, "");
-  if (bare.length % 4 === 1) return undefined;
-  const b64 = bare.replaceAll("-", "+").replaceAll("_", "/");
-  let binary: string;
+function base64UrlBytes(text: string): Uint8Array | undefined {
   try {
-    binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+    return decodeBase64Url(text);
   } catch {
     return undefined;
   }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -395,7 +388,7 @@ function schema1Payload(manifestStr: string, signature: unknown): Uint8Array {
   if (!isRecord(signature) || typeof signature.protected !== "string") {
     return fail("the first signature has no `protected` header");
   }
-  const headerBytes = decodeBase64Url(signature.protected);
+  const headerBytes = base64UrlBytes(signature.protected);
   if (headerBytes === undefined) {
     return fail("the `protected` header is not base64url");
   }
@@ -422,7 +415,7 @@ function schema1Payload(manifestStr: string, signature: unknown): Uint8Array {
   if (typeof formatTail !== "string") {
     return fail("`formatTail` must be a string");
   }
-  const tail = decodeBase64Url(formatTail);
+  const tail = base64UrlBytes(formatTail);
   if (tail === undefined) return fail("`formatTail` is not base64url");
   const payload = new Uint8Array(formatLength + tail.byteLength);
   payload.set(bytes.subarray(0, formatLength), 0);

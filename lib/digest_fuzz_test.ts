@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "@std/assert";
 import { isDigest, parseDigest } from "./digest.ts";
 import { InvalidDigestError } from "./errors.ts";
 import { mulberry32, type Random, timeCall } from "./testing/_fuzz.ts";
@@ -94,18 +94,18 @@ Deno.test("parseDigest() fuzz: only InvalidDigestError, agreeing with isDigest()
       }
       if (parsed) {
         accepted++;
-        assert.ok(REFERENCE.test(input), `accepted ${where()}`);
-        assert.equal(valid, true, where());
-        assert.equal(parsed.digest, input, where());
-        assert.equal(`${parsed.algorithm}:${parsed.encoded}`, input, where());
+        assert(REFERENCE.test(input), `accepted ${where()}`);
+        assertEquals(valid, true, where());
+        assertEquals(parsed.digest, input, where());
+        assertEquals(`${parsed.algorithm}:${parsed.encoded}`, input, where());
       } else {
-        assert.ok(
+        assert(
           error instanceof InvalidDigestError,
           `${where()} threw ${String(error)}`,
         );
-        assert.equal(error.input, input, where());
-        assert.ok(!REFERENCE.test(input), `rejected ${where()}`);
-        assert.equal(valid, false, where());
+        assertEquals(error.input, input, where());
+        assert(!REFERENCE.test(input), `rejected ${where()}`);
+        assertEquals(valid, false, where());
       }
     }
   }
@@ -121,9 +121,9 @@ Deno.test("parseDigest() fuzz: only InvalidDigestError, agreeing with isDigest()
     () => {
       // Generous bounds: the machine is shared, and a GC pause can land in
       // any one call.
-      assert.ok(p99 < 1, `p99 ${p99} ms`);
-      assert.ok(max < 50, `slowest call took ${max} ms`);
-      assert.ok(total < 5_000, `took ${total} ms`);
+      assert(p99 < 1, `p99 ${p99} ms`);
+      assert(max < 50, `slowest call took ${max} ms`);
+      assert(total < 5_000, `took ${total} ms`);
     },
   );
 });

@@ -1,4 +1,13 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  assertNotEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { createHash } from "node:crypto";
 import {
   createDigestStream,
@@ -69,29 +78,26 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 function assertInvalidDigest(fn: () => unknown, input: string, rule: string) {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof InvalidDigestError, `not InvalidDigestError`);
-    assert.equal(err.name, "InvalidDigestError");
-    assert.equal(err.input, input);
-    assert.equal(err.rule, rule);
-    assert.ok(
-      err.message.startsWith('Invalid digest "'),
-      `message: ${err.message}`,
-    );
-    assert.ok(err.message.endsWith(`: ${rule}`), `message: ${err.message}`);
-    return true;
-  });
+  const err = assertThrows(fn, InvalidDigestError);
+  assertEquals(err.name, "InvalidDigestError");
+  assertEquals(err.input, input);
+  assertEquals(err.rule, rule);
+  assert(
+    err.message.startsWith('Invalid digest "'),
+    `message: ${err.message}`,
+  );
+  assert(err.message.endsWith(`: ${rule}`), `message: ${err.message}`);
 }
 
 Deno.test("parseDigest() accepts sha256 and sha512 digests", async (t) => {
   for (const v of vectors.valid) {
     await t.step(v.input, () => {
-      assert.deepEqual(parseDigest(v.input), {
+      assertEquals(parseDigest(v.input), {
         algorithm: v.algorithm,
         encoded: v.encoded,
         digest: v.input,
       });
-      assert.equal(isDigest(v.input), true);
+      assertEquals(isDigest(v.input), true);
     });
   }
 });
@@ -100,7 +106,7 @@ Deno.test("parseDigest() rejects invalid digests naming the rule", async (t) => 
   for (const v of vectors.invalid) {
     await t.step(JSON.stringify(v.input), () => {
       assertInvalidDigest(() => parseDigest(v.input), v.input, v.rule);
-      assert.equal(isDigest(v.input), false);
+      assertEquals(isDigest(v.input), false);
     });
   }
 });
@@ -112,39 +118,40 @@ Deno.test("parseDigest() rejects text over 256 characters before matching", () =
     input,
     "must be at most 256 characters",
   );
-  assert.equal(isDigest(input), false);
+  assertEquals(isDigest(input), false);
   // The message quotes a shortened input.
-  assert.throws(() => parseDigest(input), /…\(307 chars\)"/);
+  const err = assertThrows(() => parseDigest(input), Error);
+  assertMatch(err.message, /…\(307 chars\)"/);
 });
 
 Deno.test("parseDigest() throws TypeError for a non-string", () => {
-  assert.throws(
+  const err = assertThrows(
     () => parseDigest(42 as unknown as string),
-    new TypeError("A digest must be a string, got number"),
+    TypeError,
   );
-  assert.equal(isDigest(undefined as unknown as string), false);
+  assertEquals(err.message, "A digest must be a string, got number");
+  assertEquals(isDigest(undefined as unknown as string), false);
 });
 
 Deno.test("digestOf() hashes strings as UTF-8 and bytes as given", async (t) => {
   for (const v of vectors.content) {
     await t.step(JSON.stringify(v.text), () => {
-      assert.equal(digestOf(v.text), `sha256:${v.sha256}`);
-      assert.equal(digestOf(v.text, "sha256"), `sha256:${v.sha256}`);
-      assert.equal(digestOf(v.text, "sha512"), `sha512:${v.sha512}`);
+      assertEquals(digestOf(v.text), `sha256:${v.sha256}`);
+      assertEquals(digestOf(v.text, "sha256"), `sha256:${v.sha256}`);
+      assertEquals(digestOf(v.text, "sha512"), `sha512:${v.sha512}`);
       const bytes = encoder.encode(v.text);
-      assert.equal(digestOf(bytes), `sha256:${v.sha256}`);
-      assert.equal(digestOf(bytes, "sha512"), `sha512:${v.sha512}`);
-      assert.equal(isDigest(digestOf(bytes, "sha512")), true);
+      assertEquals(digestOf(bytes), `sha256:${v.sha256}`);
+      assertEquals(digestOf(bytes, "sha512"), `sha512:${v.sha512}`);
+      assertEquals(isDigest(digestOf(bytes, "sha512")), true);
     });
   }
 });
 
 Deno.test("digestOf() rejects an unsupported algorithm with RangeError", () => {
-  assert.throws(
-    () => digestOf("x", "md5" as "sha256"),
-    new RangeError(
-      'Unsupported digest algorithm "md5": use "sha256" or "sha512"',
-    ),
+  const err = assertThrows(() => digestOf("x", "md5" as "sha256"), RangeError);
+  assertEquals(
+    err.message,
+    'Unsupported digest algorithm "md5": use "sha256" or "sha512"',
   );
 });
 
@@ -153,31 +160,29 @@ Deno.test("DigestHasher computes the same digest chunk by chunk", async (t) => {
   for (const algorithm of ["sha256", "sha512"] as const) {
     await t.step(algorithm, () => {
       const hasher = new DigestHasher(algorithm);
-      assert.equal(hasher.algorithm, algorithm);
+      assertEquals(hasher.algorithm, algorithm);
       for (let offset = 0; offset < data.length; offset += 4096) {
         hasher.update(data.subarray(offset, offset + 4096));
       }
-      assert.equal(hasher.size, data.length);
+      assertEquals(hasher.size, data.length);
       const digest = hasher.digest();
-      assert.equal(digest, digestOf(data, algorithm));
-      assert.equal(hasher.digest(), digest, "digest() again: same answer");
+      assertEquals(digest, digestOf(data, algorithm));
+      assertEquals(hasher.digest(), digest, "digest() again: same answer");
     });
   }
   await t.step("sha256 by default; empty content", () => {
     const hasher = new DigestHasher();
-    assert.equal(hasher.size, 0);
-    assert.equal(hasher.digest(), EMPTY_SHA256);
+    assertEquals(hasher.size, 0);
+    assertEquals(hasher.digest(), EMPTY_SHA256);
   });
   await t.step("update() after digest() throws", () => {
     const hasher = new DigestHasher();
     hasher.digest();
-    assert.throws(
-      () => hasher.update(new Uint8Array(1)),
-      new TypeError("DigestHasher.update() called after digest()"),
-    );
+    const err = assertThrows(() => hasher.update(new Uint8Array(1)), TypeError);
+    assertEquals(err.message, "DigestHasher.update() called after digest()");
   });
   await t.step("an unsupported algorithm throws RangeError", () => {
-    assert.throws(() => new DigestHasher("sha1" as "sha256"), RangeError);
+    assertThrows(() => new DigestHasher("sha1" as "sha256"), RangeError);
   });
 });
 
@@ -190,26 +195,28 @@ Deno.test("DigestVerifier passes content through unchanged and uncopied", async 
         digest: digestOf(whole, algorithm),
         size: whole.byteLength,
       });
-      assert.equal(verifier.digest, digestOf(whole, algorithm));
-      assert.equal(verifier.size, whole.byteLength);
+      assertEquals(verifier.digest, digestOf(whole, algorithm));
+      assertEquals(verifier.size, whole.byteLength);
       const out = await readChunks(
         sourceOf(chunks).stream.pipeThrough(verifier),
       );
-      assert.equal(out.length, chunks.length);
-      out.forEach((chunk, i) => assert.equal(chunk, chunks[i], "same object"));
-      assert.deepEqual(concat(out), whole);
-      assert.equal(verifier.bytes, whole.byteLength);
+      assertEquals(out.length, chunks.length);
+      out.forEach((chunk, i) =>
+        assertStrictEquals(chunk, chunks[i], "same object")
+      );
+      assertEquals(concat(out), whole);
+      assertEquals(verifier.bytes, whole.byteLength);
     });
   }
   await t.step("without a size", async () => {
     const verifier = new DigestVerifier({ digest: sha256(whole) });
-    assert.equal(verifier.size, undefined);
+    assertEquals(verifier.size, undefined);
     const out = await readChunks(sourceOf(chunks).stream.pipeThrough(verifier));
-    assert.deepEqual(concat(out), whole);
+    assertEquals(concat(out), whole);
   });
   await t.step("empty content", async () => {
     const verifier = new DigestVerifier({ digest: EMPTY_SHA256, size: 0 });
-    assert.deepEqual(
+    assertEquals(
       await readChunks(sourceOf([]).stream.pipeThrough(verifier)),
       [],
     );
@@ -225,18 +232,15 @@ Deno.test("DigestVerifier errors with DigestMismatchError on a flipped byte", as
 
   await t.step("default message", async () => {
     const verifier = new DigestVerifier({ digest: expected, size: 10_000 });
-    await assert.rejects(
-      readChunks(sourceOf(tampered).stream.pipeThrough(verifier)),
-      (err: unknown) => {
-        assert.ok(err instanceof DigestMismatchError);
-        assert.equal(err.expected, expected);
-        assert.equal(err.actual, actual);
-        assert.equal(
-          err.message,
-          `Cannot verify content: digest mismatch, expected ${expected} but got ${actual}`,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () => readChunks(sourceOf(tampered).stream.pipeThrough(verifier)),
+      DigestMismatchError,
+    );
+    assertEquals(err.expected, expected);
+    assertEquals(err.actual, actual);
+    assertEquals(
+      err.message,
+      `Cannot verify content: digest mismatch, expected ${expected} but got ${actual}`,
     );
   });
   await t.step("sha512, with what was attempted", async () => {
@@ -246,14 +250,16 @@ Deno.test("DigestVerifier errors with DigestMismatchError on a flipped byte", as
       digest: expected512,
       attempted: 'get blob "library/alpine"',
     });
-    await assert.rejects(
-      readChunks(sourceOf(tampered).stream.pipeThrough(verifier)),
-      new DigestMismatchError(
-        'get blob "library/alpine"',
-        expected512,
-        actual512,
-      ),
+    const err = await assertRejects(
+      () => readChunks(sourceOf(tampered).stream.pipeThrough(verifier)),
+      DigestMismatchError,
     );
+    assertEquals(
+      err.message,
+      `Cannot get blob "library/alpine": digest mismatch, expected ${expected512} but got ${actual512}`,
+    );
+    assertEquals(err.expected, expected512);
+    assertEquals(err.actual, actual512);
   });
 });
 
@@ -264,18 +270,15 @@ Deno.test("DigestVerifier errors with SizeMismatchError on short content", async
     size: 151,
     attempted: "verify blob",
   });
-  await assert.rejects(
-    readChunks(sourceOf(chunks).stream.pipeThrough(verifier)),
-    (err: unknown) => {
-      assert.ok(err instanceof SizeMismatchError);
-      assert.equal(err.expected, 151);
-      assert.equal(err.actual, 150);
-      assert.equal(
-        err.message,
-        "Cannot verify blob: size mismatch, expected 151 bytes but got 150",
-      );
-      return true;
-    },
+  const err = await assertRejects(
+    () => readChunks(sourceOf(chunks).stream.pipeThrough(verifier)),
+    SizeMismatchError,
+  );
+  assertEquals(err.expected, 151);
+  assertEquals(err.actual, 150);
+  assertEquals(
+    err.message,
+    "Cannot verify blob: size mismatch, expected 151 bytes but got 150",
   );
 });
 
@@ -287,16 +290,19 @@ Deno.test("DigestVerifier errors on long content before the end is consumed", as
     size: 25,
   });
   let delivered = 0;
-  await assert.rejects(
-    (async () => {
-      for await (const chunk of source.stream.pipeThrough(verifier)) {
-        delivered += chunk.byteLength;
-      }
-    })(),
-    new SizeMismatchError("verify content", 25, 30),
+  const err = await assertRejects(async () => {
+    for await (const chunk of source.stream.pipeThrough(verifier)) {
+      delivered += chunk.byteLength;
+    }
+  }, SizeMismatchError);
+  assertEquals(
+    err.message,
+    "Cannot verify content: size mismatch, expected 25 bytes but got 30",
   );
-  assert.ok(delivered <= 25, `delivered ${delivered} bytes past the size`);
-  assert.ok(source.pulls() < 10, `pulled ${source.pulls()} of 100 chunks`);
+  assertEquals(err.expected, 25);
+  assertEquals(err.actual, 30);
+  assert(delivered <= 25, `delivered ${delivered} bytes past the size`);
+  assert(source.pulls() < 10, `pulled ${source.pulls()} of 100 chunks`);
 });
 
 Deno.test("DigestVerifier validates its options at construction", async (t) => {
@@ -310,11 +316,13 @@ Deno.test("DigestVerifier validates its options at construction", async (t) => {
   });
   for (const size of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
     await t.step(`size ${size}: RangeError`, () => {
-      assert.throws(
+      const err = assertThrows(
         () => new DigestVerifier({ digest: EMPTY_SHA256, size }),
-        new RangeError(
-          `VerifyOptions.size must be a non-negative integer, got ${size}`,
-        ),
+        RangeError,
+      );
+      assertEquals(
+        err.message,
+        `VerifyOptions.size must be a non-negative integer, got ${size}`,
       );
     });
   }
@@ -324,11 +332,15 @@ Deno.test("DigestVerifier rejects chunks that are not Uint8Array", async () => {
   const verifier = new DigestVerifier({ digest: EMPTY_SHA256 });
   const writer = verifier.writable.getWriter();
   const read = verifier.readable.getReader().read();
-  await assert.rejects(
-    writer.write("text" as unknown as Uint8Array),
-    new TypeError("DigestVerifier expects Uint8Array chunks, got string"),
+  const err = await assertRejects(
+    () => writer.write("text" as unknown as Uint8Array),
+    TypeError,
   );
-  await assert.rejects(read, TypeError);
+  assertEquals(
+    err.message,
+    "DigestVerifier expects Uint8Array chunks, got string",
+  );
+  await assertRejects(() => read, TypeError);
 });
 
 Deno.test("createDigestStream() passes content through and resolves its digest", async (t) => {
@@ -338,37 +350,43 @@ Deno.test("createDigestStream() passes content through and resolves its digest",
     await t.step(algorithm, async () => {
       const { stream, digest, size } = createDigestStream(algorithm);
       const out = await readChunks(sourceOf(chunks).stream.pipeThrough(stream));
-      out.forEach((chunk, i) => assert.equal(chunk, chunks[i], "same object"));
-      assert.equal(await digest, digestOf(whole, algorithm));
-      assert.equal(size(), whole.byteLength);
+      out.forEach((chunk, i) =>
+        assertStrictEquals(chunk, chunks[i], "same object")
+      );
+      assertEquals(await digest, digestOf(whole, algorithm));
+      assertEquals(size(), whole.byteLength);
     });
   }
   await t.step("sha256 by default; size() counts as bytes pass", async () => {
     const { stream, digest, size } = createDigestStream();
     const writer = stream.writable.getWriter();
     const reader = stream.readable.getReader();
-    assert.equal(size(), 0);
+    assertEquals(size(), 0);
     const write = writer.write(chunks[0]);
-    assert.equal((await reader.read()).value, chunks[0]);
+    assertStrictEquals((await reader.read()).value, chunks[0]);
     await write;
-    assert.equal(size(), 3000);
+    assertEquals(size(), 3000);
     const close = writer.close();
-    assert.equal((await reader.read()).done, true);
+    assertEquals((await reader.read()).done, true);
     await close;
-    assert.equal(await digest, sha256(chunks[0]));
+    assertEquals(await digest, sha256(chunks[0]));
   });
   await t.step("the digest rejects when the stream is cancelled", async () => {
     const { stream, digest } = createDigestStream();
     await stream.readable.cancel(new Error("consumer went away"));
-    await assert.rejects(digest, new Error("consumer went away"));
+    const err = await assertRejects(() => digest, Error);
+    assertEquals(err.name, "Error");
+    assertEquals(err.message, "consumer went away");
   });
   await t.step("the digest rejects when the stream is aborted", async () => {
     const { stream, digest } = createDigestStream();
     await stream.writable.abort("stop");
-    await assert.rejects(digest, new Error("The digest stream was cancelled"));
+    const err = await assertRejects(() => digest, Error);
+    assertEquals(err.name, "Error");
+    assertEquals(err.message, "The digest stream was cancelled");
   });
   await t.step("an unsupported algorithm throws RangeError", () => {
-    assert.throws(() => createDigestStream("md5" as "sha256"), RangeError);
+    assertThrows(() => createDigestStream("md5" as "sha256"), RangeError);
   });
 });
 
@@ -389,38 +407,38 @@ Deno.test("digestFromManifestStr() hashes a manifest's text as given", () => {
     null,
     "\t",
   );
-  assert.equal(digestFromManifestStr(manifest), sha256(manifest));
+  assertEquals(digestFromManifestStr(manifest), sha256(manifest));
   // Whitespace counts: the registry digests the bytes, not the JSON value.
-  assert.equal(
+  assertEquals(
     digestFromManifestStr(manifest + "\n"),
     sha256(manifest + "\n"),
   );
   // Schema 1 without signatures is hashed as given too.
   const unsigned = '{"schemaVersion": 1, "name": "a/b", "tag": "x"}';
-  assert.equal(digestFromManifestStr(unsigned), sha256(unsigned));
+  assertEquals(digestFromManifestStr(unsigned), sha256(unsigned));
   const noneYet = '{"schemaVersion": 1, "signatures": []}';
-  assert.equal(digestFromManifestStr(noneYet), sha256(noneYet));
+  assertEquals(digestFromManifestStr(noneYet), sha256(noneYet));
 });
 
 Deno.test("digestFromManifestStr() digests a signed schema 1 manifest without its signatures", () => {
   // Independently: cut the signatures block off and put the closing brace back.
   const cut = schema1.signed.indexOf(',\n   "signatures": [');
-  assert.ok(cut > 0);
+  assert(cut > 0);
   const payload = schema1.signed.slice(0, cut) + "\n}";
-  assert.equal(payload, schema1.payload);
-  assert.equal(
+  assertEquals(payload, schema1.payload);
+  assertEquals(
     encoder.encode(schema1.signed.slice(0, cut)).byteLength,
     schema1.formatLength,
   );
-  assert.equal(
+  assertEquals(
     createHash("sha256").update(encoder.encode(payload)).digest("hex"),
     schema1.digest.slice("sha256:".length),
   );
   // The vector holds non-ASCII text: formatLength counts bytes, not chars.
-  assert.notEqual(schema1.formatLength, cut);
+  assertNotEquals(schema1.formatLength, cut);
 
-  assert.equal(digestFromManifestStr(schema1.signed), schema1.digest);
-  assert.notEqual(sha256(schema1.signed), schema1.digest);
+  assertEquals(digestFromManifestStr(schema1.signed), schema1.digest);
+  assertNotEquals(sha256(schema1.signed), schema1.digest);
 });
 
 function base64url(text: string): string {
@@ -448,8 +466,8 @@ Deno.test("digestFromManifestStr() accepts a padded protected header", () => {
   while (base64url(json).length % 4 !== 2) json += " ";
   const header = base64url(json);
   const text = `${body},\n   "signatures": [{"protected": "${header}=="}]\n}`;
-  assert.equal(header.length % 4, 2, "the test needs two padding characters");
-  assert.equal(digestFromManifestStr(text), sha256(body + "\n}"));
+  assertEquals(header.length % 4, 2, "the test needs two padding characters");
+  assertEquals(digestFromManifestStr(text), sha256(body + "\n}"));
 });
 
 Deno.test("digestFromManifestStr() throws InvalidResponseError on malformed input", async (t) => {
@@ -530,33 +548,34 @@ Deno.test("digestFromManifestStr() throws InvalidResponseError on malformed inpu
   ];
   for (const [name, text, problem] of cases) {
     await t.step(name, () => {
-      assert.throws(
+      const err = assertThrows(
         () => digestFromManifestStr(text),
-        (err: unknown) => {
-          assert.ok(err instanceof InvalidResponseError, String(err));
-          const length = String(encoder.encode(text).byteLength);
-          assert.equal(
-            err.message,
-            `Cannot compute manifest digest: ${
-              problem.replace("{length}", length)
-            }`,
-          );
-          return true;
-        },
+        InvalidResponseError,
+      );
+      const length = String(encoder.encode(text).byteLength);
+      assertEquals(
+        err.message,
+        `Cannot compute manifest digest: ${
+          problem.replace("{length}", length)
+        }`,
       );
     });
   }
   await t.step("the JSON error is kept as the cause", () => {
-    assert.throws(
+    const err = assertThrows(
       () => digestFromManifestStr("{"),
-      (err: unknown) =>
-        err instanceof InvalidResponseError && err.cause instanceof SyntaxError,
+      InvalidResponseError,
     );
+    assertInstanceOf(err.cause, SyntaxError);
   });
   await t.step("not a string: TypeError", () => {
-    assert.throws(
+    const err = assertThrows(
       () => digestFromManifestStr(new Uint8Array(2) as unknown as string),
-      new TypeError("A manifest must be given as a string, got object"),
+      TypeError,
+    );
+    assertEquals(
+      err.message,
+      "A manifest must be given as a string, got object",
     );
   });
 });

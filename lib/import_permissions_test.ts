@@ -4,7 +4,7 @@
 // credentials, since it may not read it). The credentials subpath needs no
 // permission to import either.
 
-import assert from "node:assert/strict";
+import { assertEquals } from "@std/assert";
 import { tempDir } from "./credentials/testdata/fake_helpers.ts";
 import { startRegistry } from "./testing/_real_registry.ts";
 
@@ -23,7 +23,15 @@ async function runScript(
     const script = `${dir}/script.ts`;
     await Deno.writeTextFile(script, source);
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--no-config", ...flags, script, ...args],
+      args: [
+        "run",
+        "--no-prompt",
+        "--config",
+        new URL("../deno.json", import.meta.url).pathname,
+        ...flags,
+        script,
+        ...args,
+      ],
       env: { NO_COLOR: "1", ...env },
       stdin: "null",
       stdout: "piped",
@@ -69,9 +77,9 @@ console.log(JSON.stringify({ name: ref.remoteName, tag: ref.tag, login, env, rea
     [`${reg.host}/fixtures/app:1.0`],
     { HOME: home.path, DOCKER_CONFIG: `${home.path}/.docker` },
   );
-  assert.equal(result.stderr, "");
-  assert.equal(result.code, 0);
-  assert.deepEqual(JSON.parse(result.stdout), {
+  assertEquals(result.stderr, "");
+  assertEquals(result.code, 0);
+  assertEquals(JSON.parse(result.stdout), {
     name: "fixtures/app",
     tag: "1.0",
     login: { scheme: "bearer", scopes: ["repository:fixtures/app:pull"] },
@@ -80,9 +88,9 @@ console.log(JSON.stringify({ name: ref.remoteName, tag: ref.tag, login, env, rea
     run: "prompt",
   });
   const requests = reg.tokenServer!.requests;
-  assert.equal(requests.length, 1);
-  assert.equal(requests[0].account, undefined);
-  assert.deepEqual(requests[0].granted, ["repository:fixtures/app:pull"]);
+  assertEquals(requests.length, 1);
+  assertEquals(requests[0].account, undefined);
+  assertEquals(requests[0].granted, ["repository:fixtures/app:pull"]);
 });
 
 Deno.test("importing the credentials subpath needs no permission", async () => {
@@ -101,9 +109,9 @@ console.log(JSON.stringify({
 }));
 `;
   const result = await runScript(source, []);
-  assert.equal(result.stderr, "");
-  assert.equal(result.code, 0);
-  assert.deepEqual(JSON.parse(result.stdout), {
+  assertEquals(result.stderr, "");
+  assertEquals(result.code, 0);
+  assertEquals(JSON.parse(result.stdout), {
     quay: { username: "u", password: "p" },
     hub: null,
   });

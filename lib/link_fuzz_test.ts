@@ -2,7 +2,7 @@
 // inputs must give a value or an InvalidLinkError, nothing else, and no call
 // may be slow. Seeded, so every run sees the same inputs.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "@std/assert";
 import { InvalidLinkError } from "./errors.ts";
 import { setOwn } from "./_http_syntax.ts";
 import { type LinkValue, nextLink, parseLinkHeader } from "./link.ts";
@@ -110,17 +110,17 @@ function adversarial(): string[] {
 }
 
 function checkResult(links: LinkValue[]) {
-  assert.ok(links.length <= 64);
+  assert(links.length <= 64);
   for (const link of links) {
     // deno-lint-ignore no-control-regex
-    assert.ok(!/[\u0000-\u0020<>\u007f]/.test(link.target), link.target);
-    assert.ok(Object.keys(link.params).length <= 64);
+    assert(!/[\u0000-\u0020<>\u007f]/.test(link.target), link.target);
+    assert(Object.keys(link.params).length <= 64);
     for (const key of Object.keys(link.params)) {
-      assert.equal(key, key.toLowerCase());
+      assertEquals(key, key.toLowerCase());
     }
     for (const rel of link.rel) {
-      assert.ok(rel.length > 0);
-      assert.equal(rel, rel.toLowerCase());
+      assert(rel.length > 0);
+      assertEquals(rel, rel.toLowerCase());
     }
   }
 }
@@ -136,7 +136,7 @@ Deno.test("parseLinkHeader() and nextLink() return or throw InvalidLinkError on 
     time(input, () => checkResult(parseLinkHeader(input)));
     time(input, () => {
       const url = nextLink(input, BASE);
-      if (url !== undefined) assert.ok(url instanceof URL);
+      if (url !== undefined) assert(url instanceof URL);
     });
   }
   assertFast();
@@ -195,6 +195,6 @@ Deno.test("parseLinkHeader() parses back randomly written valid links", () => {
       parts.push(text);
     }
     const value = headerList(rnd, parts);
-    assert.deepEqual(parseLinkHeader(value), expected, value);
+    assertEquals(parseLinkHeader(value), expected, value);
   }
 });

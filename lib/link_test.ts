@@ -1,25 +1,28 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertNotStrictEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { InvalidLinkError, ParseError } from "./errors.ts";
 import { nextLink, parseLinkHeader } from "./link.ts";
 import vectors from "./testdata/links.json" with { type: "json" };
 
-function assertRejects(fn: () => unknown, input: string, rule: string) {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof InvalidLinkError, String(err));
-    assert.ok(err instanceof ParseError);
-    assert.equal(err.name, "InvalidLinkError");
-    assert.equal(err.input, input);
-    assert.ok(err.rule.includes(rule), `rule ${err.rule} lacks ${rule}`);
-    assert.ok(err.message.startsWith("Invalid Link header "), err.message);
-    assert.ok(err.message.endsWith(`: ${err.rule}`), err.message);
-    return true;
-  });
+function assertInvalid(fn: () => unknown, input: string, rule: string) {
+  const err = assertThrows(fn, InvalidLinkError);
+  assert(err instanceof ParseError);
+  assertEquals(err.name, "InvalidLinkError");
+  assertEquals(err.input, input);
+  assert(err.rule.includes(rule), `rule ${err.rule} lacks ${rule}`);
+  assert(err.message.startsWith("Invalid Link header "), err.message);
+  assert(err.message.endsWith(`: ${err.rule}`), err.message);
 }
 
 Deno.test("parseLinkHeader() parses the accepted vectors", async (t) => {
   for (const v of vectors.accepted) {
     await t.step(v.name, () => {
-      assert.deepEqual(parseLinkHeader(v.input), v.expected);
+      assertEquals<unknown>(parseLinkHeader(v.input), v.expected);
     });
   }
 });
@@ -27,15 +30,15 @@ Deno.test("parseLinkHeader() parses the accepted vectors", async (t) => {
 Deno.test("parseLinkHeader() rejects the rejected vectors naming the rule", async (t) => {
   for (const v of vectors.rejected) {
     await t.step(v.name, () => {
-      assertRejects(() => parseLinkHeader(v.input), v.input, v.rule);
+      assertInvalid(() => parseLinkHeader(v.input), v.input, v.rule);
     });
   }
 });
 
 Deno.test("parseLinkHeader() returns params with Object.prototype", () => {
   const [link] = parseLinkHeader("</x>; __proto__=y; rel=next");
-  assert.equal(Object.getPrototypeOf(link.params), Object.prototype);
-  assert.deepEqual(Object.keys(link.params), ["__proto__", "rel"]);
+  assertStrictEquals(Object.getPrototypeOf(link.params), Object.prototype);
+  assertEquals(Object.keys(link.params), ["__proto__", "rel"]);
 });
 
 Deno.test("parseLinkHeader() accepts 16384 characters and rejects more", () => {
@@ -43,9 +46,9 @@ Deno.test("parseLinkHeader() accepts 16384 characters and rejects more", () => {
   const suffix = '>; rel="next"';
   const last = "a".repeat(16384 - prefix.length - suffix.length);
   const value = `${prefix}${last}${suffix}`;
-  assert.equal(value.length, 16384);
-  assert.equal(parseLinkHeader(value)[0].target, `/v2/_catalog?last=${last}`);
-  assertRejects(
+  assertEquals(value.length, 16384);
+  assertEquals(parseLinkHeader(value)[0].target, `/v2/_catalog?last=${last}`);
+  assertInvalid(
     () => parseLinkHeader(`${value} `),
     `${value} `,
     "longer than 16384 characters",
@@ -54,8 +57,8 @@ Deno.test("parseLinkHeader() accepts 16384 characters and rejects more", () => {
 
 Deno.test("parseLinkHeader() accepts 64 links and rejects 65", () => {
   const links = (n: number) => Array(n).fill("</a>; rel=next").join(", ");
-  assert.equal(parseLinkHeader(links(64)).length, 64);
-  assertRejects(
+  assertEquals(parseLinkHeader(links(64)).length, 64);
+  assertInvalid(
     () => parseLinkHeader(links(65)),
     links(65),
     "more than 64 links",
@@ -65,8 +68,8 @@ Deno.test("parseLinkHeader() accepts 64 links and rejects 65", () => {
 Deno.test("parseLinkHeader() accepts 64 params in a link and rejects 65", () => {
   const link = (n: number) =>
     `</a>${Array.from({ length: n }, (_, i) => `; p${i}=v`).join("")}`;
-  assert.equal(Object.keys(parseLinkHeader(link(64))[0].params).length, 64);
-  assertRejects(
+  assertEquals(Object.keys(parseLinkHeader(link(64))[0].params).length, 64);
+  assertInvalid(
     () => parseLinkHeader(link(65)),
     link(65),
     "more than 64 params in a link",
@@ -76,8 +79,8 @@ Deno.test("parseLinkHeader() accepts 64 params in a link and rejects 65", () => 
 Deno.test("nextLink() resolves the vectors", async (t) => {
   for (const v of vectors.next) {
     await t.step(v.name, () => {
-      assert.equal(nextLink(v.value, v.base)?.href ?? null, v.expected);
-      assert.equal(
+      assertEquals(nextLink(v.value, v.base)?.href ?? null, v.expected);
+      assertEquals(
         nextLink(v.value, new URL(v.base))?.href ?? null,
         v.expected,
       );
@@ -86,13 +89,13 @@ Deno.test("nextLink() resolves the vectors", async (t) => {
 });
 
 Deno.test("nextLink() returns undefined for undefined", () => {
-  assert.equal(nextLink(undefined, "http://127.0.0.1:5000/"), undefined);
+  assertEquals(nextLink(undefined, "http://127.0.0.1:5000/"), undefined);
 });
 
 Deno.test("nextLink() rejects the rejected vectors naming the rule", async (t) => {
   for (const v of vectors.nextRejected) {
     await t.step(v.name, () => {
-      assertRejects(() => nextLink(v.value, v.base), v.value, v.rule);
+      assertInvalid(() => nextLink(v.value, v.base), v.value, v.rule);
     });
   }
 });
@@ -100,12 +103,12 @@ Deno.test("nextLink() rejects the rejected vectors naming the rule", async (t) =
 Deno.test("nextLink() does not change a URL given as base", () => {
   const base = new URL("http://127.0.0.1:5000/v2/_catalog?n=2");
   const next = nextLink("</v2/_catalog?last=b&n=2>; rel=next", base);
-  assert.equal(next?.href, "http://127.0.0.1:5000/v2/_catalog?last=b&n=2");
-  assert.notEqual(next, base);
-  assert.equal(base.href, "http://127.0.0.1:5000/v2/_catalog?n=2");
+  assertEquals(next?.href, "http://127.0.0.1:5000/v2/_catalog?last=b&n=2");
+  assertNotStrictEquals(next, base);
+  assertEquals(base.href, "http://127.0.0.1:5000/v2/_catalog?n=2");
 });
 
 Deno.test("nextLink() throws TypeError for a base that is not an absolute URL", () => {
-  assert.throws(() => nextLink("</a>; rel=next", "/v2/_catalog"), TypeError);
-  assert.throws(() => nextLink(null, "not a url"), TypeError);
+  assertThrows(() => nextLink("</a>; rel=next", "/v2/_catalog"), TypeError);
+  assertThrows(() => nextLink(null, "not a url"), TypeError);
 });

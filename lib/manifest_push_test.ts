@@ -2,7 +2,7 @@
 // referrers fallback index kept by the client when the registry does not
 // answer OCI-Subject.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import { createClient, type RegistryClientV2 } from "./client.ts";
 import {
@@ -70,17 +70,17 @@ Deno.test("putManifest() pushes to a tag with the manifest's own mediaType and r
   await using _ = registry;
   const result = await clientOf(registry).putManifest("v1", image);
   const bytes = new TextEncoder().encode(JSON.stringify(image));
-  assert.deepEqual(result, {
+  assertEquals(result, {
     digest: sha256(bytes),
     size: bytes.byteLength,
     mediaType: MEDIA_TYPE.OCI_MANIFEST,
   });
   const stored = registry.getManifest("app", "v1");
-  assert.equal(stored?.digest, result.digest);
-  assert.equal(stored?.mediaType, MEDIA_TYPE.OCI_MANIFEST);
+  assertEquals(stored?.digest, result.digest);
+  assertEquals(stored?.mediaType, MEDIA_TYPE.OCI_MANIFEST);
   const put = registry.requests.find((r) => r.method === "PUT")!;
-  assert.equal(put.headers["content-type"], MEDIA_TYPE.OCI_MANIFEST);
-  assert.deepEqual(calls(registry), ["PUT /v2/app/manifests/v1"]);
+  assertEquals(put.headers["content-type"], MEDIA_TYPE.OCI_MANIFEST);
+  assertEquals(calls(registry), ["PUT /v2/app/manifests/v1"]);
 });
 
 Deno.test("putManifest() sends exact bytes as given, to a digest", async () => {
@@ -89,9 +89,9 @@ Deno.test("putManifest() sends exact bytes as given, to a digest", async () => {
   const bytes = new TextEncoder().encode(JSON.stringify(image, null, 3) + "\n");
   const digest = sha256(bytes);
   const result = await clientOf(registry).putManifest(digest, bytes);
-  assert.equal(result.digest, digest);
-  assert.deepEqual(registry.getManifest("app", digest)?.bytes, bytes);
-  assert.deepEqual(calls(registry), [`PUT /v2/app/manifests/${digest}`]);
+  assertEquals(result.digest, digest);
+  assertEquals(registry.getManifest("app", digest)?.bytes, bytes);
+  assertEquals(calls(registry), [`PUT /v2/app/manifests/${digest}`]);
 });
 
 Deno.test("putManifest() picks Content-Type: option, then shape; never a schema 1 default", async (t) => {
@@ -103,43 +103,47 @@ Deno.test("putManifest() picks Content-Type: option, then shape; never a schema 
     const result = await client.putManifest("docker", bare as ImageManifest, {
       mediaType: MEDIA_TYPE.DOCKER_MANIFEST,
     });
-    assert.equal(result.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
-    assert.equal(
+    assertEquals(result.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
+    assertEquals(
       registry.getManifest("app", "docker")?.mediaType,
       MEDIA_TYPE.DOCKER_MANIFEST,
     );
   });
   await t.step("an OCI manifest by its shape", async () => {
     const result = await client.putManifest("bare", bare as ImageManifest);
-    assert.equal(result.mediaType, MEDIA_TYPE.OCI_MANIFEST);
+    assertEquals(result.mediaType, MEDIA_TYPE.OCI_MANIFEST);
   });
   await t.step("an OCI index by its shape", async () => {
     const index = { schemaVersion: 2, manifests: [] } as ImageIndex;
     const result = await client.putManifest("index", index);
-    assert.equal(result.mediaType, MEDIA_TYPE.OCI_INDEX);
+    assertEquals(result.mediaType, MEDIA_TYPE.OCI_INDEX);
   });
   await t.step("schema 1 without a media type is refused", async () => {
     const bytes = new TextEncoder().encode('{"schemaVersion":1,"fsLayers":[]}');
-    await assert.rejects(client.putManifest("old", bytes), {
-      name: "TypeError",
-      message:
-        'Cannot put manifest "app:old": a schema 1 manifest needs options.mediaType',
-    });
+    const err = await assertRejects(
+      () => client.putManifest("old", bytes),
+      TypeError,
+    );
+    assertEquals(
+      err.message,
+      'Cannot put manifest "app:old": a schema 1 manifest needs options.mediaType',
+    );
   });
   await t.step(
     "a media type that contradicts the manifest's own is refused",
     async () => {
-      await assert.rejects(
-        client.putManifest("v1", image, {
-          mediaType: MEDIA_TYPE.DOCKER_MANIFEST,
-        }),
+      await assertRejects(
+        () =>
+          client.putManifest("v1", image, {
+            mediaType: MEDIA_TYPE.DOCKER_MANIFEST,
+          }),
         TypeError,
       );
     },
   );
   await t.step("bytes that are not a JSON object are refused", async () => {
-    await assert.rejects(
-      client.putManifest("v1", new TextEncoder().encode("[1]")),
+    await assertRejects(
+      () => client.putManifest("v1", new TextEncoder().encode("[1]")),
       TypeError,
     );
   });
@@ -151,24 +155,21 @@ Deno.test("putManifest() refuses before sending: a digest the bytes do not have,
   const client = clientOf(registry);
   await t.step("wrong digest", async () => {
     const wrong = sha256("something else");
-    await assert.rejects(client.putManifest(wrong, image), (err: unknown) => {
-      assert.ok(err instanceof DigestMismatchError);
-      assert.equal(err.expected, wrong);
-      assert.equal(err.actual, sha256(JSON.stringify(image)));
-      return true;
-    });
+    const err = await assertRejects(
+      () => client.putManifest(wrong, image),
+      DigestMismatchError,
+    );
+    assertEquals(err.expected, wrong);
+    assertEquals(err.actual, sha256(JSON.stringify(image)));
   });
   await t.step("over maxBytes", async () => {
-    await assert.rejects(
-      client.putManifest("v1", image, { maxBytes: 100 }),
-      (err: unknown) => {
-        assert.ok(err instanceof ManifestTooLargeError);
-        assert.match(
-          err.message,
-          /^Cannot put manifest "app:v1": .*100-byte limit/,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () => client.putManifest("v1", image, { maxBytes: 100 }),
+      ManifestTooLargeError,
+    );
+    assertMatch(
+      err.message,
+      /^Cannot put manifest "app:v1": .*100-byte limit/,
     );
   });
   await t.step("over the client's cap", async () => {
@@ -177,9 +178,12 @@ Deno.test("putManifest() refuses before sending: a digest the bytes do not have,
       useDefaultCredentials: false,
       maxManifestBytes: 64,
     });
-    await assert.rejects(small.putManifest("v1", image), ManifestTooLargeError);
+    await assertRejects(
+      () => small.putManifest("v1", image),
+      ManifestTooLargeError,
+    );
   });
-  assert.deepEqual(calls(registry), []);
+  assertEquals(calls(registry), []);
 });
 
 Deno.test("putManifest() refuses a digest confirmed by the registry that is not the one computed", async () => {
@@ -192,15 +196,12 @@ Deno.test("putManifest() refuses a digest confirmed by the registry that is not 
     headers.set("docker-content-digest", sha256("another"));
     return new Response(res.body, { status: res.status, headers });
   };
-  await assert.rejects(
-    clientOf(registry, liar).putManifest("v1", image),
-    (err: unknown) => {
-      assert.ok(err instanceof DigestMismatchError);
-      assert.equal(err.actual, sha256("another"));
-      assert.match(err.message, /the registry confirmed another digest/);
-      return true;
-    },
+  const err = await assertRejects(
+    () => clientOf(registry, liar).putManifest("v1", image),
+    DigestMismatchError,
   );
+  assertEquals(err.actual, sha256("another"));
+  assertMatch(err.message, /the registry confirmed another digest/);
 });
 
 Deno.test("putManifest() keeps the referrers fallback index when the registry does not answer OCI-Subject", async (t) => {
@@ -253,16 +254,16 @@ Deno.test("putManifest() keeps the referrers fallback index when the registry do
         sha256(JSON.stringify(artifact)),
         artifact,
       );
-      assert.equal(pushed.subject, undefined);
-      assert.deepEqual(calls(registry), [
+      assertEquals(pushed.subject, undefined);
+      assertEquals(calls(registry), [
         `PUT /v2/app/manifests/${pushed.digest}`,
         `GET /v2/app/manifests/${fallbackTag}`,
         `PUT /v2/app/manifests/${fallbackTag}`,
       ]);
       const index = fallback();
-      assert.equal(index.mediaType, MEDIA_TYPE.OCI_INDEX);
-      assert.equal(index.schemaVersion, 2);
-      assert.deepEqual(index.manifests, [{
+      assertEquals(index.mediaType, MEDIA_TYPE.OCI_INDEX);
+      assertEquals(index.schemaVersion, 2);
+      assertEquals(index.manifests, [{
         mediaType: MEDIA_TYPE.OCI_MANIFEST,
         digest: pushed.digest,
         size: pushed.size,
@@ -279,8 +280,8 @@ Deno.test("putManifest() keeps the referrers fallback index when the registry do
     async () => {
       const pushed = await client.putManifest("sig", signature);
       const index = fallback();
-      assert.equal(index.manifests.length, 2);
-      assert.deepEqual(index.manifests[1], {
+      assertEquals(index.manifests.length, 2);
+      assertEquals(index.manifests[1], {
         mediaType: MEDIA_TYPE.OCI_MANIFEST,
         digest: pushed.digest,
         size: pushed.size,
@@ -294,8 +295,8 @@ Deno.test("putManifest() keeps the referrers fallback index when the registry do
     async () => {
       registry.requests.length = 0;
       await client.putManifest("sig-again", signature);
-      assert.equal(fallback().manifests.length, 2);
-      assert.deepEqual(calls(registry).map((c) => c.split(" ")[0]), [
+      assertEquals(fallback().manifests.length, 2);
+      assertEquals(calls(registry).map((c) => c.split(" ")[0]), [
         "PUT",
         "GET",
       ]);
@@ -306,7 +307,7 @@ Deno.test("putManifest() keeps the referrers fallback index when the registry do
     "getReferrers() reads them back through the fallback tag",
     async () => {
       const index = await client.getReferrers(subject.digest);
-      assert.deepEqual(
+      assertEquals(
         index.manifests.map((d) => d.artifactType).sort(),
         [
           "application/spdx+json",
@@ -336,10 +337,10 @@ Deno.test("putManifest() leaves the fallback tag alone when the registry answers
       size: subject.size,
     },
   });
-  assert.equal(result.subject, subject.digest);
-  assert.deepEqual(calls(registry), ["PUT /v2/app/manifests/sbom"]);
+  assertEquals(result.subject, subject.digest);
+  assertEquals(calls(registry), ["PUT /v2/app/manifests/sbom"]);
   const fallbackTag = `sha256-${subject.digest.slice("sha256:".length)}`;
-  assert.equal(registry.getManifest("app", fallbackTag), undefined);
+  assertEquals(registry.getManifest("app", fallbackTag), undefined);
 });
 
 Deno.test("deleteManifest() by digest, by tag, and by tag where the registry refuses tag deletes", async (t) => {
@@ -350,9 +351,9 @@ Deno.test("deleteManifest() by digest, by tag, and by tag where the registry ref
     const { digest } = await client.putManifest("v1", image);
     registry.requests.length = 0;
     await client.deleteManifest(digest);
-    assert.deepEqual(calls(registry), [`DELETE /v2/app/manifests/${digest}`]);
-    assert.equal(registry.getManifest("app", digest), undefined);
-    await assert.rejects(client.headManifest(digest), NotFoundError);
+    assertEquals(calls(registry), [`DELETE /v2/app/manifests/${digest}`]);
+    assertEquals(registry.getManifest("app", digest), undefined);
+    await assertRejects(() => client.headManifest(digest), NotFoundError);
   });
   await t.step(
     "by tag, where tag deletes are allowed: one request",
@@ -360,8 +361,8 @@ Deno.test("deleteManifest() by digest, by tag, and by tag where the registry ref
       await client.putManifest("v2", image);
       registry.requests.length = 0;
       await client.deleteManifest("v2");
-      assert.deepEqual(calls(registry), ["DELETE /v2/app/manifests/v2"]);
-      assert.equal(registry.getManifest("app", "v2"), undefined);
+      assertEquals(calls(registry), ["DELETE /v2/app/manifests/v2"]);
+      assertEquals(registry.getManifest("app", "v2"), undefined);
     },
   );
   await t.step(
@@ -376,20 +377,20 @@ Deno.test("deleteManifest() by digest, by tag, and by tag where the registry ref
       };
       registry.requests.length = 0;
       await client.deleteManifest("v3");
-      assert.deepEqual(calls(registry), [
+      assertEquals(calls(registry), [
         "DELETE /v2/app/manifests/v3",
         "HEAD /v2/app/manifests/v3",
         `DELETE /v2/app/manifests/${digest}`,
       ]);
-      assert.equal(registry.getManifest("app", digest), undefined);
+      assertEquals(registry.getManifest("app", digest), undefined);
     },
   );
   await t.step("an unknown tag is NotFoundError", async () => {
-    await assert.rejects(client.deleteManifest("nope"), (err: unknown) => {
-      assert.ok(err instanceof NotFoundError);
-      assert.match(err.message, /^Cannot delete manifest "app:nope"/);
-      return true;
-    });
+    const err = await assertRejects(
+      () => client.deleteManifest("nope"),
+      NotFoundError,
+    );
+    assertMatch(err.message, /^Cannot delete manifest "app:nope"/);
   });
 });
 
@@ -407,7 +408,7 @@ Deno.test("deleteManifest() by tag resolves and deletes by digest only on 400 DI
       };
       registry.requests.length = 0;
       await clientOf(registry).deleteManifest("v1");
-      assert.deepEqual(calls(registry), [
+      assertEquals(calls(registry), [
         "DELETE /v2/app/manifests/v1",
         "HEAD /v2/app/manifests/v1",
         `DELETE /v2/app/manifests/${digest}`,
@@ -431,17 +432,14 @@ Deno.test("deleteManifest() by tag resolves and deletes by digest only on 400 DI
         request.method === "DELETE"
           ? Promise.resolve(new Response(body || null, { status }))
           : fetch(request);
-      await assert.rejects(
-        clientOf(registry, refusing).deleteManifest("v2"),
-        (err: unknown) => {
-          assert.ok(err instanceof HttpError);
-          assert.equal(err.status, status);
-          assert.match(err.message, /^Cannot delete manifest "app:v2"/);
-          return true;
-        },
+      const err = await assertRejects(
+        () => clientOf(registry, refusing).deleteManifest("v2"),
+        HttpError,
       );
-      assert.deepEqual(calls(registry), []);
-      assert.ok(registry.getManifest("app", "v2"));
+      assertEquals(err.status, status);
+      assertMatch(err.message, /^Cannot delete manifest "app:v2"/);
+      assertEquals(calls(registry), []);
+      assert(registry.getManifest("app", "v2"));
     });
   }
 });
@@ -450,16 +448,17 @@ Deno.test("putManifest() refuses a subject with an invalid digest before sending
   const { registry, image } = await withImage({ answerOciSubject: false });
   await using _ = registry;
   const bad = { ...image, subject: { ...image.config, digest: "sha256:nope" } };
-  await assert.rejects(clientOf(registry).putManifest("v1", bad), (err) => {
-    assert.ok(err instanceof InvalidDigestError);
-    return true;
-  });
-  await assert.rejects(
-    clientOf(registry).putManifest("v1", { ...image, subject: "x" } as never),
+  await assertRejects(
+    () => clientOf(registry).putManifest("v1", bad),
+    InvalidDigestError,
+  );
+  await assertRejects(
+    () =>
+      clientOf(registry).putManifest("v1", { ...image, subject: "x" } as never),
     TypeError,
   );
-  assert.deepEqual(calls(registry), []);
-  assert.equal(registry.getManifest("app", "v1"), undefined);
+  assertEquals(calls(registry), []);
+  assertEquals(registry.getManifest("app", "v1"), undefined);
 });
 
 Deno.test("putManifest() with a subject: a fallback index whose manifests are not all objects is an InvalidResponseError", async () => {
@@ -475,16 +474,13 @@ Deno.test("putManifest() with a subject: a fallback index whose manifests are no
     ...image,
     subject: { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: subject, size: 1 },
   };
-  await assert.rejects(
-    clientOf(registry).putManifest("sig", referrer),
-    (err: unknown) => {
-      assert.ok(err instanceof InvalidResponseError);
-      assert.match(
-        err.message,
-        /^Cannot update referrers fallback tag "app:sha256-[0-9a-f]{64}": an entry of the index's manifests is not an object$/,
-      );
-      return true;
-    },
+  const err = await assertRejects(
+    () => clientOf(registry).putManifest("sig", referrer),
+    InvalidResponseError,
+  );
+  assertMatch(
+    err.message,
+    /^Cannot update referrers fallback tag "app:sha256-[0-9a-f]{64}": an entry of the index's manifests is not an object$/,
   );
 });
 
@@ -498,7 +494,7 @@ Deno.test("manifest_push.ts loads no node: module (manifests are hashed with Web
     stdout: "piped",
     stderr: "null",
   }).output();
-  assert.equal(out.code, 0);
+  assertEquals(out.code, 0);
   const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
     roots: string[];
     modules: {
@@ -521,5 +517,5 @@ Deno.test("manifest_push.ts loads no node: module (manifests are hashed with Web
     }
   };
   walk(info.roots[0]);
-  assert.deepEqual([...seen].filter((s) => s.startsWith("node:")), []);
+  assertEquals([...seen].filter((s) => s.startsWith("node:")), []);
 });

@@ -25,6 +25,8 @@
  * @module
  */
 
+import { dirname } from "@std/path/posix/dirname";
+import { join } from "@std/path/posix/join";
 import { CHUNK_SIZE, ChunkReader } from "./_byte_reader.ts";
 import {
   DigestHasher,
@@ -194,7 +196,7 @@ export class OciLayout {
     const layout = new OciLayout(path);
     let text: string | undefined;
     try {
-      text = await Deno.readTextFile(`${path}/oci-layout`);
+      text = await Deno.readTextFile(join(path, "oci-layout"));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
@@ -222,7 +224,7 @@ export class OciLayout {
       );
     }
     try {
-      await Deno.stat(`${path}/index.json`);
+      await Deno.stat(join(path, "index.json"));
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound) || !options.create) {
         throw new OciLayoutError(attempted, "no index.json", path, {
@@ -246,7 +248,7 @@ export class OciLayout {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    await Deno.mkdir(`${this.path}/blobs/sha256`, { recursive: true });
+    await Deno.mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
     await this.writeIndex(emptyIndex());
     await atomicWrite(
       this.path,
@@ -274,7 +276,7 @@ export class OciLayout {
    */
   blobPath(digest: string): string {
     const { algorithm, encoded } = parseDigest(digest);
-    return `${this.path}/blobs/${algorithm}/${encoded}`;
+    return join(this.path, "blobs", algorithm, encoded);
   }
 
   /**
@@ -444,7 +446,7 @@ export class OciLayout {
       : new ChunkReader(source);
     const onAbort = () => reader?.cancel(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const temp = `${this.path}/.tmp-blob-${crypto.randomUUID()}`;
+    const temp = join(this.path, `.tmp-blob-${crypto.randomUUID()}`);
     try {
       const file = await Deno.open(temp, {
         write: true,
@@ -490,9 +492,7 @@ export class OciLayout {
         throw new DigestMismatchError(attempted, expected.digest, digest);
       }
       const path = this.blobPath(digest);
-      await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), {
-        recursive: true,
-      });
+      await Deno.mkdir(dirname(path), { recursive: true });
       await Deno.rename(temp, path);
       return { digest, size, path, existed: false };
     } catch (err) {
@@ -522,7 +522,7 @@ export class OciLayout {
     const attempted = `read index.json of OCI layout "${this.path}"`;
     let text: string;
     try {
-      const info = await Deno.stat(`${this.path}/index.json`);
+      const info = await Deno.stat(join(this.path, "index.json"));
       if (info.size > MAX_JSON_BYTES) {
         throw new OciLayoutError(
           attempted,
@@ -530,7 +530,7 @@ export class OciLayout {
           this.path,
         );
       }
-      text = await Deno.readTextFile(`${this.path}/index.json`);
+      text = await Deno.readTextFile(join(this.path, "index.json"));
     } catch (err) {
       if (err instanceof OciLayoutError) throw err;
       throw new OciLayoutError(attempted, String(err), this.path, {
@@ -719,10 +719,10 @@ async function atomicWrite(
   name: string,
   bytes: Uint8Array,
 ): Promise<void> {
-  const temp = `${dir}/.tmp-${name}-${crypto.randomUUID()}`;
+  const temp = join(dir, `.tmp-${name}-${crypto.randomUUID()}`);
   try {
     await Deno.writeFile(temp, bytes, { mode: 0o644 });
-    await Deno.rename(temp, `${dir}/${name}`);
+    await Deno.rename(temp, join(dir, name));
   } catch (err) {
     await Deno.remove(temp).catch(() => {});
     throw err;

@@ -1,4 +1,10 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { digestOf } from "./digest.ts";
 import {
   DigestMismatchError,
@@ -33,16 +39,16 @@ Deno.test("OciLayout.open() creates a layout in a missing directory", async () =
   await withTempDir(async (root) => {
     const dir = `${root}/new/layout`;
     await OciLayout.open(dir, { create: true });
-    assert.deepEqual(
+    assertEquals(
       JSON.parse(await Deno.readTextFile(`${dir}/oci-layout`)),
       { imageLayoutVersion: "1.0.0" },
     );
-    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/index.json`)), {
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/index.json`)), {
       schemaVersion: 2,
       mediaType: MEDIA_TYPE.OCI_INDEX,
       manifests: [],
     });
-    assert.ok((await Deno.stat(`${dir}/blobs/sha256`)).isDirectory);
+    assert((await Deno.stat(`${dir}/blobs/sha256`)).isDirectory);
     // Opening again (with or without create) keeps it.
     await OciLayout.open(dir);
     await OciLayout.open(dir, { create: true });
@@ -52,23 +58,23 @@ Deno.test("OciLayout.open() creates a layout in a missing directory", async () =
 Deno.test("OciLayout.open() refuses what is not a layout", async (t) => {
   await withTempDir(async (root) => {
     await t.step("a missing directory without create", async () => {
-      await assert.rejects(
-        OciLayout.open(`${root}/missing`),
-        (err: unknown) =>
-          err instanceof OciLayoutError &&
-          err.message ===
-            `Cannot open OCI layout "${root}/missing": no oci-layout file`,
+      const err = await assertRejects(
+        () => OciLayout.open(`${root}/missing`),
+        OciLayoutError,
+      );
+      assertEquals(
+        err.message,
+        `Cannot open OCI layout "${root}/missing": no oci-layout file`,
       );
     });
     await t.step("a directory holding other files", async () => {
       await Deno.mkdir(`${root}/busy`);
       await Deno.writeTextFile(`${root}/busy/notes.txt`, "hi");
-      await assert.rejects(
-        OciLayout.open(`${root}/busy`, { create: true }),
-        (err: unknown) =>
-          err instanceof OciLayoutError &&
-          err.message.includes(`holds "notes.txt"`),
+      const err = await assertRejects(
+        () => OciLayout.open(`${root}/busy`, { create: true }),
+        OciLayoutError,
       );
+      assertStringIncludes(err.message, `holds "notes.txt"`);
     });
     await t.step("an unknown major version", async () => {
       await Deno.mkdir(`${root}/v2`);
@@ -76,12 +82,11 @@ Deno.test("OciLayout.open() refuses what is not a layout", async (t) => {
         `${root}/v2/oci-layout`,
         '{"imageLayoutVersion":"2.0.0"}',
       );
-      await assert.rejects(
-        OciLayout.open(`${root}/v2`),
-        (err: unknown) =>
-          err instanceof OciLayoutError &&
-          err.message.endsWith('unsupported imageLayoutVersion "2.0.0"'),
+      const err = await assertRejects(
+        () => OciLayout.open(`${root}/v2`),
+        OciLayoutError,
       );
+      assert(err.message.endsWith('unsupported imageLayoutVersion "2.0.0"'));
     });
   });
 });
@@ -94,15 +99,15 @@ Deno.test("OciLayout.writeBlob() renames a verified blob into place", async () =
       digest,
       size: 11,
     });
-    assert.deepEqual(written, {
+    assertEquals(written, {
       digest,
       size: 11,
       path: `${dir}/blobs/sha256/${digest.slice(7)}`,
       existed: false,
     });
-    assert.equal(await Deno.readTextFile(written.path), "hello world");
-    assert.equal(await layout.hasBlob(digest), true);
-    assert.equal(await layout.hasBlob(digest, 12), false);
+    assertEquals(await Deno.readTextFile(written.path), "hello world");
+    assertEquals(await layout.hasBlob(digest), true);
+    assertEquals(await layout.hasBlob(digest, 12), false);
     // Already there: the stream is cancelled, nothing is written.
     let cancelled = false;
     const again = await layout.writeBlob(
@@ -113,11 +118,11 @@ Deno.test("OciLayout.writeBlob() renames a verified blob into place", async () =
       }),
       { digest, size: 11 },
     );
-    assert.equal(again.existed, true);
-    assert.equal(cancelled, true);
+    assertEquals(again.existed, true);
+    assertEquals(cancelled, true);
     // Bytes without a digest: the digest is computed.
     const bytes = await layout.writeBlob(enc.encode("{}"));
-    assert.equal(bytes.digest, digestOf("{}"));
+    assertEquals(bytes.digest, digestOf("{}"));
   });
 });
 
@@ -128,22 +133,24 @@ Deno.test("OciLayout.writeBlob() leaves nothing behind on a mismatch", async (t)
       [...Deno.readDirSync(dir)].map((e) => e.name).sort().join(",");
     const before = listing();
     await t.step("wrong digest", async () => {
-      await assert.rejects(
-        layout.writeBlob(streamOf("hello"), { digest: digestOf("other") }),
+      await assertRejects(
+        () =>
+          layout.writeBlob(streamOf("hello"), { digest: digestOf("other") }),
         DigestMismatchError,
       );
     });
     await t.step("wrong size", async () => {
-      await assert.rejects(
-        layout.writeBlob(streamOf("hello"), {
-          digest: digestOf("hello"),
-          size: 4,
-        }),
+      await assertRejects(
+        () =>
+          layout.writeBlob(streamOf("hello"), {
+            digest: digestOf("hello"),
+            size: 4,
+          }),
         SizeMismatchError,
       );
     });
-    assert.equal(listing(), before);
-    assert.deepEqual([...Deno.readDirSync(`${dir}/blobs/sha256`)], []);
+    assertEquals(listing(), before);
+    assertEquals([...Deno.readDirSync(`${dir}/blobs/sha256`)], []);
   });
 });
 
@@ -163,9 +170,12 @@ Deno.test("OciLayout.writeBlob() cancels a stream source when its arguments are 
             cancelled = reason;
           },
         });
-        await assert.rejects(layout.writeBlob(source, options), errorClass);
-        assert.ok(cancelled instanceof errorClass);
-        assert.equal(source.locked, false);
+        await assertRejects<Error>(
+          () => layout.writeBlob(source, options),
+          errorClass,
+        );
+        assert(cancelled instanceof errorClass);
+        assertEquals(source.locked, false);
       });
     }
   });
@@ -179,17 +189,14 @@ Deno.test("OciLayout.writeBlob() hashes bytes without a digest once", async () =
     const hashed = await hashedBytes(async () => {
       written = await layout.writeBlob(bytes);
     });
-    assert.equal(hashed, bytes.byteLength);
-    assert.equal(written?.digest, digestOf(bytes));
-    assert.deepEqual(await Deno.readFile(written!.path), bytes);
-    await assert.rejects(
-      layout.writeBlob(enc.encode("{}"), { size: 3 }),
-      (err: unknown) => {
-        assert.ok(err instanceof SizeMismatchError);
-        assert.match(err.message, new RegExp(digestOf("{}")));
-        return true;
-      },
+    assertEquals(hashed, bytes.byteLength);
+    assertEquals(written?.digest, digestOf(bytes));
+    assertEquals(await Deno.readFile(written!.path), bytes);
+    const err = await assertRejects(
+      () => layout.writeBlob(enc.encode("{}"), { size: 3 }),
+      SizeMismatchError,
     );
+    assertMatch(err.message, new RegExp(digestOf("{}")));
   });
 });
 
@@ -198,17 +205,17 @@ Deno.test("OciLayout.readBlob() verifies the content while it streams", async ()
     const layout = await OciLayout.open(dir, { create: true });
     const { digest } = await layout.writeBlob(enc.encode("content"));
     const ok = await layout.readBlob(digest, { size: 7 });
-    assert.equal(await new Response(ok).text(), "content");
+    assertEquals(await new Response(ok).text(), "content");
     // Corrupt the file on disk: the reader sees an error, not the end.
     await Deno.writeTextFile(layout.blobPath(digest), "CONTENT");
     const bad = await layout.readBlob(digest, { size: 7 });
-    await assert.rejects(new Response(bad).text(), DigestMismatchError);
-    await assert.rejects(
-      layout.readBlob(digest, { size: 8 }),
+    await assertRejects(() => new Response(bad).text(), DigestMismatchError);
+    await assertRejects(
+      () => layout.readBlob(digest, { size: 8 }),
       SizeMismatchError,
     );
-    await assert.rejects(
-      layout.readBlob(digestOf("missing")),
+    await assertRejects(
+      () => layout.readBlob(digestOf("missing")),
       Deno.errors.NotFound,
     );
   });
@@ -226,17 +233,17 @@ Deno.test("OciLayout.setTag() and resolve() keep one entry per tag", async (t) =
     });
     await t.step("without a tag, the only entry", async () => {
       await layout.setTag("v1", desc(a));
-      assert.equal((await layout.resolve()).digest, a.digest);
+      assertEquals((await layout.resolve()).digest, a.digest);
     });
     await t.step("a tag moves to the new manifest", async () => {
       await Promise.all([
         layout.setTag("v2", desc(a)),
         layout.setTag("v1", desc(b)),
       ]);
-      assert.deepEqual((await layout.listTags()).sort(), ["v1", "v2"]);
-      assert.equal((await layout.resolve("v1")).digest, b.digest);
-      assert.equal((await layout.resolve("v2")).digest, a.digest);
-      assert.equal(
+      assertEquals((await layout.listTags()).sort(), ["v1", "v2"]);
+      assertEquals((await layout.resolve("v1")).digest, b.digest);
+      assertEquals((await layout.resolve("v2")).digest, a.digest);
+      assertEquals(
         (await layout.resolve("v1")).annotations?.[REF_NAME_ANNOTATION],
         "v1",
       );
@@ -245,22 +252,24 @@ Deno.test("OciLayout.setTag() and resolve() keep one entry per tag", async (t) =
       await layout.setTag(undefined, desc(b));
       await layout.setTag(undefined, desc(b));
       const index = await layout.readIndex();
-      assert.equal(index.manifests.length, 3);
-      assert.equal((await layout.resolve(b.digest)).digest, b.digest);
+      assertEquals(index.manifests.length, 3);
+      assertEquals((await layout.resolve(b.digest)).digest, b.digest);
     });
     await t.step("errors name the tags there are", async () => {
-      await assert.rejects(
-        layout.resolve("nope"),
-        (err: unknown) =>
-          err instanceof OciLayoutError &&
-          err.message ===
-            `Cannot find "nope" in OCI layout "${dir}": no such tag (tags: v2, v1)`,
+      const err = await assertRejects(
+        () => layout.resolve("nope"),
+        OciLayoutError,
       );
-      await assert.rejects(
-        layout.resolve(),
-        (err: unknown) =>
-          err instanceof OciLayoutError &&
-          err.message.endsWith("it holds 3 entries: name one (tags: v2, v1)"),
+      assertEquals(
+        err.message,
+        `Cannot find "nope" in OCI layout "${dir}": no such tag (tags: v2, v1)`,
+      );
+      const noName = await assertRejects(
+        () => layout.resolve(),
+        OciLayoutError,
+      );
+      assert(
+        noName.message.endsWith("it holds 3 entries: name one (tags: v2, v1)"),
       );
     });
   });

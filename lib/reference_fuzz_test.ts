@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { ParseError } from "./errors.ts";
 import {
   parseIndex,
@@ -253,15 +253,15 @@ function quantile(q: number): string {
 }
 
 function checkAccepted(input: string, ref: RepoRef): void {
-  assert.equal(JSON.stringify(ref).includes("canonicalRef"), false, input);
-  assert.match(ref.canonicalRef, CANONICAL_REF, input);
+  assertEquals(JSON.stringify(ref).includes("canonicalRef"), false, input);
+  assertMatch(ref.canonicalRef, CANONICAL_REF, input);
   // An index given with a scheme may be any host name ("https://myreg/a");
   // without the scheme such a name reads as a Docker Hub namespace.
   const name = ref.index.name;
   if (!/[.:]/.test(name) && name !== "localhost") return;
   const again = parseRepoAndRef(ref.canonicalRef);
-  assert.equal(again.canonicalRef, ref.canonicalRef, input);
-  assert.equal(again.remoteName, ref.remoteName, input);
+  assertEquals(again.canonicalRef, ref.canonicalRef, input);
+  assertEquals(again.remoteName, ref.remoteName, input);
 }
 
 Deno.test("parseRepoAndRef(), parseRepo() and parseIndex() return or throw ParseError on 30,000 random and adversarial inputs, each within a bound", () => {
@@ -285,11 +285,11 @@ Deno.test("parseRepoAndRef(), parseRepo() and parseIndex() return or throw Parse
       `max ${maxMs.toFixed(3)} ms (input of ${maxInput.length} chars); ` +
       `total ${totalMs.toFixed(0)} ms`,
   );
-  assert.ok(
+  assert(
     maxMs < MAX_CALL_MS,
     `slowest call took ${maxMs} ms (seed ${SEED}, input of ${maxInput.length} chars)`,
   );
-  assert.ok(totalMs < 15_000, `fuzzing took ${totalMs} ms`);
+  assert(totalMs < 15_000, `fuzzing took ${totalMs} ms`);
 });
 
 Deno.test("parseRepoAndRef() accepts 5,000 references valid by construction and returns their parts", () => {
@@ -303,11 +303,11 @@ Deno.test("parseRepoAndRef() accepts 5,000 references valid by construction and 
     const remoteName = hub && !v.path.includes("/")
       ? `library/${v.path}`
       : v.path;
-    assert.equal(ref.index.name, v.host ?? "docker.io", v.input);
-    assert.equal(ref.remoteName, remoteName, v.input);
-    assert.equal(ref.tag, v.tag ?? (v.digest ? undefined : "latest"), v.input);
-    assert.equal(ref.digest, v.digest, v.input);
+    assertEquals(ref.index.name, v.host ?? "docker.io", v.input);
+    assertEquals(ref.remoteName, remoteName, v.input);
+    assertEquals(ref.tag, v.tag ?? (v.digest ? undefined : "latest"), v.input);
+    assertEquals(ref.digest, v.digest, v.input);
     checkAccepted(v.input, ref);
   }
-  assert.ok(maxMs < MAX_CALL_MS, `slowest call took ${maxMs} ms`);
+  assert(maxMs < MAX_CALL_MS, `slowest call took ${maxMs} ms`);
 });

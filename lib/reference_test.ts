@@ -1,4 +1,11 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotStrictEquals,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { InvalidReferenceError, ParseError } from "./errors.ts";
 import {
   DEFAULT_INDEX_NAME,
@@ -76,19 +83,19 @@ function assertInvalid(
   input: string,
   rule: string,
 ): void {
-  assert.ok(
+  assert(
     err instanceof InvalidReferenceError,
     `expected InvalidReferenceError, got ${err}`,
   );
-  assert.equal(err.name, "InvalidReferenceError");
-  assert.equal(err.rule, rule);
-  assert.equal(err.input, input);
+  assertEquals(err.name, "InvalidReferenceError");
+  assertEquals(err.rule, rule);
+  assertEquals(err.input, input);
   // deno-lint-ignore no-control-regex
   if (input.length <= 120 && !/["\\\u0000-\u001f\u007f]/.test(input)) {
-    assert.equal(err.message, `Invalid ${what} "${input}": ${rule}`);
+    assertEquals(err.message, `Invalid ${what} "${input}": ${rule}`);
   } else {
-    assert.ok(err.message.startsWith(`Invalid ${what} "`), err.message);
-    assert.ok(err.message.endsWith(`": ${rule}`), err.message);
+    assert(err.message.startsWith(`Invalid ${what} "`), err.message);
+    assert(err.message.endsWith(`": ${rule}`), err.message);
   }
 }
 
@@ -103,35 +110,30 @@ function call(
 }
 
 Deno.test("parseRepo() and parseRepoAndRef() give the exact JSON of each accepted vector", async (t) => {
-  assert.ok(vectors.accepted.length >= 50);
+  assert(vectors.accepted.length >= 50);
   for (const v of vectors.accepted) {
     await t.step(`${v.fn}(${label(v.input, v.note)})`, () => {
       const result = call(v.fn, v.input, v.defaultIndex);
       // Key order and presence matter: compare the printed JSON.
-      assert.equal(
+      assertEquals(
         JSON.stringify(result, null, 4),
         JSON.stringify(v.expected, null, 4),
       );
       if (v.fn === "parseRepoAndRef") {
-        assert.equal((result as RepoRef).canonicalRef, v.canonicalRef);
+        assertEquals((result as RepoRef).canonicalRef, v.canonicalRef);
       } else {
-        assert.equal(Object.hasOwn(result as object, "canonicalRef"), false);
+        assertEquals(Object.hasOwn(result as object, "canonicalRef"), false);
       }
     });
   }
 });
 
 Deno.test("parseRepo() and parseRepoAndRef() refuse each rejected vector with InvalidReferenceError naming the rule", async (t) => {
-  assert.ok(vectors.rejected.length >= 50);
+  assert(vectors.rejected.length >= 50);
   for (const v of vectors.rejected) {
     await t.step(`${v.fn}(${label(v.input, v.note)})`, () => {
-      assert.throws(
-        () => call(v.fn, v.input, v.defaultIndex),
-        (err) => {
-          assertInvalid(err, v.what, v.errorInput ?? v.input, v.rule);
-          return true;
-        },
-      );
+      const err = assertThrows(() => call(v.fn, v.input, v.defaultIndex));
+      assertInvalid(err, v.what, v.errorInput ?? v.input, v.rule);
     });
   }
 });
@@ -140,7 +142,7 @@ Deno.test("parseIndex() gives the exact JSON of each accepted vector", async (t)
   for (const v of vectors.index.accepted) {
     await t.step(`parseIndex(${label(v.input, v.note)})`, () => {
       const result = v.input === null ? parseIndex() : parseIndex(v.input);
-      assert.equal(JSON.stringify(result), JSON.stringify(v.expected));
+      assertEquals(JSON.stringify(result), JSON.stringify(v.expected));
     });
   }
 });
@@ -148,16 +150,14 @@ Deno.test("parseIndex() gives the exact JSON of each accepted vector", async (t)
 Deno.test("parseIndex() refuses each rejected vector with InvalidReferenceError naming the rule", async (t) => {
   for (const v of vectors.index.rejected) {
     await t.step(`parseIndex(${label(v.input, v.note)})`, () => {
-      assert.throws(() => parseIndex(v.input), (err) => {
-        assertInvalid(err, v.what, v.input, v.rule);
-        return true;
-      });
+      const err = assertThrows(() => parseIndex(v.input));
+      assertInvalid(err, v.what, v.input, v.rule);
     });
   }
 });
 
 Deno.test("parseRepoAndRef() prints the seed README's JSON for its examples", () => {
-  assert.equal(
+  assertEquals(
     JSON.stringify(
       parseRepoAndRef("myreg.example.com:5000/busybox:foo"),
       null,
@@ -175,7 +175,7 @@ Deno.test("parseRepoAndRef() prints the seed README's JSON for its examples", ()
     "tag": "foo"
 }`,
   );
-  assert.equal(
+  assertEquals(
     JSON.stringify(parseRepoAndRef("https://quay.io/trentm/foo"), null, 4),
     `{
     "index": {
@@ -204,38 +204,38 @@ Deno.test("parseRepo() prints the seed README's JSON for mongo", () => {
     "canonicalName": "docker.io/mongo"
 }`;
   for (const input of ["mongo", "docker.io/mongo", "docker.io/library/mongo"]) {
-    assert.equal(JSON.stringify(parseRepo(input), null, 4), expected);
+    assertEquals(JSON.stringify(parseRepo(input), null, 4), expected);
   }
 });
 
 Deno.test("parseRepoAndRef() keeps canonicalRef out of JSON, keys and spreads", () => {
   const ref = parseRepoAndRef("busybox");
-  assert.equal(ref.canonicalRef, "docker.io/busybox:latest");
-  assert.equal(JSON.stringify(ref).includes("canonicalRef"), false);
-  assert.equal(Object.keys(ref).includes("canonicalRef"), false);
-  assert.equal("canonicalRef" in { ...ref }, false);
+  assertEquals(ref.canonicalRef, "docker.io/busybox:latest");
+  assertEquals(JSON.stringify(ref).includes("canonicalRef"), false);
+  assertEquals(Object.keys(ref).includes("canonicalRef"), false);
+  assertEquals("canonicalRef" in { ...ref }, false);
   const descriptor = Object.getOwnPropertyDescriptor(ref, "canonicalRef");
-  assert.deepEqual(descriptor, {
+  assertEquals(descriptor, {
     value: "docker.io/busybox:latest",
     enumerable: false,
     writable: false,
     configurable: false,
   });
-  assert.throws(() => {
+  assertThrows(() => {
     (ref as { canonicalRef: string }).canonicalRef = "x";
   }, TypeError);
 });
 
 Deno.test("parseRepoAndRef() builds canonicalRef from name, tag and digest", () => {
-  assert.equal(
+  assertEquals(
     parseRepoAndRef(`quay.io/a/b:1@${D256}`).canonicalRef,
     `quay.io/a/b:1@${D256}`,
   );
-  assert.equal(
+  assertEquals(
     parseRepoAndRef(`busybox@${D256}`).canonicalRef,
     `docker.io/busybox@${D256}`,
   );
-  assert.equal(
+  assertEquals(
     parseRepoAndRef("https://index.docker.io/library/busybox:1").canonicalRef,
     "docker.io/busybox:1",
   );
@@ -250,31 +250,31 @@ Deno.test("parseRepoAndRef() gives the same result again for its canonicalRef", 
     const first = parseRepoAndRef(v.input);
     const again = parseRepoAndRef(first.canonicalRef);
     const { scheme: _scheme, ...index } = first.index;
-    assert.deepEqual({ ...again }, { ...first, index });
-    assert.equal(again.canonicalRef, first.canonicalRef);
+    assertEquals({ ...again }, { ...first, index });
+    assertEquals(again.canonicalRef, first.canonicalRef);
   }
 });
 
 Deno.test("parseRepoAndTag() is parseRepoAndRef()", () => {
-  assert.equal(parseRepoAndTag, parseRepoAndRef);
-  assert.equal(parseRepoAndTag("busybox:1.36").tag, "1.36");
+  assertStrictEquals(parseRepoAndTag, parseRepoAndRef);
+  assertEquals(parseRepoAndTag("busybox:1.36").tag, "1.36");
 });
 
 Deno.test("parseRepoAndRef() defaults the tag only when no digest is given", () => {
-  assert.equal(DEFAULT_TAG, "latest");
-  assert.equal(parseRepoAndRef("busybox").tag, DEFAULT_TAG);
+  assertEquals(DEFAULT_TAG, "latest");
+  assertEquals(parseRepoAndRef("busybox").tag, DEFAULT_TAG);
   const byDigest = parseRepoAndRef(`busybox@${D256}`);
-  assert.equal(Object.hasOwn(byDigest, "tag"), false);
-  assert.equal(byDigest.digest, D256);
+  assertEquals(Object.hasOwn(byDigest, "tag"), false);
+  assertEquals(byDigest.digest, D256);
   const both = parseRepoAndRef(`busybox:1@${D256}`);
-  assert.deepEqual([both.tag, both.digest], ["1", D256]);
-  assert.deepEqual(Object.keys(both).slice(-2), ["tag", "digest"]);
+  assertEquals([both.tag, both.digest], ["1", D256]);
+  assertEquals(Object.keys(both).slice(-2), ["tag", "digest"]);
 });
 
 Deno.test("parseIndex() with no argument is Docker Hub", () => {
-  assert.equal(DEFAULT_INDEX_NAME, "docker.io");
-  assert.deepEqual(parseIndex(), { name: "docker.io", official: true });
-  assert.deepEqual(parseIndex(undefined), {
+  assertEquals(DEFAULT_INDEX_NAME, "docker.io");
+  assertEquals(parseIndex(), { name: "docker.io", official: true });
+  assertEquals(parseIndex(undefined), {
     name: "docker.io",
     official: true,
   });
@@ -283,18 +283,18 @@ Deno.test("parseIndex() with no argument is Docker Hub", () => {
 Deno.test("parseRepo() accepts a parsed RegistryIndex as defaultIndex and recomputes official", () => {
   const index = parseIndex("https://localhost:5000");
   const repo = parseRepo("a/b", index);
-  assert.deepEqual(repo.index, index);
-  assert.notEqual(repo.index, index);
-  assert.equal(repo.canonicalName, "localhost:5000/a/b");
+  assertEquals(repo.index, index);
+  assertNotStrictEquals(repo.index, index);
+  assertEquals(repo.canonicalName, "localhost:5000/a/b");
   const hub = parseRepo("mongo", { name: "index.docker.io", official: false });
-  assert.equal(hub.remoteName, "library/mongo");
-  assert.deepEqual(hub.index, { name: "docker.io", official: true });
+  assertEquals(hub.remoteName, "library/mongo");
+  assertEquals(hub.index, { name: "docker.io", official: true });
 });
 
 Deno.test("parseRepo() uses defaultIndex only for names without an index", () => {
   // An invalid defaultIndex is not looked at when the name has its own index.
-  assert.equal(parseRepo("quay.io/x", "ftp://nope").index.name, "quay.io");
-  assert.throws(() => parseRepo("x", "ftp://nope"), InvalidReferenceError);
+  assertEquals(parseRepo("quay.io/x", "ftp://nope").index.name, "quay.io");
+  assertThrows(() => parseRepo("x", "ftp://nope"), InvalidReferenceError);
 });
 
 Deno.test("parseRepo(), parseRepoAndRef() and parseIndex() throw TypeError on non-string arguments", () => {
@@ -329,8 +329,8 @@ Deno.test("parseRepo(), parseRepoAndRef() and parseIndex() throw TypeError on no
     ],
   ];
   for (const [what, fn] of cases) {
-    assert.throws(fn, TypeError, what);
-    assert.throws(fn, (err) => !(err instanceof ParseError), what);
+    const err = assertThrows(fn, TypeError, undefined, what);
+    assert(!(err instanceof ParseError), what);
   }
 });
 
@@ -342,24 +342,19 @@ Deno.test("parseRepoAndRef(), parseRepo() and parseIndex() refuse a 100k-charact
     ["index", () => parseIndex(input)],
   ];
   for (const [what, fn] of cases) {
-    assert.throws(fn, (err) => {
-      assertInvalid(err, what, input, "must be at most 1024 characters");
-      assert.ok((err as Error).message.length < 300);
-      return true;
-    });
+    const err = assertThrows(fn);
+    assertInvalid(err, what, input, "must be at most 1024 characters");
+    assert((err as Error).message.length < 300);
   }
 });
 
 Deno.test("parseRepoAndRef() errors are ParseErrors and SyntaxErrors", () => {
-  assert.throws(() => parseRepoAndRef("Foo/bar"), (err) => {
-    assert.ok(err instanceof ParseError);
-    assert.ok(err instanceof SyntaxError);
-    assert.equal(
-      err.message,
-      'Invalid repository name "Foo/bar": must be lowercase',
-    );
-    return true;
-  });
+  const err = assertThrows(() => parseRepoAndRef("Foo/bar"), ParseError);
+  assert(err instanceof SyntaxError);
+  assertEquals(
+    err.message,
+    'Invalid repository name "Foo/bar": must be lowercase',
+  );
 });
 
 // The example scripts print exactly what the seed README shows.
@@ -423,11 +418,11 @@ Deno.test("isValidRepoName() and isValidTag() follow the grammar parseRepoAndRef
       JSON.stringify(input.slice(0, 20))
     } (${input.length})`;
     await t.step(name, () => {
-      if (kind === "tag") return assert.equal(isValidTag(input), valid);
-      assert.equal(isValidRepoName(input), valid);
+      if (kind === "tag") return assertEquals(isValidTag(input), valid);
+      assertEquals(isValidRepoName(input), valid);
       // The host and the name share the 255-character limit.
       if (input.length > 0 && input.length < 200) {
-        assert.equal(parses(input), valid);
+        assertEquals(parses(input), valid);
       }
     });
   }
@@ -435,8 +430,8 @@ Deno.test("isValidRepoName() and isValidTag() follow the grammar parseRepoAndRef
 
 Deno.test("examples/parseRepo.ts prints the seed README's output for mongo", async () => {
   const { code, stdout } = await runExample("parseRepo.ts", ["mongo"]);
-  assert.equal(code, 0);
-  assert.equal(
+  assertEquals(code, 0);
+  assertEquals(
     stdout,
     `{
     "index": {
@@ -456,8 +451,8 @@ Deno.test("examples/parseRepoAndRef.ts prints the seed README's output", async (
   const busybox = await runExample("parseRepoAndRef.ts", [
     "myreg.example.com:5000/busybox:foo",
   ]);
-  assert.equal(busybox.code, 0);
-  assert.equal(
+  assertEquals(busybox.code, 0);
+  assertEquals(
     busybox.stdout,
     `{
     "index": {
@@ -475,8 +470,8 @@ Deno.test("examples/parseRepoAndRef.ts prints the seed README's output", async (
   const quay = await runExample("parseRepoAndRef.ts", [
     "https://quay.io/trentm/foo",
   ]);
-  assert.equal(quay.code, 0);
-  assert.equal(
+  assertEquals(quay.code, 0);
+  assertEquals(
     quay.stdout,
     `{
     "index": {
@@ -493,8 +488,8 @@ Deno.test("examples/parseRepoAndRef.ts prints the seed README's output", async (
 `,
   );
   const alpine = await runExample("parseRepoAndRef.ts", [`alpine@${D256}`]);
-  assert.equal(alpine.code, 0);
-  assert.equal(
+  assertEquals(alpine.code, 0);
+  assertEquals(
     alpine.stdout,
     `{
     "index": {
@@ -513,16 +508,16 @@ Deno.test("examples/parseRepoAndRef.ts prints the seed README's output", async (
 
 Deno.test("examples exit 1 with the message on a parse error and 2 on bad usage", async () => {
   const bad = await runExample("parseRepoAndRef.ts", ["Foo/bar"]);
-  assert.equal(bad.code, 1);
-  assert.equal(bad.stdout, "");
-  assert.equal(
+  assertEquals(bad.code, 1);
+  assertEquals(bad.stdout, "");
+  assertEquals(
     bad.stderr,
     'Invalid repository name "Foo/bar": must be lowercase\n',
   );
   const noArg = await runExample("parseRepo.ts", []);
-  assert.equal(noArg.code, 2);
-  assert.match(noArg.stderr, /^usage: \.\/examples\/parseRepo\.ts /);
+  assertEquals(noArg.code, 2);
+  assertMatch(noArg.stderr, /^usage: \.\/examples\/parseRepo\.ts /);
   const twoArgs = await runExample("parseRepoAndRef.ts", ["a", "b"]);
-  assert.equal(twoArgs.code, 2);
-  assert.match(twoArgs.stderr, /^usage: \.\/examples\/parseRepoAndRef\.ts /);
+  assertEquals(twoArgs.code, 2);
+  assertMatch(twoArgs.stderr, /^usage: \.\/examples\/parseRepoAndRef\.ts /);
 });

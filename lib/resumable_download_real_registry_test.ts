@@ -3,7 +3,7 @@
 // blob downloads in the middle of the body; the client resumes with `Range`,
 // which the registry answers 206, and checks the digest of the whole.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import { createClient } from "./client.ts";
 import { ConnectionError } from "./errors.ts";
@@ -23,7 +23,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
     const { repo, layers, layerSizes } = fx.multiLayer;
     const digest = layers[2];
     const size = layerSizes[2];
-    assert.ok(size > 1_000_000);
+    assert(size > 1_000_000);
     const client = createClient({
       repo: `${proxy.host}/${repo}`,
       ...(mode === "anonymous"
@@ -40,11 +40,11 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
         proxy.requests.length = 0;
         const { stream } = await client.createBlobReadStream(digest, { size });
         const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
-        assert.equal(bytes.byteLength, size);
-        assert.equal(sha256(bytes), digest);
-        assert.equal(proxy.cuts, 2);
+        assertEquals(bytes.byteLength, size);
+        assertEquals(sha256(bytes), digest);
+        assertEquals(proxy.cuts, 2);
         const gets = proxy.requests.filter((r) => blobPath.test(r.target));
-        assert.deepEqual(gets.map((r) => r.range ?? "none"), [
+        assertEquals(gets.map((r) => r.range ?? "none"), [
           "none",
           "bytes=300000-",
           "bytes=600000-",
@@ -52,7 +52,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
         await reg.flushAccessLog();
         const served = reg.accessLogEntries()
           .filter((e) => e.method === "GET" && blobPath.test(e.path));
-        assert.ok(
+        assert(
           served.some((e) => e.status === 206),
           "the registry served a range",
         );
@@ -65,15 +65,12 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
         size,
         maxResumes: 2,
       });
-      await assert.rejects(
-        new Response(stream).arrayBuffer(),
-        (err: unknown) => {
-          assert.ok(err instanceof ConnectionError, String(err));
-          assert.match(err.message, /\(at byte 300000, after 2 resumes\)/);
-          if (reg.password) assert.ok(!err.message.includes(reg.password));
-          return true;
-        },
+      const err = await assertRejects(
+        () => new Response(stream).arrayBuffer(),
+        ConnectionError,
       );
+      assertMatch(err.message, /\(at byte 300000, after 2 resumes\)/);
+      if (reg.password) assert(!err.message.includes(reg.password));
       proxy.dropResponses({ path: blobPath, afterBytes: 0, times: 0 });
     });
 
@@ -86,9 +83,9 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           const result = await client.downloadBlob(digest, `${dir}/layer`, {
             size,
           });
-          assert.equal(result.size, size);
-          assert.equal(sha256(await Deno.readFile(`${dir}/layer`)), digest);
-          assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [
+          assertEquals(result.size, size);
+          assertEquals(sha256(await Deno.readFile(`${dir}/layer`)), digest);
+          assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), [
             "layer",
           ]);
         } finally {

@@ -2,7 +2,7 @@
 // a value or an InvalidScopeError, nothing else, and no call may be slow.
 // Seeded, so every run sees the same inputs.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "@std/assert";
 import { InvalidScopeError } from "./errors.ts";
 import {
   formatScope,
@@ -122,12 +122,12 @@ Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, qu
     time(input, () => {
       const scope = parseScope(input);
       // What parses is written back exactly as it was.
-      assert.equal(formatScope(scope), input);
+      assertEquals(formatScope(scope), input);
       parsed.push(scope);
     });
     time(input, () => {
       for (const scope of parseScopes(input)) {
-        assert.ok(!formatScope(scope).includes(" "));
+        assert(!formatScope(scope).includes(" "));
       }
     });
     const colon = input.lastIndexOf(":");
@@ -143,7 +143,7 @@ Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, qu
   const valid = [...parsed, ...parsed.map((s) => ({ ...s, actions: ["*"] }))];
   let merged: Scope[] = [];
   time("merge valid", () => merged = mergeScopes(valid));
-  time("cover", () => assert.ok(scopesCover(merged, valid)));
+  time("cover", () => assert(scopesCover(merged, valid)));
   time("cover reversed", () => scopesCover(valid, merged));
   assertFast();
 });
@@ -192,14 +192,14 @@ Deno.test("parseScope() parses back random valid scopes, and merges cover their 
     );
     const texts = scopes.map(formatScope);
     for (let j = 0; j < scopes.length; j++) {
-      assert.deepEqual(parseScope(texts[j]), scopes[j], texts[j]);
+      assertEquals(parseScope(texts[j]), scopes[j], texts[j]);
     }
-    assert.deepEqual(parseScopes(texts.join(" ")), scopes);
+    assertEquals(parseScopes(texts.join(" ")), scopes);
     const merged = mergeScopes(texts);
-    assert.deepEqual(mergeScopes(merged), merged);
-    assert.ok(scopesCover(merged, scopes));
+    assertEquals(mergeScopes(merged), merged);
+    assert(scopesCover(merged, scopes));
     for (const scope of merged) {
-      assert.ok(scopesCover(scopes, [scope]));
+      assert(scopesCover(scopes, [scope]));
     }
   }
 });

@@ -1,5 +1,6 @@
 // Shared by the example scripts: flags, usage errors, and error reporting.
 
+import { parseArgs as parseFlags } from "@std/cli/parse-args";
 import { createClient, ParseError, RegistryError } from "../../mod.ts";
 import type { ClientOptions, RegistryClientV2 } from "../../mod.ts";
 
@@ -13,7 +14,8 @@ export interface ExampleArgs {
 
 /**
  * Parses `-u USER -p PASS --insecure` and the positional arguments; exits 2
- * with the usage on `-h`, an unknown flag or a wrong number of positionals.
+ * with the usage on an unknown flag, a missing value or a wrong number of
+ * positionals, and 0 on `-h`.
  */
 export function parseArgs(
   args: string[],
@@ -25,22 +27,33 @@ export function parseArgs(
     boolFlags?: string[];
   },
 ): ExampleArgs {
+  const valueFlags = ["-u", "-p", ...(spec.valueFlags ?? [])];
+  const boolFlags = ["--insecure", ...(spec.boolFlags ?? [])];
+  const key = (flag: string) => flag.replace(/^--?/, "");
   const positional: string[] = [];
-  const flags = new Set<string>();
+  let bad = false;
+  const parsed: Record<string, unknown> = parseFlags(args, {
+    string: valueFlags.map(key),
+    boolean: [...boolFlags.map(key), "help"],
+    alias: { help: "h" },
+    "--": true,
+    // Positionals are kept here as typed (parseArgs would turn "10" into 10).
+    unknown(arg, flag) {
+      if (flag === undefined) positional.push(arg);
+      else bad = true;
+      return false;
+    },
+  });
+  if (parsed.help) usageExit(usage, 0);
+  positional.push(...parsed["--"] as string[]);
   const options = new Map<string, string>();
-  const valueFlags = new Set(["-u", "-p", ...(spec.valueFlags ?? [])]);
-  const boolFlags = new Set(["--insecure", ...(spec.boolFlags ?? [])]);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "-h" || a === "--help") usageExit(usage, 0);
-    if (valueFlags.has(a)) {
-      if (i + 1 >= args.length) usageExit(usage);
-      options.set(a, args[++i]);
-    } else if (boolFlags.has(a)) flags.add(a);
-    else if (a.startsWith("-") && a !== "-") usageExit(usage);
-    else positional.push(a);
+  for (const flag of valueFlags) {
+    const value = parsed[key(flag)];
+    if (value === "") bad = true;
+    else if (typeof value === "string") options.set(flag, value);
   }
-  if (positional.length < spec.min || positional.length > spec.max) {
+  const flags = new Set(boolFlags.filter((flag) => parsed[key(flag)]));
+  if (bad || positional.length < spec.min || positional.length > spec.max) {
     usageExit(usage);
   }
   return {

@@ -3,7 +3,7 @@
 // login` does (to the file, or through a credential helper), and a later run
 // with no flags logs in with what was saved.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import {
   type AuthMode,
   type RealRegistry,
@@ -117,8 +117,8 @@ esac`,
 }
 
 function assertNoPassword(run: Run, password: string): void {
-  assert.ok(!run.stdout.includes(password), "stdout shows the password");
-  assert.ok(!run.stderr.includes(password), "stderr shows the password");
+  assert(!run.stdout.includes(password), "stdout shows the password");
+  assert(!run.stderr.includes(password), "stderr shows the password");
 }
 
 /** What a successful login prints. */
@@ -141,12 +141,12 @@ Deno.test("login.ts exits 2 on bad usage", async (t) => {
   ) {
     await t.step(args.join(" ") || "(no arguments)", async () => {
       const run = await h.login(args, "");
-      assert.equal(run.code, 2);
-      assert.match(run.stderr, /^Usage: login\.ts/);
-      assert.equal(run.stdout, "");
+      assertEquals(run.code, 2);
+      assertMatch(run.stderr, /^Usage: login\.ts/);
+      assertEquals(run.stdout, "");
     });
   }
-  assert.equal(await h.readConfig(), undefined);
+  assertEquals(await h.readConfig(), undefined);
 });
 
 for (const mode of ["basic", "token"] as AuthMode[]) {
@@ -171,19 +171,19 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
       const assertLoginUsesSaved = async (h: Home) => {
         tokenAccounts();
         const again = await h.login([ref]);
-        assert.equal(again.stderr, "");
-        assert.equal(again.code, 0);
-        assert.deepEqual(JSON.parse(again.stdout), login);
-        if (mode === "token") assert.deepEqual(tokenAccounts(), [username]);
+        assertEquals(again.stderr, "");
+        assertEquals(again.code, 0);
+        assertEquals(JSON.parse(again.stdout), login);
+        if (mode === "token") assertEquals(tokenAccounts(), [username]);
       };
 
       await t.step("without --save it checks and writes nothing", async () => {
         await using h = await home();
         const run = await h.login(["-u", username, "-p", password, ref]);
-        assert.equal(run.stderr, "");
-        assert.equal(run.code, 0);
-        assert.deepEqual(JSON.parse(run.stdout), login);
-        assert.equal(await h.readConfig(), undefined);
+        assertEquals(run.stderr, "");
+        assertEquals(run.code, 0);
+        assertEquals(JSON.parse(run.stdout), login);
+        assertEquals(await h.readConfig(), undefined);
       });
 
       await t.step(
@@ -197,17 +197,17 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
             "--save",
             ref,
           ], `${password}\n`);
-          assert.equal(run.stderr, "");
-          assert.equal(run.code, 0);
-          assert.deepEqual(JSON.parse(run.stdout), {
+          assertEquals(run.stderr, "");
+          assertEquals(run.code, 0);
+          assertEquals(JSON.parse(run.stdout), {
             ...login,
             saved: { registry: reg.host, stored: "file", path: h.config },
           });
           assertNoPassword(run, password);
-          assert.deepEqual(await h.readConfig(), {
+          assertEquals(await h.readConfig(), {
             auths: { [reg.host]: { auth: btoa(`${username}:${password}`) } },
           });
-          assert.equal((await Deno.stat(h.config)).mode! & 0o777, 0o600);
+          assertEquals((await Deno.stat(h.config)).mode! & 0o777, 0o600);
           await assertLoginUsesSaved(h);
         },
       );
@@ -226,9 +226,9 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
             "--save",
             ref,
           ]);
-          assert.equal(run.stderr, "");
-          assert.equal(run.code, 0);
-          assert.deepEqual(JSON.parse(run.stdout), {
+          assertEquals(run.stderr, "");
+          assertEquals(run.code, 0);
+          assertEquals(JSON.parse(run.stdout), {
             ...login,
             saved: {
               registry: reg.host,
@@ -236,12 +236,12 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
               path: h.config,
             },
           });
-          assert.deepEqual(
+          assertEquals(
             JSON.parse(await Deno.readTextFile(`${h.root}/bin/kept.json`)),
             { ServerURL: reg.host, Username: username, Secret: password },
           );
           // docker leaves an empty placeholder; the secret is not in the file.
-          assert.deepEqual(await h.readConfig(), {
+          assertEquals(await h.readConfig(), {
             credsStore: "store",
             auths: { [reg.host]: {} },
           });
@@ -262,11 +262,11 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
             "--save",
             ref,
           ]);
-          assert.equal(run.code, 1);
-          assert.equal(run.stdout, "");
-          assert.match(run.stderr, /^error: Cannot .*401/);
+          assertEquals(run.code, 1);
+          assertEquals(run.stdout, "");
+          assertMatch(run.stderr, /^error: Cannot .*401/);
           assertNoPassword(run, wrong);
-          assert.equal(await h.readConfig(), undefined);
+          assertEquals(await h.readConfig(), undefined);
         },
       );
 
@@ -280,9 +280,9 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
           );
           await h.writeConfig({ credsStore: "garbage" });
           const run = await h.login([ref]);
-          assert.equal(run.code, 1);
-          assert.equal(run.stdout, "");
-          assert.equal(
+          assertEquals(run.code, 1);
+          assertEquals(run.stdout, "");
+          assertEquals(
             run.stderr,
             `error: Cannot get the credentials for "${reg.host}" from docker-credential-garbage: the answer is not valid JSON\n`,
           );

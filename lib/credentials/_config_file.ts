@@ -1,6 +1,8 @@
 // Private: reading docker's and podman's credential files. Nothing here puts
 // a secret (or file content that could hold one) into an error.
 
+import { decodeBase64, encodeBase64 } from "@std/encoding/base64";
+import { join } from "@std/path/posix/join";
 import { CredentialsError } from "../errors.ts";
 import { findRegistryKey } from "./_keys.ts";
 import { isValidHelperName } from "./_helper_exec.ts";
@@ -46,25 +48,6 @@ export function homeDir(env: EnvReader): string | undefined {
     (Deno.build.os === "windows" ? envValue(env, "USERPROFILE") : undefined);
 }
 
-/** Joins path segments with `/` (which Windows accepts too). */
-export function joinPath(first: string, ...rest: string[]): string {
-  let path = first;
-  for (const part of rest) {
-    path = path.endsWith("/") || path.endsWith("\\")
-      ? path + part
-      : `${path}/${part}`;
-  }
-  return path;
-}
-
-/** The directory part of a path. */
-export function dirName(path: string): string {
-  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  if (cut === -1) return ".";
-  if (cut === 0) return path.slice(0, 1);
-  return path.slice(0, cut);
-}
-
 /** docker's config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
 export function dockerConfigPath(
   env: EnvReader,
@@ -72,11 +55,9 @@ export function dockerConfigPath(
 ): string | undefined {
   if (path !== undefined) return path;
   const dir = envValue(env, "DOCKER_CONFIG");
-  if (dir !== undefined) return joinPath(dir, "config.json");
+  if (dir !== undefined) return join(dir, "config.json");
   const home = homeDir(env);
-  return home === undefined
-    ? undefined
-    : joinPath(home, ".docker", "config.json");
+  return home === undefined ? undefined : join(home, ".docker", "config.json");
 }
 
 /** A JSON object as read from a file. */
@@ -213,22 +194,7 @@ export function stringField(
 
 /** Base64 of the UTF-8 bytes of `user:password`, as docker writes `auth`. */
 export function encodeAuth(username: string, password: string): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
-
-function decodeBase64(value: string): Uint8Array | undefined {
-  let binary: string;
-  try {
-    binary = atob(value);
-  } catch {
-    return undefined;
-  }
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return encodeBase64(`${username}:${password}`);
 }
 
 function optionalString(
@@ -263,8 +229,12 @@ export function decodeAuthEntry(
   const credentials: Credentials = {};
   const auth = optionalString(entry, "auth", attempted);
   if (auth !== undefined) {
-    const bytes = decodeBase64(auth);
-    if (bytes === undefined) {
+    let bytes: Uint8Array;
+    try {
+      // Line breaks and spaces are skipped, as atob and docker (\r, \n) do:
+      // `base64` wraps long values.
+      bytes = decodeBase64(auth.replace(/[\t\n\f\r ]/g, ""));
+    } catch {
       throw new CredentialsError(attempted, '"auth" is not valid base64');
     }
     const decoded = new TextDecoder().decode(bytes);

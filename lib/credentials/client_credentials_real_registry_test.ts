@@ -10,7 +10,7 @@
 // DOCKER_AUTH_CONFIG and PATH, and restores them afterwards. Steps run one at
 // a time.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { createClient, type RegistryClientV2 } from "../client.ts";
 import { AuthenticationError } from "../errors.ts";
 import { defaultCredentialChain } from "./default_chain.ts";
@@ -166,8 +166,8 @@ async function refreshTokenFor(reg: RealRegistry): Promise<string> {
     }),
   });
   const answer = await res.json();
-  assert.equal(res.status, 200);
-  assert.equal(typeof answer.refresh_token, "string");
+  assertEquals(res.status, 200);
+  assertEquals(typeof answer.refresh_token, "string");
   return answer.refresh_token;
 }
 
@@ -187,7 +187,7 @@ async function registryTokenFor(
     },
   });
   const answer = await res.json();
-  assert.equal(res.status, 200);
+  assertEquals(res.status, 200);
   return answer.token;
 }
 
@@ -224,18 +224,18 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
       ) => {
         clearTokenRequests();
         const tags = await client.listTags();
-        assert.deepEqual([...tags.tags].sort(), fx.manyTags.tags);
+        assertEquals([...tags.tags].sort(), fx.manyTags.tags);
         const catalog = await client.listCatalog();
-        assert.ok(catalog.repositories.includes(repo));
+        assert(catalog.repositories.includes(repo));
         if (mode === "token") {
           const requests = tokenRequests();
-          assert.ok(requests.length > 0);
+          assert(requests.length > 0);
           for (const r of requests) {
-            assert.equal(r.status, 200);
-            assert.equal(r.account, username);
-            assert.equal(r.grantType, grantType);
+            assertEquals(r.status, 200);
+            assertEquals(r.account, username);
+            assertEquals(r.grantType, grantType);
           }
-          assert.ok(
+          assert(
             requests.some((r) => r.granted.includes("registry:catalog:*")),
           );
         }
@@ -245,35 +245,35 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
       const assertAnonymous = async (client: RegistryClientV2) => {
         clearTokenRequests();
         if (mode === "basic") {
-          await assert.rejects(client.listTags(), (err) => {
-            assert.ok(err instanceof AuthenticationError);
-            assert.equal(err.status, 401);
-            return true;
-          });
+          const err = await assertRejects(
+            () => client.listTags(),
+            AuthenticationError,
+          );
+          assertEquals(err.status, 401);
           return;
         }
         const tags = await client.listTags();
-        assert.deepEqual([...tags.tags].sort(), fx.manyTags.tags);
+        assertEquals([...tags.tags].sort(), fx.manyTags.tags);
         const requests = tokenRequests();
-        assert.ok(requests.length > 0);
+        assert(requests.length > 0);
         for (const r of requests) {
-          assert.equal(r.method, "GET");
-          assert.equal(r.account, undefined);
-          assert.deepEqual(r.granted, [`repository:${repo}:pull`]);
+          assertEquals(r.method, "GET");
+          assertEquals(r.account, undefined);
+          assertEquals(r.granted, [`repository:${repo}:pull`]);
         }
       };
 
       /** Proves the client was refused with the wrong password. */
       const assertRefused = async (client: RegistryClientV2) => {
         clearTokenRequests();
-        await assert.rejects(client.listTags(), (err) => {
-          assert.ok(err instanceof AuthenticationError);
-          assert.equal(err.status, 401);
-          assertNoSecret(err, [password, "not-the-password"]);
-          return true;
-        });
+        const err = await assertRejects(
+          () => client.listTags(),
+          AuthenticationError,
+        );
+        assertEquals(err.status, 401);
+        assertNoSecret(err, [password, "not-the-password"]);
         if (mode === "token") {
-          assert.ok(
+          assert(
             tokenRequests().some((r) =>
               r.account === username && r.status === 401
             ),
@@ -335,7 +335,7 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
             });
             await box.writeDockerConfig(config);
             await assertAuthenticated(createClient({ repo: ref }));
-            assert.equal(await box.lastGet("test"), host);
+            assertEquals(await box.lastGet("test"), host);
           }));
       }
 
@@ -424,10 +424,10 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
               clearTokenRequests();
               const client = createClient({ repo: ref });
               const tags = await client.listTags();
-              assert.deepEqual([...tags.tags].sort(), fx.manyTags.tags);
+              assertEquals([...tags.tags].sort(), fx.manyTags.tags);
               const catalog = await client.listCatalog();
-              assert.ok(catalog.repositories.includes(repo));
-              assert.equal(tokenRequests().length, 0);
+              assert(catalog.repositories.includes(repo));
+              assertEquals(tokenRequests().length, 0);
             }),
         );
       }
@@ -622,7 +622,7 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
                 "docker-credential-hang did not answer within 300 ms and was killed",
               ),
             );
-            assert.ok(performance.now() - started < 5_000);
+            assert(performance.now() - started < 5_000);
           }),
       );
     },

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { join } from "@std/path/posix/join";
 import { canonicalRegistry } from "./_keys.ts";
 import {
   checkHelperName,
@@ -29,7 +30,6 @@ import {
   envValue,
   helperPath,
   homeDir,
-  joinPath,
   objectField,
   readConfigFile,
   stringMapField,
@@ -74,15 +74,15 @@ function authFilePaths(env: EnvReader, path: string | undefined): string[] {
   if (Deno.build.os === "linux") {
     const runtimeDir = envValue(env, "XDG_RUNTIME_DIR");
     if (runtimeDir !== undefined) {
-      paths.push(joinPath(runtimeDir, "containers", "auth.json"));
+      paths.push(join(runtimeDir, "containers", "auth.json"));
     }
   } else if (home !== undefined) {
-    paths.push(joinPath(home, ".config", "containers", "auth.json"));
+    paths.push(join(home, ".config", "containers", "auth.json"));
   }
   const configHome = envValue(env, "XDG_CONFIG_HOME") ??
-    (home === undefined ? undefined : joinPath(home, ".config"));
+    (home === undefined ? undefined : join(home, ".config"));
   if (configHome !== undefined) {
-    paths.push(joinPath(configHome, "containers", "auth.json"));
+    paths.push(join(configHome, "containers", "auth.json"));
   }
   return [...new Set(paths)];
 }

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals } from "@std/assert";
 import { containersAuthProvider } from "./containers_auth.ts";
 import type { CredentialRequest, Credentials } from "./provider.ts";
 import {
@@ -33,7 +33,7 @@ Deno.test("containersAuthProvider() prefers the most specific auths key", async 
   const provider = containersAuthProvider({ path, env: {} });
   for (const { registry, repository, expected } of VECTORS.cases) {
     await t.step(`${registry} ${repository ?? "(no repository)"}`, async () => {
-      assert.deepEqual(
+      assertEquals(
         await provider.resolve({ registry, repository }),
         expected ?? undefined,
       );
@@ -59,16 +59,16 @@ Deno.test({
     });
     const env = { HOME: home.path, XDG_RUNTIME_DIR: runtime.path };
     const provider = containersAuthProvider({ env });
-    assert.deepEqual(await provider.resolve({ registry: "quay.io" }), {
+    assertEquals(await provider.resolve({ registry: "quay.io" }), {
       username: "runtime",
       password: "runtime-s3cr3t",
     });
-    assert.deepEqual(await provider.resolve({ registry: "ghcr.io" }), {
+    assertEquals(await provider.resolve({ registry: "ghcr.io" }), {
       username: "gh",
       password: "gh-s3cr3t",
     });
     const withoutRuntime = containersAuthProvider({ env: { HOME: home.path } });
-    assert.deepEqual(await withoutRuntime.resolve({ registry: "quay.io" }), {
+    assertEquals(await withoutRuntime.resolve({ registry: "quay.io" }), {
       username: "config",
       password: "config-s3cr3t",
     });
@@ -86,11 +86,11 @@ Deno.test("containersAuthProvider() reads only $REGISTRY_AUTH_FILE when it is se
   const provider = containersAuthProvider({
     env: { HOME: home.path, REGISTRY_AUTH_FILE: explicit },
   });
-  assert.deepEqual(await provider.resolve({ registry: "quay.io" }), {
+  assertEquals(await provider.resolve({ registry: "quay.io" }), {
     username: "mine",
     password: "mine-s3cr3t",
   });
-  assert.equal(await provider.resolve({ registry: "ghcr.io" }), undefined);
+  assertEquals(await provider.resolve({ registry: "ghcr.io" }), undefined);
 });
 
 Deno.test("containersAuthProvider() does not read docker's config", async () => {
@@ -101,18 +101,18 @@ Deno.test("containersAuthProvider() does not read docker's config", async () => 
   const provider = containersAuthProvider({
     env: { HOME: home.path, DOCKER_CONFIG: `${home.path}/.docker` },
   });
-  assert.equal(await provider.resolve({ registry: "quay.io" }), undefined);
+  assertEquals(await provider.resolve({ registry: "quay.io" }), undefined);
 });
 
 Deno.test("containersAuthProvider() answers undefined without any file", async () => {
   await using home = await tempDir();
-  assert.equal(
+  assertEquals(
     await containersAuthProvider({ env: { HOME: home.path } }).resolve({
       registry: "quay.io",
     }),
     undefined,
   );
-  assert.equal(
+  assertEquals(
     await containersAuthProvider({ env: {} }).resolve({ registry: "quay.io" }),
     undefined,
   );
@@ -172,19 +172,19 @@ Deno.test({
       path,
       env: { PATH: helpers.path },
     });
-    assert.deepEqual(
+    assertEquals(
       await provider.resolve({ registry: "quay.io", repository: "org/repo" }),
       { identityToken: HELPER_SECRETS.quayToken },
     );
-    assert.equal(await helpers.lastGet(), "quay.io");
+    assertEquals(await helpers.lastGet(), "quay.io");
     // The fake helper knows Docker Hub only as https://index.docker.io/v1/.
-    assert.equal(
+    assertEquals(
       await provider.resolve({
         registry: "docker.io",
         repository: "library/alpine",
       }),
       undefined,
     );
-    assert.equal(await helpers.lastGet(), "docker.io");
+    assertEquals(await helpers.lastGet(), "docker.io");
   },
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import {
   credentialHelperProvider,
   dockerServerUrl,
@@ -25,7 +25,7 @@ Deno.test("dockerServerUrl() gives docker's key for Docker Hub and the host othe
     ]
   ) {
     await t.step(registry, () => {
-      assert.equal(dockerServerUrl(registry), expected);
+      assertEquals(dockerServerUrl(registry), expected);
     });
   }
 });
@@ -39,12 +39,12 @@ Deno.test({
     const provider = credentialHelperProvider("test", {
       env: { PATH: helpers.path },
     });
-    assert.equal(provider.name, "docker-credential-test");
-    assert.deepEqual(await provider.resolve({ registry: "docker.io" }), {
+    assertEquals(provider.name, "docker-credential-test");
+    assertEquals(await provider.resolve({ registry: "docker.io" }), {
       username: "hubuser",
       password: HELPER_SECRETS.hub,
     });
-    assert.equal(await helpers.lastGet(), "https://index.docker.io/v1/");
+    assertEquals(await helpers.lastGet(), "https://index.docker.io/v1/");
   },
 });
 
@@ -57,10 +57,10 @@ Deno.test({
     const provider = credentialHelperProvider("test", {
       env: { PATH: helpers.path },
     });
-    assert.deepEqual(await provider.resolve({ registry: "quay.io" }), {
+    assertEquals(await provider.resolve({ registry: "quay.io" }), {
       identityToken: HELPER_SECRETS.quayToken,
     });
-    assert.equal(await helpers.lastGet(), "quay.io");
+    assertEquals(await helpers.lastGet(), "quay.io");
   },
 });
 
@@ -73,8 +73,8 @@ Deno.test({
       env: { PATH: helpers.path },
       serverUrl: (registry) => `https://${registry}`,
     });
-    assert.equal(await provider.resolve({ registry: "ghcr.io" }), undefined);
-    assert.equal(await helpers.lastGet(), "https://ghcr.io");
+    assertEquals(await provider.resolve({ registry: "ghcr.io" }), undefined);
+    assertEquals(await helpers.lastGet(), "https://ghcr.io");
   },
 });
 
@@ -89,7 +89,7 @@ Deno.test({
         const provider = credentialHelperProvider(helper, {
           env: { PATH: helpers.path },
         });
-        assert.equal(
+        assertEquals(
           await provider.resolve({ registry: "ghcr.io" }),
           undefined,
         );
@@ -178,7 +178,7 @@ Deno.test({
           () => provider.resolve({ registry: "quay.io" }),
           `Cannot get the credentials for "quay.io" from docker-credential-${helper}: docker-credential-${helper} did not answer within 200 ms and was killed`,
         );
-        assert.ok(performance.now() - started < withinMs, failure);
+        assert(performance.now() - started < withinMs, failure);
       });
     }
   },
@@ -194,11 +194,11 @@ Deno.test({
       env: { PATH: helpers.path },
     });
     const started = performance.now();
-    assert.deepEqual(await provider.resolve({ registry: "quay.io" }), {
+    assertEquals(await provider.resolve({ registry: "quay.io" }), {
       username: "daemon",
       password: "daemon-s3cr3t",
     });
-    assert.ok(performance.now() - started < 2000, "waited for the orphan");
+    assert(performance.now() - started < 2000, "waited for the orphan");
   },
 });
 
@@ -216,11 +216,13 @@ Deno.test({
       100,
     );
     try {
-      await assert.rejects(
+      const err = await assertRejects(
         () =>
           provider.resolve({ registry: "quay.io", signal: controller.signal }),
-        { name: "AbortError", message: "stop" },
+        DOMException,
       );
+      assertEquals(err.name, "AbortError");
+      assertEquals(err.message, "stop");
     } finally {
       clearTimeout(timer);
     }
@@ -229,14 +231,15 @@ Deno.test({
 
 Deno.test("credentialHelperProvider() rejects a helper name that is a path", () => {
   for (const name of ["", "../evil", "a/b", "-x", "a b"]) {
-    assert.throws(() => credentialHelperProvider(name), {
-      name: "TypeError",
-      message:
-        `Invalid credential helper name "${name}": expected the suffix after docker-credential-, e.g. "pass"`,
-    });
+    const err = assertThrows(() => credentialHelperProvider(name), TypeError);
+    assertEquals(
+      err.message,
+      `Invalid credential helper name "${name}": expected the suffix after docker-credential-, e.g. "pass"`,
+    );
   }
-  assert.throws(() => credentialHelperProvider("pass", { timeoutMs: 0 }), {
-    name: "TypeError",
-    message: "Invalid timeoutMs 0: must be positive",
-  });
+  const err = assertThrows(
+    () => credentialHelperProvider("pass", { timeoutMs: 0 }),
+    TypeError,
+  );
+  assertEquals(err.message, "Invalid timeoutMs 0: must be positive");
 });

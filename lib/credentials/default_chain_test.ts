@@ -1,4 +1,5 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertRejects } from "@std/assert";
+import { CredentialsError } from "../errors.ts";
 import { defaultCredentialChain } from "./default_chain.ts";
 import { tempDir } from "./testdata/fake_helpers.ts";
 
@@ -24,16 +25,16 @@ Deno.test("defaultCredentialChain() asks docker's config first, then podman's au
     },
   });
   const chain = defaultCredentialChain({ env: { HOME: home.path } });
-  assert.equal(chain.name, "default");
-  assert.deepEqual(await chain.resolve({ registry: "quay.io" }), {
+  assertEquals(chain.name, "default");
+  assertEquals(await chain.resolve({ registry: "quay.io" }), {
     username: "docker",
     password: "docker-s3cr3t",
   });
-  assert.deepEqual(
+  assertEquals(
     await chain.resolve({ registry: "ghcr.io", repository: "org/app" }),
     { username: "podman-gh", password: "gh-s3cr3t" },
   );
-  assert.equal(
+  assertEquals(
     await chain.resolve({ registry: "ghcr.io", repository: "other/app" }),
     undefined,
   );
@@ -52,11 +53,11 @@ Deno.test("defaultCredentialChain() takes other file paths", async () => {
     dockerConfigPath: `${dir.path}/docker.json`,
     containersAuthPath: `${dir.path}/podman.json`,
   });
-  assert.deepEqual(await chain.resolve({ registry: "quay.io" }), {
+  assertEquals(await chain.resolve({ registry: "quay.io" }), {
     username: "docker",
     password: "docker-s3cr3t",
   });
-  assert.deepEqual(await chain.resolve({ registry: "ghcr.io" }), {
+  assertEquals(await chain.resolve({ registry: "ghcr.io" }), {
     username: "podman",
     password: "podman-s3cr3t",
   });
@@ -68,15 +69,15 @@ Deno.test("defaultCredentialChain() stops at a malformed docker config", async (
   await write(`${home.path}/.config/containers/auth.json`, {
     auths: { "quay.io": { auth: b64("podman:podman-s3cr3t") } },
   });
-  await assert.rejects(
+  const err = await assertRejects(
     () =>
       defaultCredentialChain({ env: { HOME: home.path } }).resolve({
         registry: "quay.io",
       }),
-    {
-      name: "CredentialsError",
-      message:
-        `Cannot read docker config "${home.path}/.docker/config.json": it is not valid JSON`,
-    },
+    CredentialsError,
+  );
+  assertEquals(
+    err.message,
+    `Cannot read docker config "${home.path}/.docker/config.json": it is not valid JSON`,
   );
 });

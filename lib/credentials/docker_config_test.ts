@@ -1,4 +1,5 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { CredentialsError } from "../errors.ts";
 import { dockerConfigProvider } from "./docker_config.ts";
 import type { Credentials } from "./provider.ts";
 import {
@@ -34,7 +35,7 @@ Deno.test("dockerConfigProvider() finds auths entries the way docker does", asyn
     const provider = dockerConfigProvider({ path, env: {} });
     for (const { registry, expected } of file.cases) {
       await t.step(`${file.name}: ${registry}`, async () => {
-        assert.deepEqual(
+        assertEquals(
           await provider.resolve({ registry, repository: "some/repo" }),
           expected ?? undefined,
         );
@@ -53,7 +54,7 @@ Deno.test("dockerConfigProvider() reads $DOCKER_CONFIG/config.json before ~/.doc
     auths: { "quay.io": { auth: b64("custom:custom-s3cr3t") } },
   });
   const fromHome = dockerConfigProvider({ env: { HOME: home.path } });
-  assert.deepEqual(await fromHome.resolve({ registry: "quay.io" }), {
+  assertEquals(await fromHome.resolve({ registry: "quay.io" }), {
     username: "home",
     password: "home-s3cr3t",
   });
@@ -66,7 +67,7 @@ Deno.test("dockerConfigProvider() reads $DOCKER_CONFIG/config.json before ~/.doc
         name
       ],
   });
-  assert.deepEqual(await fromEnv.resolve({ registry: "quay.io" }), {
+  assertEquals(await fromEnv.resolve({ registry: "quay.io" }), {
     username: "custom",
     password: "custom-s3cr3t",
   });
@@ -74,17 +75,17 @@ Deno.test("dockerConfigProvider() reads $DOCKER_CONFIG/config.json before ~/.doc
 
 Deno.test("dockerConfigProvider() answers undefined without a config file", async () => {
   await using home = await tempDir();
-  assert.equal(
+  assertEquals(
     await dockerConfigProvider({ env: { HOME: home.path } }).resolve({
       registry: "docker.io",
     }),
     undefined,
   );
-  assert.equal(
+  assertEquals(
     await dockerConfigProvider({ env: {} }).resolve({ registry: "docker.io" }),
     undefined,
   );
-  assert.equal(
+  assertEquals(
     await dockerConfigProvider({ path: `${home.path}/nope.json` }).resolve({
       registry: "docker.io",
     }),
@@ -95,7 +96,7 @@ Deno.test("dockerConfigProvider() answers undefined without a config file", asyn
 Deno.test("dockerConfigProvider() reads an empty file as an empty config", async () => {
   await using dir = await tempDir();
   const path = await writeConfig(dir.path, "");
-  assert.equal(
+  assertEquals(
     await dockerConfigProvider({ path }).resolve({ registry: "docker.io" }),
     undefined,
   );
@@ -176,7 +177,7 @@ Deno.test("dockerConfigProvider() reports a malformed auth entry without its sec
         [secret],
       );
       // Other registries still work.
-      assert.deepEqual(await provider.resolve({ registry: "ghcr.io" }), {
+      assertEquals(await provider.resolve({ registry: "ghcr.io" }), {
         username: "ok",
         password: "fine",
       });
@@ -260,11 +261,11 @@ Deno.test({
     for (const { step, config, registry, expected, sent } of answers) {
       await t.step(step, async () => {
         const path = await writeConfig(dir.path, config);
-        assert.deepEqual(
+        assertEquals(
           await dockerConfigProvider({ path, env }).resolve({ registry }),
           expected,
         );
-        if (sent !== undefined) assert.equal(await helpers.lastGet(), sent);
+        if (sent !== undefined) assertEquals(await helpers.lastGet(), sent);
       });
     }
 
@@ -297,13 +298,14 @@ Deno.test({
     for (const { step, config, helperTimeoutMs, message } of failures) {
       await t.step(step, async () => {
         const path = await writeConfig(dir.path, config);
-        await assert.rejects(
+        const err = await assertRejects(
           () =>
             dockerConfigProvider({ path, env, helperTimeoutMs }).resolve({
               registry: "ghcr.io",
             }),
-          { name: "CredentialsError", message: message(path) },
+          CredentialsError,
         );
+        assertEquals(err.message, message(path));
       });
     }
   },
@@ -324,11 +326,11 @@ Deno.test("dockerConfigProvider() reads DOCKER_AUTH_CONFIG before the file", asy
     }),
   };
   const provider = dockerConfigProvider({ env });
-  assert.deepEqual(await provider.resolve({ registry: "quay.io" }), {
+  assertEquals(await provider.resolve({ registry: "quay.io" }), {
     username: "env",
     password: "env-s3cr3t",
   });
-  assert.deepEqual(await provider.resolve({ registry: "ghcr.io" }), {
+  assertEquals(await provider.resolve({ registry: "ghcr.io" }), {
     username: "gh",
     password: "gh-s3cr3t",
   });
@@ -343,8 +345,9 @@ Deno.test("dockerConfigProvider() reads DOCKER_AUTH_CONFIG before the file", asy
 });
 
 Deno.test("dockerConfigProvider() rejects a helper timeout that is not positive", () => {
-  assert.throws(() => dockerConfigProvider({ helperTimeoutMs: -1 }), {
-    name: "TypeError",
-    message: "Invalid helperTimeoutMs -1: must be positive",
-  });
+  const err = assertThrows(
+    () => dockerConfigProvider({ helperTimeoutMs: -1 }),
+    TypeError,
+  );
+  assertEquals(err.message, "Invalid helperTimeoutMs -1: must be positive");
 });

@@ -9,9 +9,9 @@
  * @module
  */
 
+import { dirname } from "@std/path/posix/dirname";
 import { CredentialsError } from "../errors.ts";
 import {
-  dirName,
   dockerConfigHelper,
   dockerConfigPath,
   encodeAuth,
@@ -81,7 +81,7 @@ async function writeConfig(path: string, config: JsonObject): Promise<void> {
       throw fileError(attempted, err, PERMISSIONS);
     }
     try {
-      await Deno.mkdir(dirName(path), { recursive: true, mode: 0o700 });
+      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
     } catch (mkdirErr) {
       throw fileError(attempted, mkdirErr, PERMISSIONS);
     }
@@ -89,7 +89,7 @@ async function writeConfig(path: string, config: JsonObject): Promise<void> {
   let temp: string | undefined;
   try {
     temp = await Deno.makeTempFile({
-      dir: dirName(target),
+      dir: dirname(target),
       prefix: ".config.json.",
       suffix: ".tmp",
     });

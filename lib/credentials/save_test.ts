@@ -1,4 +1,5 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertRejects } from "@std/assert";
+import { CredentialsError } from "../errors.ts";
 import { dockerConfigProvider } from "./docker_config.ts";
 import { saveDockerCredentials } from "./save.ts";
 import {
@@ -24,18 +25,18 @@ Deno.test("saveDockerCredentials() creates ~/.docker/config.json with mode 0600"
     { env: { HOME: home.path } },
   );
   const path = `${home.path}/.docker/config.json`;
-  assert.deepEqual(saved, { stored: "file", path });
-  assert.deepEqual(await readJson(path), {
+  assertEquals(saved, { stored: "file", path });
+  assertEquals(await readJson(path), {
     auths: { "127.0.0.1:5000": { auth: b64("bob:pa:ss") } },
   });
   if (isPosix) {
-    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
-    assert.equal(
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+    assertEquals(
       (await Deno.stat(`${home.path}/.docker`)).mode! & 0o777,
       0o700,
     );
   }
-  assert.deepEqual(
+  assertEquals(
     await dockerConfigProvider({ env: { HOME: home.path } }).resolve({
       registry: "127.0.0.1:5000",
     }),
@@ -50,11 +51,11 @@ Deno.test("saveDockerCredentials() files Docker Hub under https://index.docker.i
     { username: "hubuser", password: "hub-s3cr3t" },
     { env: { DOCKER_CONFIG: `${dir.path}/cfg`, HOME: "/nonexistent" } },
   );
-  assert.deepEqual(saved, {
+  assertEquals(saved, {
     stored: "file",
     path: `${dir.path}/cfg/config.json`,
   });
-  assert.deepEqual(await readJson(`${dir.path}/cfg/config.json`), {
+  assertEquals(await readJson(`${dir.path}/cfg/config.json`), {
     auths: {
       "https://index.docker.io/v1/": { auth: b64("hubuser:hub-s3cr3t") },
     },
@@ -76,7 +77,7 @@ Deno.test("saveDockerCredentials() keeps the file's other keys and entries", asy
     username: "new",
     password: "new-s3cr3t",
   }, { path });
-  assert.deepEqual(await readJson(path), {
+  assertEquals(await readJson(path), {
     auths: {
       "ghcr.io": { auth: b64("gh:gh-s3cr3t") },
       "quay.io": { auth: b64("new:new-s3cr3t") },
@@ -84,9 +85,9 @@ Deno.test("saveDockerCredentials() keeps the file's other keys and entries", asy
     psFormat: "table {{.ID}}",
     proxies: { default: { httpProxy: "http://proxy:3128" } },
   });
-  if (isPosix) assert.equal((await Deno.stat(path)).mode! & 0o777, 0o640);
+  if (isPosix) assertEquals((await Deno.stat(path)).mode! & 0o777, 0o640);
   const leftovers = [...Deno.readDirSync(dir.path)].map((e) => e.name);
-  assert.deepEqual(leftovers, ["config.json"]);
+  assertEquals(leftovers, ["config.json"]);
 });
 
 Deno.test({
@@ -106,13 +107,13 @@ Deno.test({
       username: "hubuser",
       password: "new-s3cr3t",
     }, { path, env: { PATH: helpers.path } });
-    assert.deepEqual(saved, { stored: "helper:test", path });
-    assert.deepEqual(JSON.parse((await helpers.lastStore())!), {
+    assertEquals(saved, { stored: "helper:test", path });
+    assertEquals(JSON.parse((await helpers.lastStore())!), {
       ServerURL: "https://index.docker.io/v1/",
       Username: "hubuser",
       Secret: "new-s3cr3t",
     });
-    assert.deepEqual(await readJson(path), {
+    assertEquals(await readJson(path), {
       credsStore: "test",
       auths: { "https://index.docker.io/v1/": {} },
     });
@@ -135,12 +136,12 @@ Deno.test({
       username: "bob",
       password: "quay-s3cr3t",
     }, { path, env: { PATH: helpers.path } });
-    assert.deepEqual(saved, { stored: "helper:test", path });
-    assert.equal(
+    assertEquals(saved, { stored: "helper:test", path });
+    assertEquals(
       JSON.parse((await helpers.lastStore())!).ServerURL,
       "quay.io",
     );
-    assert.deepEqual(await readJson(path), config);
+    assertEquals(await readJson(path), config);
   },
 });
 
@@ -163,24 +164,25 @@ Deno.test({
       'Cannot store the credentials for "quay.io" with docker-credential-leakystore: docker-credential-leakystore exited with code 1',
       ["leaky-s3cr3t"],
     );
-    assert.deepEqual(await readJson(path), { credsStore: "leakystore" });
+    assertEquals(await readJson(path), { credsStore: "leakystore" });
   },
 });
 
 Deno.test("saveDockerCredentials() refuses a malformed config file without touching it", async () => {
   await using dir = await tempDir();
   const path = await writeConfigFile(`${dir.path}/config.json`, '{"auths": {');
-  await assert.rejects(
+  const err = await assertRejects(
     () =>
       saveDockerCredentials("quay.io", { username: "a", password: "b" }, {
         path,
       }),
-    {
-      name: "CredentialsError",
-      message: `Cannot read docker config "${path}": it is not valid JSON`,
-    },
+    CredentialsError,
   );
-  assert.equal(await Deno.readTextFile(path), '{"auths": {');
+  assertEquals(
+    err.message,
+    `Cannot read docker config "${path}": it is not valid JSON`,
+  );
+  assertEquals(await Deno.readTextFile(path), '{"auths": {');
 });
 
 Deno.test("saveDockerCredentials() rejects bad arguments", async (t) => {
@@ -217,23 +219,24 @@ Deno.test("saveDockerCredentials() rejects bad arguments", async (t) => {
   ];
   for (const [name, registry, credentials, message] of cases) {
     await t.step(name, async () => {
-      await assert.rejects(
+      const err = await assertRejects(
         () => saveDockerCredentials(registry, credentials, { env: {} }),
-        { name: "TypeError", message },
+        TypeError,
       );
+      assertEquals(err.message, message);
     });
   }
   await t.step("no HOME and no DOCKER_CONFIG", async () => {
-    await assert.rejects(
+    const err = await assertRejects(
       () =>
         saveDockerCredentials("quay.io", { username: "a", password: "b" }, {
           env: {},
         }),
-      {
-        name: "CredentialsError",
-        message:
-          "Cannot find docker's config file: neither DOCKER_CONFIG nor HOME is set",
-      },
+      CredentialsError,
+    );
+    assertEquals(
+      err.message,
+      "Cannot find docker's config file: neither DOCKER_CONFIG nor HOME is set",
     );
   });
 });

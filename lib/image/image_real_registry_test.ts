@@ -2,7 +2,7 @@
 // docker-registry, distribution 2.8) seeded by skopeo, with skopeo as the
 // peer that reads what pull wrote and writes what push reads.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import { createClient } from "../client.ts";
 import { NotFoundError, RegistryError } from "../errors.ts";
@@ -31,7 +31,7 @@ async function skopeo(dir: string, args: string[]): Promise<string> {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  assert.equal(
+  assertEquals(
     out.code,
     0,
     `skopeo ${args.join(" ")}: ${dec.decode(out.stderr)}`,
@@ -82,20 +82,20 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
           dir,
           { onProgress: (e) => events.push(e) },
         );
-        assert.equal(r.digest, fx.multiLayer.digest);
-        assert.equal(r.tag, "v1");
-        assert.equal(r.blobs, 4);
-        assert.equal(r.blobsCopied, 4);
+        assertEquals(r.digest, fx.multiLayer.digest);
+        assertEquals(r.tag, "v1");
+        assertEquals(r.blobs, 4);
+        assertEquals(r.blobsCopied, 4);
         const size = fx.multiLayer.layerSizes.reduce((a, b) => a + b, 0) +
           fx.multiLayer.configSize;
-        assert.equal(r.bytes, size);
-        assert.equal(r.bytesTransferred, size);
-        assert.equal(events[0].type, "plan");
-        assert.equal(events.at(-1)!.type, "done");
-        assert.equal(events.at(-1)!.totals.bytesDone, size);
+        assertEquals(r.bytes, size);
+        assertEquals(r.bytesTransferred, size);
+        assertEquals(events[0].type, "plan");
+        assertEquals(events.at(-1)!.type, "done");
+        assertEquals(events.at(-1)!.totals.bytesDone, size);
         const layout = await OciLayout.open(dir);
-        assert.equal((await layout.resolve("v1")).digest, fx.multiLayer.digest);
-        assert.equal(
+        assertEquals((await layout.resolve("v1")).digest, fx.multiLayer.digest);
+        assertEquals(
           dec.decode(await layout.readBlobBytes(fx.multiLayer.digest)),
           fx.multiLayer.manifest,
         );
@@ -106,7 +106,7 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
           `oci:${dir}:v1`,
           `docker://${reg.host}/from-pull/ml:v1`,
         ]);
-        assert.equal(
+        assertEquals(
           await skopeoDigest(tmp, reg, "from-pull/ml:v1"),
           fx.multiLayer.digest,
         );
@@ -115,8 +115,8 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
           `${reg.url}/${fx.multiLayer.repo}:v1`,
           dir,
         );
-        assert.equal(again.blobsExisting, 4);
-        assert.equal(again.bytesTransferred, 0);
+        assertEquals(again.blobsExisting, 4);
+        assertEquals(again.bytesTransferred, 0);
       },
     );
 
@@ -124,8 +124,8 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
       const dir = `${tmp}/index`;
       const ref = `${reg.url}/${fx.index.repo}:v1`;
       const all = await pullImage(ref, dir);
-      assert.equal(all.digest, fx.index.digest);
-      assert.equal(all.manifests, 3);
+      assertEquals(all.digest, fx.index.digest);
+      assertEquals(all.manifests, 3);
       await skopeo(tmp, [
         "copy",
         "--quiet",
@@ -134,7 +134,7 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
         `oci:${dir}:v1`,
         `docker://${reg.host}/from-pull/index:v1`,
       ]);
-      assert.equal(
+      assertEquals(
         await skopeoDigest(tmp, reg, "from-pull/index:v1"),
         fx.index.digest,
       );
@@ -142,21 +142,22 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
       const one = await pullImage(ref, `${dir}:arm64`, {
         platform: "linux/arm64",
       });
-      assert.equal(one.digest, arm.digest);
-      assert.equal(one.platform, "linux/arm64/v8");
+      assertEquals(one.digest, arm.digest);
+      assertEquals(one.platform, "linux/arm64/v8");
       const entry = await (await OciLayout.open(dir)).resolve("arm64");
-      assert.equal(entry.digest, arm.digest);
-      assert.deepEqual(entry.platform, {
+      assertEquals(entry.digest, arm.digest);
+      assertEquals(entry.platform, {
         os: "linux",
         architecture: "arm64",
         variant: "v8",
       });
-      await assert.rejects(
-        pullImage(ref, `${tmp}/none`, { platform: "linux/s390x" }),
-        (err: unknown) =>
-          err instanceof RegistryError &&
-          err.message ===
-            `Cannot select platform linux/s390x from "${reg.host}/${fx.index.repo}:v1": the index has linux/amd64, linux/arm64/v8`,
+      const err = await assertRejects(
+        () => pullImage(ref, `${tmp}/none`, { platform: "linux/s390x" }),
+        RegistryError,
+      );
+      assertEquals(
+        err.message,
+        `Cannot select platform linux/s390x from "${reg.host}/${fx.index.repo}:v1": the index has linux/amd64, linux/arm64/v8`,
       );
     });
 
@@ -186,14 +187,14 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
         },
       );
       await put.body?.cancel();
-      assert.equal(put.status, 201);
+      assertEquals(put.status, 201);
       const r = await pullImage(`${reg.url}/${fx.multiLayer.repo}:v1`, dir, {
         referrers: true,
       });
-      assert.equal(r.referrers, 1);
-      assert.equal(r.blobs, 6);
+      assertEquals(r.referrers, 1);
+      assertEquals(r.blobs, 6);
       const index = await (await OciLayout.open(dir)).readIndex();
-      assert.deepEqual(
+      assertEquals(
         index.manifests.map((d) => [
           d.digest,
           d.annotations?.[REF_NAME_ANNOTATION],
@@ -207,8 +208,9 @@ Deno.test("pullImage() writes layouts that skopeo pushes with the same digests",
     });
 
     await t.step("a missing tag fails with NotFoundError", async () => {
-      await assert.rejects(
-        pullImage(`${reg.url}/${fx.multiLayer.repo}:nope`, `${tmp}/missing`),
+      await assertRejects(
+        () =>
+          pullImage(`${reg.url}/${fx.multiLayer.repo}:nope`, `${tmp}/missing`),
         NotFoundError,
       );
     });
@@ -236,14 +238,14 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
       dst.tokenServer!.requests.length = 0;
       const r = await pushImage(`${dir}:v1`, to("from-skopeo/ml:v1"), auth);
       // One token, for pull,push from the start: no pull token first.
-      assert.deepEqual(
+      assertEquals(
         dst.tokenServer!.requests.map((q) => q.scopes),
         [["repository:from-skopeo/ml:pull,push"]],
       );
-      assert.equal(r.digest, entry.digest);
-      assert.equal(r.digest, fx.multiLayer.digest);
-      assert.equal(r.blobsCopied, 4);
-      assert.equal(await skopeoDigest(tmp, dst, "from-skopeo/ml:v1"), r.digest);
+      assertEquals(r.digest, entry.digest);
+      assertEquals(r.digest, fx.multiLayer.digest);
+      assertEquals(r.blobsCopied, 4);
+      assertEquals(await skopeoDigest(tmp, dst, "from-skopeo/ml:v1"), r.digest);
 
       const idx = `${tmp}/skopeo-index`;
       await skopeo(tmp, [
@@ -258,9 +260,9 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
         ...auth,
         tag: "v1",
       });
-      assert.equal(all.digest, fx.index.digest);
-      assert.equal(all.manifests, 3);
-      assert.equal(
+      assertEquals(all.digest, fx.index.digest);
+      assertEquals(all.manifests, 3);
+      assertEquals(
         await skopeoDigest(tmp, dst, "from-skopeo/index:v1"),
         fx.index.digest,
       );
@@ -274,33 +276,33 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
           to("copied/ml:v1"),
           auth,
         );
-        assert.equal(ml.digest, fx.multiLayer.digest);
-        assert.equal(ml.blobsCopied, 4);
+        assertEquals(ml.digest, fx.multiLayer.digest);
+        assertEquals(ml.blobsCopied, 4);
         const docker = await copyImage(
           from(`${fx.docker.repo}:v1`),
           to("copied/docker:v1"),
           { dst: auth },
         );
-        assert.equal(docker.digest, fx.docker.digest);
-        assert.equal(docker.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
+        assertEquals(docker.digest, fx.docker.digest);
+        assertEquals(docker.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
         const index = await copyImage(
           from(`${fx.index.repo}:v1`),
           to("copied/index:v1"),
           auth,
         );
-        assert.equal(index.digest, fx.index.digest);
+        assertEquals(index.digest, fx.index.digest);
         const c = createClient({ repo: to("copied/index"), ...auth });
         for (const p of fx.index.platforms) {
-          assert.equal((await c.headManifest(p.digest)).digest, p.digest);
+          assertEquals((await c.headManifest(p.digest)).digest, p.digest);
         }
         const amd = await copyImage(
           from(`${fx.index.repo}:v1`),
           to("copied/index-amd64:v1"),
           { ...auth, platform: "linux/amd64" },
         );
-        assert.equal(amd.digest, fx.index.platforms[0].digest);
-        assert.equal(amd.platform, "linux/amd64");
-        assert.equal(amd.manifests, 1);
+        assertEquals(amd.digest, fx.index.platforms[0].digest);
+        assertEquals(amd.platform, "linux/amd64");
+        assertEquals(amd.manifests, 1);
         for (
           const ref of [
             ["copied/ml:v1", fx.multiLayer.digest],
@@ -309,7 +311,7 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
             ["copied/index-amd64:v1", fx.index.platforms[0].digest],
           ]
         ) {
-          assert.equal(await skopeoDigest(tmp, dst, ref[0]), ref[1]);
+          assertEquals(await skopeoDigest(tmp, dst, ref[0]), ref[1]);
         }
       },
     );
@@ -322,19 +324,19 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
           to("copied/ml:v2"),
           auth,
         );
-        assert.equal(again.digest, fx.multiLayer.digest);
-        assert.equal(again.bytesTransferred, 0);
-        assert.equal(again.blobsCopied, 0);
+        assertEquals(again.digest, fx.multiLayer.digest);
+        assertEquals(again.bytesTransferred, 0);
+        assertEquals(again.blobsCopied, 0);
         const mounted = await copyImage(
           to("copied/ml:v1"),
           to("mounted/ml:v1"),
           auth,
         );
-        assert.equal(mounted.digest, fx.multiLayer.digest);
-        assert.equal(mounted.blobsMounted, 4);
-        assert.equal(mounted.bytesTransferred, 0);
+        assertEquals(mounted.digest, fx.multiLayer.digest);
+        assertEquals(mounted.blobsMounted, 4);
+        assertEquals(mounted.bytesTransferred, 0);
         const log = await dst.flushAccessLog();
-        assert.ok(
+        assert(
           log.some((l) =>
             l.startsWith("POST /v2/mounted/ml/blobs/uploads/?") &&
             l.includes("from=copied%2Fml")
@@ -370,10 +372,10 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
         to("with-referrers/ml:v1"),
         { ...auth, referrers: true },
       );
-      assert.equal(r.referrers, 1);
+      assertEquals(r.referrers, 1);
       const c = createClient({ repo: to("with-referrers/ml"), ...auth });
       const referrers = await c.getReferrers(fx.multiLayer.digest);
-      assert.deepEqual(referrers.manifests.map((d) => d.digest), [
+      assertEquals(referrers.manifests.map((d) => d.digest), [
         fx.artifact.digest,
       ]);
     });
@@ -388,9 +390,9 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
           ...auth,
           onProgress: (e) => events.push(e),
         });
-        assert.equal(r.digest, digest);
-        assert.equal(r.blobsCopied, 5);
-        assert.ok(r.maxBlobsActive > 1, `max in flight ${r.maxBlobsActive}`);
+        assertEquals(r.digest, digest);
+        assertEquals(r.blobsCopied, 5);
+        assert(r.maxBlobsActive > 1, `max in flight ${r.maxBlobsActive}`);
         // Progress of one layer arrives while another is still under way.
         const order = events
           .filter((e) => e.type === "blob-progress")
@@ -401,21 +403,22 @@ Deno.test("pushImage() and copyImage() between an anonymous and a token-auth reg
         for (let i = 1; i < order.length; i++) {
           if (order[i] !== order[i - 1]) switches++;
         }
-        assert.ok(switches > 4, `progress switched blobs ${switches} times`);
+        assert(switches > 4, `progress switched blobs ${switches} times`);
         const serial = await pullImage(to("random/img:v1"), `${tmp}/serial`, {
           ...auth,
           concurrency: 1,
         });
-        assert.equal(serial.maxBlobsActive, 1);
-        assert.equal(serial.blobsCopied, 5);
+        assertEquals(serial.maxBlobsActive, 1);
+        assertEquals(serial.blobsCopied, 5);
       },
     );
 
     await t.step("an anonymous push to the token registry fails", async () => {
-      await assert.rejects(
-        copyImage(from(`${fx.multiLayer.repo}:v1`), to("denied/ml:v1"), {
-          useDefaultCredentials: false,
-        }),
+      await assertRejects(
+        () =>
+          copyImage(from(`${fx.multiLayer.repo}:v1`), to("denied/ml:v1"), {
+            useDefaultCredentials: false,
+          }),
         RegistryError,
       );
     });

@@ -2,7 +2,13 @@
 // blobs, cancellation, referrers through the referrers API, bad options;
 // and the private helpers (the pool, `DIR:TAG`).
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertRejects,
+  assertStrictEquals,
+  assertStringIncludes,
+} from "@std/assert";
 import { digestOf } from "../digest.ts";
 import { DigestMismatchError, NotFoundError } from "../errors.ts";
 import { MEDIA_TYPE } from "../media_types.ts";
@@ -81,16 +87,16 @@ Deno.test("copyImage() refuses a corrupted blob and pushes no manifest", async (
     path: new RegExp(`/blobs/${img.layers[1]}`),
     method: "GET",
   };
-  await assert.rejects(
-    copyImage(`${src.url}/src:v1`, `${dst.url}/dst:v1`, {
-      useDefaultCredentials: false,
-    }),
-    (err: unknown) =>
-      err instanceof DigestMismatchError &&
-      err.message.includes(img.layers[1]),
+  const err = await assertRejects(
+    () =>
+      copyImage(`${src.url}/src:v1`, `${dst.url}/dst:v1`, {
+        useDefaultCredentials: false,
+      }),
+    DigestMismatchError,
   );
-  assert.equal(dst.getManifest("dst", "v1"), undefined);
-  assert.equal(dst.getBlob(img.layers[1]), undefined);
+  assertStringIncludes(err.message, img.layers[1]);
+  assertEquals(dst.getManifest("dst", "v1"), undefined);
+  assertEquals(dst.getBlob(img.layers[1]), undefined);
 });
 
 Deno.test("pullImage() leaves no partial file behind on a corrupted blob", async () => {
@@ -101,18 +107,18 @@ Deno.test("pullImage() leaves no partial file behind on a corrupted blob", async
     path: new RegExp(`/blobs/${img.layers[0]}`),
   };
   await withTemp(async (dir) => {
-    await assert.rejects(
-      pullImage(`${reg.url}/src:v1`, `${dir}/out`, {
-        useDefaultCredentials: false,
-      }),
-      (err: unknown) =>
-        err instanceof DigestMismatchError &&
-        err.message.includes(img.layers[0]),
+    const err = await assertRejects(
+      () =>
+        pullImage(`${reg.url}/src:v1`, `${dir}/out`, {
+          useDefaultCredentials: false,
+        }),
+      DigestMismatchError,
     );
+    assertStringIncludes(err.message, img.layers[0]);
     const files = listAll(`${dir}/out`);
-    assert.ok(!files.some((f) => f.includes(".tmp")), files.join(", "));
-    assert.ok(!files.includes(`blobs/sha256/${img.layers[0].slice(7)}`));
-    assert.deepEqual(await (await OciLayout.open(`${dir}/out`)).listTags(), []);
+    assert(!files.some((f) => f.includes(".tmp")), files.join(", "));
+    assert(!files.includes(`blobs/sha256/${img.layers[0].slice(7)}`));
+    assertEquals(await (await OciLayout.open(`${dir}/out`)).listTags(), []);
   });
 });
 
@@ -121,23 +127,25 @@ Deno.test("pullImage() of a missing image creates no layout", async (t) => {
   seedImage(reg, "src", "v1", ["x"]);
   await withTemp(async (dir) => {
     await t.step("in a missing directory", async () => {
-      await assert.rejects(
-        pullImage(`${reg.url}/src:nope`, `${dir}/out`, {
-          useDefaultCredentials: false,
-        }),
+      await assertRejects(
+        () =>
+          pullImage(`${reg.url}/src:nope`, `${dir}/out`, {
+            useDefaultCredentials: false,
+          }),
         NotFoundError,
       );
-      await assert.rejects(Deno.stat(`${dir}/out`), Deno.errors.NotFound);
+      await assertRejects(() => Deno.stat(`${dir}/out`), Deno.errors.NotFound);
     });
     await t.step("in an empty directory", async () => {
       await Deno.mkdir(`${dir}/empty`);
-      await assert.rejects(
-        pullImage(`${reg.url}/src:nope`, `${dir}/empty`, {
-          useDefaultCredentials: false,
-        }),
+      await assertRejects(
+        () =>
+          pullImage(`${reg.url}/src:nope`, `${dir}/empty`, {
+            useDefaultCredentials: false,
+          }),
         NotFoundError,
       );
-      assert.deepEqual(listAll(`${dir}/empty`), []);
+      assertEquals(listAll(`${dir}/empty`), []);
     });
   });
 });
@@ -149,19 +157,22 @@ Deno.test("pullImage() stops on abort and removes the blob being written", async
   await withTemp(async (dir) => {
     const controller = new AbortController();
     const reason = new Error("stop here");
-    await assert.rejects(
-      pullImage(`${reg.url}/big:v1`, `${dir}/out`, {
-        useDefaultCredentials: false,
-        concurrency: 2,
-        signal: controller.signal,
-        onProgress: (e) => {
-          if (e.type === "blob-progress") controller.abort(reason);
-        },
-      }),
-      (err: unknown) => err === reason,
+    assertStrictEquals(
+      await assertRejects(
+        () =>
+          pullImage(`${reg.url}/big:v1`, `${dir}/out`, {
+            useDefaultCredentials: false,
+            concurrency: 2,
+            signal: controller.signal,
+            onProgress: (e) => {
+              if (e.type === "blob-progress") controller.abort(reason);
+            },
+          }),
+      ),
+      reason,
     );
     const files = listAll(`${dir}/out`);
-    assert.ok(!files.some((f) => f.includes(".tmp")), files.join(", "));
+    assert(!files.some((f) => f.includes(".tmp")), files.join(", "));
   });
 });
 
@@ -191,9 +202,9 @@ Deno.test("copyImage() copies referrers found through the referrers API", async 
     referrers: true,
     useDefaultCredentials: false,
   });
-  assert.equal(r.referrers, 1);
-  assert.equal(r.blobsMounted, 4);
-  assert.ok(reg.getManifest("mirror", artifact));
+  assertEquals(r.referrers, 1);
+  assertEquals(r.blobsMounted, 4);
+  assert(reg.getManifest("mirror", artifact));
 });
 
 Deno.test("pullImage(), pushImage() and copyImage() hash every blob once on the client", async (t) => {
@@ -206,7 +217,7 @@ Deno.test("pullImage(), pushImage() and copyImage() hash every blob once on the 
     // Each op reads the layer once, verified while it streams; the
     // manifest and the config (a few hundred bytes) are hashed a few times.
     const once = (hashed: number) =>
-      assert.ok(
+      assert(
         hashed >= layer.byteLength && hashed < layer.byteLength + 16_384,
         `hashed ${hashed} bytes for a layer of ${layer.byteLength}`,
       );
@@ -232,7 +243,7 @@ Deno.test("pullImage(), pushImage() and copyImage() hash every blob once on the 
       );
     });
   });
-  assert.ok(b.getManifest("copied", "v1"));
+  assert(b.getManifest("copied", "v1"));
 });
 
 Deno.test("copyImage() within one token registry asks for one token, with the destination's push scope up front", async () => {
@@ -243,15 +254,15 @@ Deno.test("copyImage() within one token registry asks for one token, with the de
     password: "pass",
     useDefaultCredentials: false,
   });
-  assert.equal(r.blobsMounted, 2);
+  assertEquals(r.blobsMounted, 2);
   const scopes = reg.requests
     .filter((q) => q.path.startsWith("/token"))
     .map((q) => new URL(q.path, reg.url).searchParams.getAll("scope").sort());
-  assert.deepEqual(scopes, [[
+  assertEquals(scopes, [[
     "repository:dst:pull,push",
     "repository:src:pull",
   ]]);
-  assert.ok(reg.getManifest("dst", "v1"));
+  assert(reg.getManifest("dst", "v1"));
 });
 
 Deno.test("image operations check their options first", async (t) => {
@@ -259,25 +270,27 @@ Deno.test("image operations check their options first", async (t) => {
   seedImage(reg, "src", "v1", ["x"]);
   const ref = `${reg.url}/src:v1`;
   await t.step("concurrency must be 1 to 64", async () => {
-    await assert.rejects(
-      copyImage(ref, `${reg.url}/dst:v1`, { concurrency: 0 }),
-      (err: unknown) =>
-        err instanceof RangeError &&
-        err.message ===
-          "Invalid concurrency 0: expected an integer from 1 to 64",
+    const err = await assertRejects(
+      () => copyImage(ref, `${reg.url}/dst:v1`, { concurrency: 0 }),
+      RangeError,
+    );
+    assertEquals(
+      err.message,
+      "Invalid concurrency 0: expected an integer from 1 to 64",
     );
   });
   await t.step("a platform is os/arch[/variant]", async () => {
-    await assert.rejects(
-      copyImage(ref, `${reg.url}/dst:v1`, { platform: "linux" }),
+    await assertRejects(
+      () => copyImage(ref, `${reg.url}/dst:v1`, { platform: "linux" }),
       TypeError,
     );
   });
   await t.step("a destination digest must match", async () => {
-    await assert.rejects(
-      copyImage(ref, `${reg.url}/dst@${digestOf("other")}`, {
-        useDefaultCredentials: false,
-      }),
+    await assertRejects(
+      () =>
+        copyImage(ref, `${reg.url}/dst@${digestOf("other")}`, {
+          useDefaultCredentials: false,
+        }),
       DigestMismatchError,
     );
   });
@@ -293,21 +306,23 @@ Deno.test("runPool() bounds concurrency and reports the first failure", async ()
     active--;
     return n * 2;
   }, { concurrency: 3 });
-  assert.deepEqual(results, [2, 4, 6, 8, 10, 12]);
-  assert.equal(max, 3);
+  assertEquals(results, [2, 4, 6, 8, 10, 12]);
+  assertEquals(max, 3);
   const started: number[] = [];
   const aborted: boolean[] = [];
-  await assert.rejects(
-    runPool([1, 2, 3, 4], async (n, signal) => {
-      started.push(n);
-      if (n === 1) throw new Error("first");
-      await new Promise((r) => setTimeout(r, 10));
-      aborted.push(signal.aborted);
-    }, { concurrency: 2 }),
-    { message: "first" },
+  const err = await assertRejects(
+    () =>
+      runPool([1, 2, 3, 4], async (n, signal) => {
+        started.push(n);
+        if (n === 1) throw new Error("first");
+        await new Promise((r) => setTimeout(r, 10));
+        aborted.push(signal.aborted);
+      }, { concurrency: 2 }),
+    Error,
   );
-  assert.deepEqual(started, [1, 2]);
-  assert.deepEqual(aborted, [true]);
+  assertEquals(err.message, "first");
+  assertEquals(started, [1, 2]);
+  assertEquals(aborted, [true]);
 });
 
 Deno.test("splitLayoutRef() splits DIR:TAG only at a valid tag", async (t) => {
@@ -321,6 +336,6 @@ Deno.test("splitLayoutRef() splits DIR:TAG only at a valid tag", async (t) => {
       ["out:1.0_rc-2", { dir: "out", tag: "1.0_rc-2" }],
     ] as const
   ) {
-    await t.step(input, () => assert.deepEqual(splitLayoutRef(input), want));
+    await t.step(input, () => assertEquals(splitLayoutRef(input), want));
   }
 });

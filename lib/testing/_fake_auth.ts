@@ -7,6 +7,8 @@
  * @module
  */
 
+import { decodeBase64 } from "@std/encoding/base64";
+import { STATUS_CODE } from "@std/http/status";
 import type { FakeFaults } from "./fake_registry.ts";
 import {
   API_VERSION_HEADERS,
@@ -124,22 +126,38 @@ export class Authority {
   async tokenEndpoint(req: Request, url: URL): Promise<Response> {
     if (req.method === "GET") return this.#getToken(req, url);
     if (req.method === "POST") return await this.#postToken(req);
-    return ociError(405, "UNSUPPORTED", "use GET or POST");
+    return ociError(
+      STATUS_CODE.MethodNotAllowed,
+      "UNSUPPORTED",
+      "use GET or POST",
+    );
   }
 
   #getToken(req: Request, url: URL): Response {
     const params = url.searchParams;
     if (params.get("service") !== this.#config.service) {
-      return oauthError(400, "invalid_request", "unknown service");
+      return oauthError(
+        STATUS_CODE.BadRequest,
+        "invalid_request",
+        "unknown service",
+      );
     }
     const header = req.headers.get("authorization");
     const user = header === null ? undefined : this.#basicUser(header);
     if (header !== null && user === undefined) {
-      return ociError(401, "UNAUTHORIZED", "incorrect username or password");
+      return ociError(
+        STATUS_CODE.Unauthorized,
+        "UNAUTHORIZED",
+        "incorrect username or password",
+      );
     }
     const scopes = parseScopes(params.getAll("scope"));
     if (scopes === undefined) {
-      return oauthError(400, "invalid_scope", "cannot parse scope");
+      return oauthError(
+        STATUS_CODE.BadRequest,
+        "invalid_scope",
+        "cannot parse scope",
+      );
     }
     const offline = params.get("offline_token") === "true" &&
       user !== undefined;
@@ -149,18 +167,34 @@ export class Authority {
   async #postToken(req: Request): Promise<Response> {
     const body = await readBody(req, MAX_FORM_BYTES);
     if (body === undefined) {
-      return oauthError(400, "invalid_request", "form too large");
+      return oauthError(
+        STATUS_CODE.BadRequest,
+        "invalid_request",
+        "form too large",
+      );
     }
     const form = new URLSearchParams(new TextDecoder().decode(body));
     if (form.get("service") !== this.#config.service) {
-      return oauthError(400, "invalid_request", "unknown service");
+      return oauthError(
+        STATUS_CODE.BadRequest,
+        "invalid_request",
+        "unknown service",
+      );
     }
     if (!form.get("client_id")) {
-      return oauthError(400, "invalid_request", "client_id is required");
+      return oauthError(
+        STATUS_CODE.BadRequest,
+        "invalid_request",
+        "client_id is required",
+      );
     }
     const scopes = parseScopes(form.getAll("scope"));
     if (scopes === undefined) {
-      return oauthError(400, "invalid_scope", "cannot parse scope");
+      return oauthError(
+        STATUS_CODE.BadRequest,
+        "invalid_scope",
+        "cannot parse scope",
+      );
     }
     const grant = form.get("grant_type");
     if (grant === "password") {
@@ -168,17 +202,29 @@ export class Authority {
       if (
         form.get("username") !== username || form.get("password") !== password
       ) {
-        return oauthError(400, "invalid_grant", "incorrect password");
+        return oauthError(
+          STATUS_CODE.BadRequest,
+          "invalid_grant",
+          "incorrect password",
+        );
       }
       return this.#issue(scopes, true, form.get("access_type") === "offline");
     }
     if (grant === "refresh_token") {
       if (!this.#refreshTokens.has(form.get("refresh_token") ?? "")) {
-        return oauthError(400, "invalid_grant", "unknown refresh token");
+        return oauthError(
+          STATUS_CODE.BadRequest,
+          "invalid_grant",
+          "unknown refresh token",
+        );
       }
       return this.#issue(scopes, true, false);
     }
-    return oauthError(400, "unsupported_grant_type", "unknown grant_type");
+    return oauthError(
+      STATUS_CODE.BadRequest,
+      "unsupported_grant_type",
+      "unknown grant_type",
+    );
   }
 
   #issue(requested: Access[], authenticated: boolean, offline: boolean) {
@@ -213,7 +259,7 @@ export class Authority {
     if (match === null) return undefined;
     let decoded: string;
     try {
-      decoded = atob(match[1]);
+      decoded = new TextDecoder().decode(decodeBase64(match[1]));
     } catch {
       return undefined;
     }
@@ -235,7 +281,7 @@ export class Authority {
         Action: action,
       }))
     );
-    return ociError(401, "UNAUTHORIZED", message, detail, {
+    return ociError(STATUS_CODE.Unauthorized, "UNAUTHORIZED", message, detail, {
       ...API_VERSION_HEADERS,
       "www-authenticate": challenge,
     });

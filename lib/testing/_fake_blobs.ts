@@ -5,6 +5,7 @@
  * @module
  */
 
+import { STATUS_CODE } from "@std/http/status";
 import type { Context } from "./_fake_context.ts";
 import { droppingStream, flipByte, takeFault } from "./_fake_faults.ts";
 import { empty, ociError } from "./_fake_http.ts";
@@ -14,16 +15,26 @@ import { DIGEST_RE } from "./_fake_store.ts";
 export function getBlob(ctx: Context): Response {
   const { name, ref: digest, state } = ctx;
   if (!DIGEST_RE.test(digest)) {
-    return ociError(400, "DIGEST_INVALID", "invalid digest", { digest });
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "DIGEST_INVALID",
+      "invalid digest",
+      { digest },
+    );
   }
   const bytes = state.store.blob(name, digest);
   if (bytes === undefined) {
-    return ociError(404, "BLOB_UNKNOWN", "blob unknown to registry", {
-      digest,
-    });
+    return ociError(
+      STATUS_CODE.NotFound,
+      "BLOB_UNKNOWN",
+      "blob unknown to registry",
+      {
+        digest,
+      },
+    );
   }
   if (state.faults.redirectBlobs && ctx.method === "GET") {
-    return empty(307, {
+    return empty(STATUS_CODE.TemporaryRedirect, {
       location: state.secondOriginUrl + ctx.pathAndQuery,
     });
   }
@@ -47,13 +58,16 @@ export function serveBlob(
   };
   const range = parseRange(ctx.req.headers.get("range"), size);
   if (range === "unsatisfiable") {
-    return empty(416, { ...headers, "content-range": `bytes */${size}` });
+    return empty(STATUS_CODE.RangeNotSatisfiable, {
+      ...headers,
+      "content-range": `bytes */${size}`,
+    });
   }
-  let status = 200;
+  let status: number = STATUS_CODE.OK;
   let [start, end] = [0, size - 1];
   if (range !== undefined) {
     [start, end] = range;
-    status = 206;
+    status = STATUS_CODE.PartialContent;
     headers["content-range"] = `bytes ${start}-${end}/${size}`;
   }
   headers["content-length"] = String(end - start + 1);
@@ -79,11 +93,16 @@ export function serveBlob(
 export function deleteBlob(ctx: Context): Response {
   const { name, ref: digest } = ctx;
   if (!ctx.state.store.deleteBlob(name, digest)) {
-    return ociError(404, "BLOB_UNKNOWN", "blob unknown to registry", {
-      digest,
-    });
+    return ociError(
+      STATUS_CODE.NotFound,
+      "BLOB_UNKNOWN",
+      "blob unknown to registry",
+      {
+        digest,
+      },
+    );
   }
-  return empty(202, { "docker-content-digest": digest });
+  return empty(STATUS_CODE.Accepted, { "docker-content-digest": digest });
 }
 
 /**

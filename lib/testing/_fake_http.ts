@@ -5,6 +5,11 @@
  * @module
  */
 
+import { delay } from "@std/async/delay";
+import { concat } from "@std/bytes/concat";
+import { encodeHex } from "@std/encoding/hex";
+import { STATUS_CODE } from "@std/http/status";
+
 /** The header every `/v2/` answer carries. */
 export const API_VERSION_HEADERS: Readonly<Record<string, string>> = {
   "docker-distribution-api-version": "registry/2.0",
@@ -12,14 +17,14 @@ export const API_VERSION_HEADERS: Readonly<Record<string, string>> = {
 
 /** HTTP status → the OCI error code a status fault answers with. */
 const CODE_FOR_STATUS: Readonly<Record<number, string>> = {
-  400: "UNSUPPORTED",
-  401: "UNAUTHORIZED",
-  403: "DENIED",
-  404: "NAME_UNKNOWN",
-  405: "UNSUPPORTED",
-  413: "SIZE_INVALID",
-  416: "BLOB_UPLOAD_INVALID",
-  429: "TOOMANYREQUESTS",
+  [STATUS_CODE.BadRequest]: "UNSUPPORTED",
+  [STATUS_CODE.Unauthorized]: "UNAUTHORIZED",
+  [STATUS_CODE.Forbidden]: "DENIED",
+  [STATUS_CODE.NotFound]: "NAME_UNKNOWN",
+  [STATUS_CODE.MethodNotAllowed]: "UNSUPPORTED",
+  [STATUS_CODE.ContentTooLarge]: "SIZE_INVALID",
+  [STATUS_CODE.RangeNotSatisfiable]: "BLOB_UPLOAD_INVALID",
+  [STATUS_CODE.TooManyRequests]: "TOOMANYREQUESTS",
 };
 
 /** The OCI error code that best describes an HTTP status. */
@@ -30,7 +35,7 @@ export function codeForStatus(status: number): string {
 /** A JSON answer. */
 export function json(
   body: unknown,
-  status = 200,
+  status: number = STATUS_CODE.OK,
   headers: Record<string, string> = {},
 ): Response {
   return new Response(JSON.stringify(body), {
@@ -69,7 +74,7 @@ export function ociError(
 /** A Go-router style plain 404, for paths the registry does not serve. */
 export function notFound(): Response {
   return new Response("404 page not found\n", {
-    status: 404,
+    status: STATUS_CODE.NotFound,
     headers: { "content-type": "text/plain; charset=utf-8" },
   });
 }
@@ -90,20 +95,7 @@ export async function readBody(
     if (length > limit) return undefined; // leaving the loop cancels the body
     chunks.push(chunk);
   }
-  return concat(chunks, length);
-}
-
-/** Joins chunks into one array of `length` bytes. */
-export function concat(chunks: Uint8Array[], length?: number): Uint8Array {
-  const out = new Uint8Array(
-    length ?? chunks.reduce((n, c) => n + c.byteLength, 0),
-  );
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  return concat(chunks);
 }
 
 /** Cancels a request body nobody will read. */
@@ -113,22 +105,12 @@ export async function discardBody(req: Request): Promise<void> {
   }
 }
 
-/** Waits `ms` milliseconds, or less when `signal` aborts. */
+/** Waits `ms` milliseconds, or less when `signal` aborts (never rejects). */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
+  return delay(ms, { signal }).catch(() => {});
 }
 
 /** A random lower-case hex string of `bytes` random bytes. */
 export function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+  return encodeHex(crypto.getRandomValues(new Uint8Array(bytes)));
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { STATUS_CODE } from "@std/http/status";
 import { MEDIA_TYPE } from "../media_types.ts";
 import type { Context } from "./_fake_context.ts";
 import { json, notFound, ociError } from "./_fake_http.ts";
@@ -21,9 +22,14 @@ interface Page<T> {
 export function listTags(ctx: Context): Response {
   const repo = ctx.state.store.repositories.get(ctx.name);
   if (repo === undefined) {
-    return ociError(404, "NAME_UNKNOWN", "repository name not known", {
-      name: ctx.name,
-    });
+    return ociError(
+      STATUS_CODE.NotFound,
+      "NAME_UNKNOWN",
+      "repository name not known",
+      {
+        name: ctx.name,
+      },
+    );
   }
   const tags = [...repo.tags.keys()].sort(compare);
   const page = paginate(ctx, tags, (t) => t, true);
@@ -53,9 +59,14 @@ export function listCatalog(ctx: Context): Response {
 export function listReferrers(ctx: Context): Response {
   if (!ctx.state.options.referrersApi) return notFound();
   if (!DIGEST_RE.test(ctx.ref)) {
-    return ociError(400, "DIGEST_INVALID", "invalid digest", {
-      digest: ctx.ref,
-    });
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "DIGEST_INVALID",
+      "invalid digest",
+      {
+        digest: ctx.ref,
+      },
+    );
   }
   const artifactType = ctx.url.searchParams.get("artifactType") ?? undefined;
   const descriptors = ctx.state.store.referrers(
@@ -81,7 +92,7 @@ export function listReferrers(ctx: Context): Response {
   }
   return withLink(
     ctx,
-    json(index, 200, headers),
+    json(index, STATUS_CODE.OK, headers),
     `/v2/${ctx.name}/referrers/${ctx.ref}`,
     page,
   );
@@ -102,7 +113,7 @@ function paginate<T>(
   const n = nParam === null ? undefined : Number(nParam);
   if (n !== undefined && (!Number.isInteger(n) || n < 0 || nParam === "")) {
     return ociError(
-      400,
+      STATUS_CODE.BadRequest,
       "PAGINATION_NUMBER_INVALID",
       "n must be a non-negative integer",
       { n: nParam },

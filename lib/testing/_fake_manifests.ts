@@ -6,6 +6,8 @@
  * @module
  */
 
+import { STATUS_CODE } from "@std/http/status";
+import { parseMediaType } from "@std/media-types/parse-media-type";
 import { MEDIA_TYPE } from "../media_types.ts";
 import type { Context } from "./_fake_context.ts";
 import { flipByte, takeFault } from "./_fake_faults.ts";
@@ -27,13 +29,20 @@ export function getManifest(ctx: Context): Response {
   const found = state.store.resolveManifest(name, ref);
   if (found === undefined) {
     return state.store.repositories.has(name)
-      ? ociError(404, "MANIFEST_UNKNOWN", "manifest unknown", { ref })
-      : ociError(404, "NAME_UNKNOWN", "repository name not known", { name });
+      ? ociError(STATUS_CODE.NotFound, "MANIFEST_UNKNOWN", "manifest unknown", {
+        ref,
+      })
+      : ociError(
+        STATUS_CODE.NotFound,
+        "NAME_UNKNOWN",
+        "repository name not known",
+        { name },
+      );
   }
   const rateHeaders = takeRateLimit(ctx);
   if (rateHeaders === undefined) {
     return ociError(
-      429,
+      STATUS_CODE.TooManyRequests,
       "TOOMANYREQUESTS",
       "You have reached your pull rate limit.",
       undefined,
@@ -60,43 +69,79 @@ export async function putManifest(ctx: Context): Promise<Response> {
   const { name, ref, state, req } = ctx;
   const isDigest = ref.includes(":");
   if (!isDigest && !TAG_RE.test(ref)) {
-    return ociError(400, "MANIFEST_INVALID", "invalid tag", { ref });
+    return ociError(STATUS_CODE.BadRequest, "MANIFEST_INVALID", "invalid tag", {
+      ref,
+    });
   }
   if (isDigest && digestProblem(ref) !== undefined) {
-    return ociError(400, "DIGEST_INVALID", digestProblem(ref)!, { ref });
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "DIGEST_INVALID",
+      digestProblem(ref)!,
+      { ref },
+    );
   }
   const bytes = await readBody(req, MAX_MANIFEST_BYTES);
   if (bytes === undefined) {
-    return ociError(413, "SIZE_INVALID", "manifest larger than 4 MiB");
+    return ociError(
+      STATUS_CODE.ContentTooLarge,
+      "SIZE_INVALID",
+      "manifest larger than 4 MiB",
+    );
   }
   const fields = parseManifest(bytes);
   if (fields === undefined) {
-    return ociError(400, "MANIFEST_INVALID", "manifest is not a JSON object");
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "MANIFEST_INVALID",
+      "manifest is not a JSON object",
+    );
   }
-  const contentType = req.headers.get("content-type")?.split(";")[0].trim();
+  // distribution parses the header as Go's mime.ParseMediaType does.
+  const header = req.headers.get("content-type");
+  let contentType: string | undefined;
+  try {
+    contentType = header === null ? undefined : parseMediaType(header)[0];
+  } catch {
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "MANIFEST_INVALID",
+      "invalid Content-Type",
+      { contentType: header },
+    );
+  }
   const bodyType = typeof fields.mediaType === "string"
     ? fields.mediaType
     : undefined;
   if (contentType && bodyType && contentType !== bodyType) {
     return ociError(
-      400,
+      STATUS_CODE.BadRequest,
       "MANIFEST_INVALID",
       `Content-Type "${contentType}" differs from mediaType "${bodyType}"`,
     );
   }
   const mediaType = contentType || bodyType;
   if (!mediaType) {
-    return ociError(400, "MANIFEST_INVALID", "no Content-Type nor mediaType");
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "MANIFEST_INVALID",
+      "no Content-Type nor mediaType",
+    );
   }
   if (isDigest && digestOf(bytes, ref.split(":")[0]) !== ref) {
-    return ociError(400, "DIGEST_INVALID", "manifest digest mismatch", {
-      ref,
-    });
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "DIGEST_INVALID",
+      "manifest digest mismatch",
+      {
+        ref,
+      },
+    );
   }
   const missing = missingReferences(ctx, fields);
   if (missing.length > 0) {
     return ociError(
-      400,
+      STATUS_CODE.BadRequest,
       "MANIFEST_BLOB_UNKNOWN",
       "manifest references unknown content",
       { digests: missing },
@@ -111,17 +156,22 @@ export async function putManifest(ctx: Context): Promise<Response> {
   if (typeof subject === "string" && state.options.answerOciSubject) {
     headers["oci-subject"] = subject;
   }
-  return empty(201, headers);
+  return empty(STATUS_CODE.Created, headers);
 }
 
 /** `DELETE /v2/<name>/manifests/<reference>`. */
 export function deleteManifest(ctx: Context): Response {
   if (!ctx.state.store.deleteManifest(ctx.name, ctx.ref)) {
-    return ociError(404, "MANIFEST_UNKNOWN", "manifest unknown", {
-      ref: ctx.ref,
-    });
+    return ociError(
+      STATUS_CODE.NotFound,
+      "MANIFEST_UNKNOWN",
+      "manifest unknown",
+      {
+        ref: ctx.ref,
+      },
+    );
   }
-  return empty(202);
+  return empty(STATUS_CODE.Accepted);
 }
 
 /** Blobs and child manifests a pushed manifest names but the repo lacks. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { STATUS_CODE } from "@std/http/status";
 import type { Access } from "./_fake_auth.ts";
 import { deleteBlob, getBlob } from "./_fake_blobs.ts";
 import type { Context, Handler } from "./_fake_context.ts";
@@ -54,7 +55,7 @@ const uploadAccess = (ctx: Context) => {
   return access;
 };
 
-const ping: Handler = () => json({}, 200, API_VERSION_HEADERS);
+const ping: Handler = () => json({}, STATUS_CODE.OK, API_VERSION_HEADERS);
 
 export const ROUTES: readonly Route[] = [
   {

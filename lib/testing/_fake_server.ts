@@ -7,6 +7,7 @@
  * @module
  */
 
+import { STATUS_CODE } from "@std/http/status";
 import { MEDIA_TYPE } from "../media_types.ts";
 import type {
   FakeFaults,
@@ -40,6 +41,12 @@ import { ROUTES } from "./_fake_routes.ts";
 import { FakeStore, NAME_RE, parseManifest } from "./_fake_store.ts";
 
 const BLOB_PATH_RE = /^\/v2\/.+\/blobs\/([^/]+)$/;
+/** Statuses whose answers carry no body. */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([
+  STATUS_CODE.NoContent,
+  STATUS_CODE.ResetContent,
+  STATUS_CODE.NotModified,
+]);
 
 /** The fake: a relay, the registry server behind it, a second origin. */
 export class FakeRegistryServer implements FakeRegistry, RegistryState {
@@ -182,7 +189,7 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
       const headers: Record<string, string> = status.retryAfter === undefined
         ? {}
         : { "retry-after": status.retryAfter };
-      if ([204, 205, 304].includes(status.status)) {
+      if (NULL_BODY_STATUSES.has(status.status)) {
         return empty(status.status, headers);
       }
       return ociError(
@@ -200,7 +207,10 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
       };
       if (huge.contentLength) headers["content-length"] = String(huge.bytes);
       const body = req.method === "HEAD" ? null : hugeStream(huge.bytes);
-      return new Response(body, { status: huge.status ?? 200, headers });
+      return new Response(body, {
+        status: huge.status ?? STATUS_CODE.OK,
+        headers,
+      });
     }
     return undefined;
   }
@@ -216,13 +226,22 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
       if (match === null) continue;
       const handler = route.handlers[req.method];
       if (handler === undefined) {
-        return ociError(405, "UNSUPPORTED", `${req.method} is not supported`);
+        return ociError(
+          STATUS_CODE.MethodNotAllowed,
+          "UNSUPPORTED",
+          `${req.method} is not supported`,
+        );
       }
       const name = match.groups?.name ?? "";
       if (name !== "" && !NAME_RE.test(name)) {
-        return ociError(400, "NAME_INVALID", "invalid repository name", {
-          name,
-        });
+        return ociError(
+          STATUS_CODE.BadRequest,
+          "NAME_INVALID",
+          "invalid repository name",
+          {
+            name,
+          },
+        );
       }
       const ctx: Context = {
         req,
@@ -269,7 +288,12 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
 }
 
 function onError(error: unknown): Response {
-  return ociError(500, "UNKNOWN", "the fake registry failed", String(error));
+  return ociError(
+    STATUS_CODE.InternalServerError,
+    "UNKNOWN",
+    "the fake registry failed",
+    String(error),
+  );
 }
 
 function record(req: Request, path: string): RecordedRequest {

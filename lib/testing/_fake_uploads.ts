@@ -10,11 +10,12 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
+import { STATUS_CODE } from "@std/http/status";
 import type { FakeUpload } from "./fake_registry.ts";
 import type { Context } from "./_fake_context.ts";
 import { takeFault } from "./_fake_faults.ts";
 import {
-  concat,
   discardBody,
   empty,
   ociError,
@@ -43,13 +44,20 @@ export async function startUpload(ctx: Context): Promise<Response> {
     const problem = digestProblem(digest);
     if (problem !== undefined) {
       await discardBody(ctx.req);
-      return ociError(400, "DIGEST_INVALID", problem, { digest });
+      return ociError(STATUS_CODE.BadRequest, "DIGEST_INVALID", problem, {
+        digest,
+      });
     }
     const bytes = (await readBody(ctx.req, Infinity))!;
     if (digestOf(bytes, digest.split(":")[0]) !== digest) {
-      return ociError(400, "DIGEST_INVALID", "digest does not match body", {
-        digest,
-      });
+      return ociError(
+        STATUS_CODE.BadRequest,
+        "DIGEST_INVALID",
+        "digest does not match body",
+        {
+          digest,
+        },
+      );
     }
     state.store.putBlob(name, bytes, digest);
     return blobCreated(name, digest);
@@ -67,7 +75,7 @@ export async function startUpload(ctx: Context): Promise<Response> {
   const headers = sessionHeaders(ctx, uuid, upload, true);
   const min = state.faults.chunkMinLength ?? state.options.chunkMinLength;
   if (min !== undefined) headers["oci-chunk-min-length"] = String(min);
-  return empty(202, headers);
+  return empty(STATUS_CODE.Accepted, headers);
 }
 
 /** `GET <location>`: where the upload stands. */
@@ -76,7 +84,7 @@ export function uploadStatus(ctx: Context): Response {
   if (upload instanceof Response) return upload;
   const headers = sessionHeaders(ctx, ctx.ref, upload, true);
   delete headers["content-length"];
-  return new Response(null, { status: 204, headers });
+  return new Response(null, { status: STATUS_CODE.NoContent, headers });
 }
 
 /** `PATCH <location>`: one chunk, in order. */
@@ -101,14 +109,16 @@ export async function patchUpload(ctx: Context): Promise<Response> {
     : undefined;
   if (drop !== undefined) {
     await acceptPrefixThenKill(ctx, upload, drop.bytes);
-    return empty(202);
+    return empty(STATUS_CODE.Accepted);
   }
   const body = (await readBody(ctx.req, Infinity))!;
   if (range !== undefined && range !== body.byteLength) {
     return rangeNotSatisfiable(ctx, upload);
   }
   append(upload, body);
-  const status = ctx.state.faults.patchReturns201 ? 201 : 202;
+  const status = ctx.state.faults.patchReturns201
+    ? STATUS_CODE.Created
+    : STATUS_CODE.Accepted;
   return empty(status, sessionHeaders(ctx, ctx.ref, upload, true));
 }
 
@@ -122,7 +132,9 @@ export async function finishUpload(ctx: Context): Promise<Response> {
     : digestProblem(digest);
   if (problem !== undefined) {
     await discardBody(ctx.req);
-    return ociError(400, "DIGEST_INVALID", problem, { digest });
+    return ociError(STATUS_CODE.BadRequest, "DIGEST_INVALID", problem, {
+      digest,
+    });
   }
   const range = checkContentRange(ctx, upload);
   if (range instanceof Response) return range;
@@ -133,11 +145,16 @@ export async function finishUpload(ctx: Context): Promise<Response> {
     append(upload, body);
   }
   ctx.state.store.uploads.delete(ctx.ref);
-  const bytes = concat(upload.chunks, upload.length);
+  const bytes = concat(upload.chunks);
   if (digestOf(bytes, digest.split(":")[0]) !== digest) {
-    return ociError(400, "DIGEST_INVALID", "digest does not match upload", {
-      digest,
-    });
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "DIGEST_INVALID",
+      "digest does not match upload",
+      {
+        digest,
+      },
+    );
   }
   ctx.state.store.putBlob(ctx.name, bytes, digest);
   return blobCreated(ctx.name, digest);
@@ -148,20 +165,25 @@ export function cancelUpload(ctx: Context): Response {
   const upload = findUpload(ctx);
   if (upload instanceof Response) return upload;
   ctx.state.store.uploads.delete(ctx.ref);
-  return new Response(null, { status: 204 });
+  return new Response(null, { status: STATUS_CODE.NoContent });
 }
 
 /** The session named by the path, checked against its latest `_state`. */
 function findUpload(ctx: Context): FakeUpload | Response {
   const upload = ctx.state.store.uploads.get(ctx.ref);
   if (upload === undefined || upload.repo !== ctx.name) {
-    return ociError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown", {
-      uuid: ctx.ref,
-    });
+    return ociError(
+      STATUS_CODE.NotFound,
+      "BLOB_UPLOAD_UNKNOWN",
+      "blob upload unknown",
+      {
+        uuid: ctx.ref,
+      },
+    );
   }
   if (ctx.url.searchParams.get("_state") !== upload.state) {
     return ociError(
-      400,
+      STATUS_CODE.BadRequest,
       "BLOB_UPLOAD_INVALID",
       "missing or stale _state: use the Location of the latest answer",
     );
@@ -182,7 +204,11 @@ function checkContentRange(
   if (header === null) return undefined;
   const match = CONTENT_RANGE_RE.exec(header);
   if (match === null || Number(match[2]) < Number(match[1])) {
-    return ociError(400, "BLOB_UPLOAD_INVALID", "Content-Range must be a-b");
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "BLOB_UPLOAD_INVALID",
+      "Content-Range must be a-b",
+    );
   }
   if (Number(match[1]) !== upload.length) {
     return rangeNotSatisfiable(ctx, upload);
@@ -200,7 +226,7 @@ function checkMinLength(
   const last = upload.lastChunkLength;
   if (min === undefined || last === undefined || last >= min) return undefined;
   return ociError(
-    400,
+    STATUS_CODE.BadRequest,
     "BLOB_UPLOAD_INVALID",
     `a chunk of ${last} bytes was followed by another: OCI-Chunk-Min-Length is ${min}`,
   );
@@ -221,7 +247,7 @@ async function acceptPrefixThenKill(
       if (length >= keep) break;
     }
   }
-  append(upload, concat(kept, length));
+  append(upload, concat(kept));
   ctx.kill();
 }
 
@@ -233,7 +259,7 @@ function append(upload: FakeUpload, chunk: Uint8Array): void {
 
 function rangeNotSatisfiable(ctx: Context, upload: FakeUpload): Response {
   return ociError(
-    416,
+    STATUS_CODE.RangeNotSatisfiable,
     "BLOB_UPLOAD_INVALID",
     `chunk out of order: the upload has ${upload.length} bytes`,
     undefined,
@@ -262,7 +288,7 @@ function sessionHeaders(
 }
 
 function blobCreated(name: string, digest: string): Response {
-  return empty(201, {
+  return empty(STATUS_CODE.Created, {
     location: `/v2/${name}/blobs/${digest}`,
     "docker-content-digest": digest,
   });

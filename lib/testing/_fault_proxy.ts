@@ -9,6 +9,9 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
+import { indexOfNeedle } from "@std/bytes/index-of-needle";
+
 /** Which responses to cut, see {@linkcode FaultProxy.dropResponses}. */
 export interface DropRule {
   /** Requests whose method matches. @default {"GET"} */
@@ -177,8 +180,8 @@ export class FaultProxy implements AsyncDisposable {
         if (armed !== undefined) {
           if (budget === undefined) {
             // Find the end of the response head; the body starts after it.
-            const joined = concat(tail, chunk);
-            const end = indexOf(joined, HEAD_END);
+            const joined = concat([tail, chunk]);
+            const end = indexOfNeedle(joined, HEAD_END);
             if (end >= 0) {
               budget = armed.afterBytes + (end + 4 - tail.byteLength);
             } else tail = joined.slice(-3);
@@ -212,23 +215,6 @@ async function writeAll(
   } catch {
     return false;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
-}
-
-function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = 0; i + needle.byteLength <= haystack.byteLength; i++) {
-    for (let j = 0; j < needle.byteLength; j++) {
-      if (haystack[i + j] !== needle[j]) continue outer;
-    }
-    return i;
-  }
-  return -1;
 }
 
 function closeQuietly(resource: { close(): void }): void {

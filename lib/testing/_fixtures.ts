@@ -24,10 +24,13 @@
  * @module
  */
 
+import { encodeBase64 } from "@std/encoding/base64";
+import { STATUS_CODE } from "@std/http/status";
+import { join } from "@std/path/posix/join";
 import { createHash } from "node:crypto";
 import { MEDIA_TYPE } from "../media_types.ts";
 import type { RealRegistry } from "./_real_registry.ts";
-import { fillRandom, tarHeader, tarTrailerLength } from "./_tar.ts";
+import { fillRandom, tarOf } from "./_tar.ts";
 
 /** A pushed single-platform image. */
 export interface ImageFixture {
@@ -137,16 +140,6 @@ function randomBytes(n: number): Uint8Array {
   return out;
 }
 
-/** A one-file ustar archive. */
-function tarOf(name: string, content: Uint8Array): Uint8Array {
-  const out = new Uint8Array(
-    512 + content.length + tarTrailerLength(content.length),
-  );
-  out.set(tarHeader(name, content.length), 0);
-  out.set(content, 512);
-  return out;
-}
-
 async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new CompressionStream("gzip"));
@@ -159,7 +152,7 @@ interface Layer {
 }
 
 async function makeLayer(name: string, size: number): Promise<Layer> {
-  const tar = tarOf(name, randomBytes(size));
+  const tar = await tarOf(name, randomBytes(size));
   return { blob: blobOf(await gzip(tar)), diffId: sha256(tar) };
 }
 
@@ -177,18 +170,18 @@ class DirLayout implements BlobSink {
   async init(): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true });
     await Deno.writeTextFile(
-      `${this.dir}/version`,
+      join(this.dir, "version"),
       "Directory Transport Version: 1.1\n",
     );
   }
   async put(blob: Blob): Promise<void> {
     await Deno.writeFile(
-      `${this.dir}/${blob.digest.slice("sha256:".length)}`,
+      join(this.dir, blob.digest.slice("sha256:".length)),
       blob.bytes,
     );
   }
   async finish(manifest: Blob): Promise<void> {
-    await Deno.writeFile(`${this.dir}/manifest.json`, manifest.bytes);
+    await Deno.writeFile(join(this.dir, "manifest.json"), manifest.bytes);
   }
 }
 
@@ -200,15 +193,15 @@ class Layout implements BlobSink {
     this.dir = dir;
   }
   async init(): Promise<void> {
-    await Deno.mkdir(`${this.dir}/blobs/sha256`, { recursive: true });
+    await Deno.mkdir(join(this.dir, "blobs", "sha256"), { recursive: true });
     await Deno.writeTextFile(
-      `${this.dir}/oci-layout`,
+      join(this.dir, "oci-layout"),
       JSON.stringify({ imageLayoutVersion: "1.0.0" }),
     );
   }
   async put(blob: Blob): Promise<void> {
     await Deno.writeFile(
-      `${this.dir}/blobs/sha256/${blob.digest.slice("sha256:".length)}`,
+      join(this.dir, "blobs", "sha256", blob.digest.slice("sha256:".length)),
       blob.bytes,
     );
   }
@@ -222,7 +215,7 @@ class Layout implements BlobSink {
   }
   async finish(): Promise<void> {
     await Deno.writeTextFile(
-      `${this.dir}/index.json`,
+      join(this.dir, "index.json"),
       JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA_TYPE.OCI_INDEX,
@@ -310,7 +303,7 @@ async function skopeo(
 ): Promise<string> {
   const out = await new Deno.Command("skopeo", {
     args: ["--insecure-policy", ...args],
-    env: { REGISTRY_AUTH_FILE: `${registry.dir}/skopeo-auth.json` },
+    env: { REGISTRY_AUTH_FILE: join(registry.dir, "skopeo-auth.json") },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -345,7 +338,10 @@ async function push(
   expected: string,
   extra: string[] = [],
 ): Promise<void> {
-  const digestFile = `${registry.dir}/skopeo-${crypto.randomUUID()}.digest`;
+  const digestFile = join(
+    registry.dir,
+    `skopeo-${crypto.randomUUID()}.digest`,
+  );
   await skopeo(registry, [
     "copy",
     "--quiet",
@@ -389,7 +385,9 @@ export async function harnessAuthorization(
   actions = "pull,push",
 ): Promise<string | undefined> {
   if (registry.mode === "anonymous") return undefined;
-  const basic = `Basic ${btoa(`${registry.username}:${registry.password}`)}`;
+  const basic = `Basic ${
+    encodeBase64(`${registry.username}:${registry.password}`)
+  }`;
   if (registry.mode === "basic") return basic;
   const ts = registry.tokenServer!;
   const url = new URL(ts.url);
@@ -429,7 +427,7 @@ async function putTags(
         },
       );
       const text = await res.text();
-      if (res.status !== 201) {
+      if (res.status !== STATUS_CODE.Created) {
         throw new Error(`PUT ${repo}:${tag} answered ${res.status}: ${text}`);
       }
       const digest = res.headers.get("docker-content-digest");
@@ -458,7 +456,7 @@ async function seedMultiLayer(
   registry: RealRegistry,
   root: string,
 ): Promise<ImageFixture> {
-  const layout = new Layout(`${root}/multi-layer`);
+  const layout = new Layout(join(root, "multi-layer"));
   await layout.init();
   const image = await buildImage(layout, {
     sizes: [KiB, 64 * KiB, KiB * KiB],
@@ -489,7 +487,7 @@ async function seedDocker(
   registry: RealRegistry,
   root: string,
 ): Promise<ImageFixture> {
-  const layout = new DirLayout(`${root}/docker-image`);
+  const layout = new DirLayout(join(root, "docker-image"));
   await layout.init();
   const image = await buildImage(layout, {
     docker: true,
@@ -506,7 +504,7 @@ async function seedIndex(
   registry: RealRegistry,
   root: string,
 ): Promise<Fixtures["index"]> {
-  const layout = new Layout(`${root}/multi-platform`);
+  const layout = new Layout(join(root, "multi-platform"));
   await layout.init();
   const platforms = [
     { os: "linux", architecture: "amd64" },
@@ -557,7 +555,7 @@ async function seedManyTags(
   root: string,
   tagCount: number,
 ): Promise<Fixtures["manyTags"]> {
-  const layout = new Layout(`${root}/many-tags`);
+  const layout = new Layout(join(root, "many-tags"));
   await layout.init();
   const image = await buildImage(layout, { sizes: [512] });
   const width = Math.max(4, String(tagCount - 1).length);
@@ -596,7 +594,7 @@ async function seedArtifact(
   root: string,
   subject: ImageFixture,
 ): Promise<Fixtures["artifact"]> {
-  const layout = new Layout(`${root}/artifact`);
+  const layout = new Layout(join(root, "artifact"));
   await layout.init();
   const empty = blobOf(encoder.encode("{}"));
   const sbom = jsonBlob({ spdxVersion: "SPDX-2.3", name: "fixture" });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import assert from "node:assert/strict";
+import { assert } from "@std/assert";
 
 /** A seeded source of numbers in [0, 1). */
 export type Random = () => number;
@@ -259,7 +259,7 @@ export function callTimer(
         try {
           fn();
         } catch (err) {
-          assert.ok(
+          assert(
             err instanceof expected,
             `${JSON.stringify(input)?.slice(0, 200)} threw ${err}`,
           );
@@ -271,7 +271,7 @@ export function callTimer(
       }
     },
     assertFast() {
-      assert.ok(
+      assert(
         slowest < MAX_CALL_MS,
         `slowest call took ${slowest.toFixed(2)} ms on ${slowestInput}`,
       );

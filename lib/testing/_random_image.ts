@@ -8,6 +8,7 @@
 
 import { MEDIA_TYPE } from "../media_types.ts";
 import { OciLayout } from "../oci_layout.ts";
+import { fillRandom } from "./_tar.ts";
 
 /**
  * Writes a layout holding one OCI image of `layers` random layers of `size`
@@ -25,9 +26,7 @@ export async function makeRandomImage(
   const descriptors = [];
   for (let i = 0; i < layers; i++) {
     const bytes = new Uint8Array(size);
-    for (let o = 0; o < size; o += 65536) {
-      crypto.getRandomValues(bytes.subarray(o, Math.min(size, o + 65536)));
-    }
+    fillRandom(bytes);
     const w = await layout.writeBlob(bytes);
     descriptors.push({
       mediaType: MEDIA_TYPE.OCI_LAYER,

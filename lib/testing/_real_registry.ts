@@ -17,6 +17,10 @@
  * @module
  */
 
+import { delay } from "@std/async/delay";
+import { STATUS_CODE } from "@std/http/status";
+import { join } from "@std/path/posix/join";
+import { TextLineStream } from "@std/streams/text-line-stream";
 import { startTokenServer } from "./_token_server.ts";
 import type { TokenServer } from "./_token_server.ts";
 
@@ -123,7 +127,7 @@ log:
     disabled: false
 storage:
   filesystem:
-    rootdirectory: ${dir}/data
+    rootdirectory: ${join(dir, "data")}
   delete:
     enabled: true
   maintenance:
@@ -140,19 +144,11 @@ async function readLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    rest += chunk;
-    let nl: number;
-    while ((nl = rest.indexOf("\n")) >= 0) {
-      onLine(rest.slice(0, nl));
-      rest = rest.slice(nl + 1);
-    }
-  }
-  if (rest !== "") onLine(rest);
+  const lines = stream
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new TextLineStream());
+  for await (const line of lines) onLine(line);
 }
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Launched {
   child: Deno.ChildProcess;
@@ -238,7 +234,9 @@ async function waitReady(l: Launched, url: string): Promise<boolean> {
     try {
       const res = await fetch(`${url}/v2/?${MARKER_PARAM}=ready`);
       await res.body?.cancel();
-      if (res.status === 200 || res.status === 401) return true;
+      if (
+        res.status === STATUS_CODE.OK || res.status === STATUS_CODE.Unauthorized
+      ) return true;
     } catch { /* not listening yet */ }
     await delay(20);
   }
@@ -280,30 +278,29 @@ export async function startRegistry(
   try {
     let auth = "";
     if (mode === "basic") {
+      const htpasswd = join(dir, "htpasswd");
       await Deno.writeTextFile(
-        `${dir}/htpasswd`,
+        htpasswd,
         await htpasswdLine(username!, password!),
       );
       auth = `auth:
   htpasswd:
     realm: test-registry
-    path: ${dir}/htpasswd
+    path: ${htpasswd}
 `;
     } else if (mode === "token") {
       tokenServer = await startTokenServer({
         username: username!,
         password: password!,
       });
-      await Deno.writeTextFile(
-        `${dir}/token-root.pem`,
-        tokenServer.certificatePem,
-      );
+      const rootBundle = join(dir, "token-root.pem");
+      await Deno.writeTextFile(rootBundle, tokenServer.certificatePem);
       auth = `auth:
   token:
     realm: ${tokenServer.url}
     service: ${tokenServer.service}
     issuer: ${tokenServer.issuer}
-    rootcertbundle: ${dir}/token-root.pem
+    rootcertbundle: ${rootBundle}
 `;
     }
     let url = "";
@@ -312,7 +309,7 @@ export async function startRegistry(
       const port = freePort();
       host = `127.0.0.1:${port}`;
       url = `http://${host}`;
-      const configPath = `${dir}/config.yml`;
+      const configPath = join(dir, "config.yml");
       await Deno.writeTextFile(configPath, configYaml(dir, port, auth));
       launched = launch(configPath);
       if (await waitReady(launched, url)) break;

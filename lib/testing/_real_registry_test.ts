@@ -1,4 +1,11 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { createHash } from "node:crypto";
 import { startRegistry } from "./_real_registry.ts";
 import type { AuthMode, RealRegistry } from "./_real_registry.ts";
@@ -33,7 +40,7 @@ async function tokenFor(
   const res = await fetch(url, {
     headers: authorization ? { authorization } : {},
   });
-  assert.equal(res.status, 200);
+  assertEquals(res.status, 200);
   return ((await res.json()) as { token: string }).token;
 }
 
@@ -77,25 +84,25 @@ Deno.test("startRegistry() in anonymous mode answers GET /v2/ with 200 and logs 
   const t0 = performance.now();
   await using reg = await startRegistry({ mode: "anonymous" });
   const started = performance.now() - t0;
-  assert.ok(started < 10_000, `started in ${started} ms`);
-  assert.equal(reg.mode, "anonymous");
-  assert.match(reg.host, /^127\.0\.0\.1:\d+$/);
-  assert.equal(reg.url, `http://${reg.host}`);
-  assert.equal(reg.username, undefined);
-  assert.equal(reg.tokenServer, undefined);
-  assert.ok(await exists(`${reg.dir}/config.yml`));
+  assert(started < 10_000, `started in ${started} ms`);
+  assertEquals(reg.mode, "anonymous");
+  assertMatch(reg.host, /^127\.0\.0\.1:\d+$/);
+  assertEquals(reg.url, `http://${reg.host}`);
+  assertEquals(reg.username, undefined);
+  assertEquals(reg.tokenServer, undefined);
+  assert(await exists(`${reg.dir}/config.yml`));
   const res = await fetch(`${reg.url}/v2/`);
-  assert.equal(res.status, 200);
-  assert.equal(
+  assertEquals(res.status, 200);
+  assertEquals(
     res.headers.get("docker-distribution-api-version"),
     "registry/2.0",
   );
-  assert.deepEqual(await res.json(), {});
+  assertEquals(await res.json(), {});
   // Readiness probes and flush markers are not listed.
-  assert.deepEqual(await reg.flushAccessLog(), ["GET /v2/"]);
+  assertEquals(await reg.flushAccessLog(), ["GET /v2/"]);
   const [entry] = reg.accessLogEntries();
-  assert.equal(entry.status, 200);
-  assert.match(entry.userAgent, /^Deno\//);
+  assertEquals(entry.status, 200);
+  assertMatch(entry.userAgent, /^Deno\//);
 });
 
 Deno.test("flushAccessLog() lists every answered request exactly once", async () => {
@@ -109,11 +116,11 @@ Deno.test("flushAccessLog() lists every answered request exactly once", async ()
     method: "HEAD",
   });
   await head.body?.cancel();
-  assert.deepEqual(await reg.flushAccessLog(), [
+  assertEquals(await reg.flushAccessLog(), [
     ...paths.map((p) => `GET ${p}`),
     `HEAD /v2/a/blobs/sha256:${"0".repeat(64)}`,
   ]);
-  assert.deepEqual(reg.accessLogEntries().map((e) => e.status), [
+  assertEquals(reg.accessLogEntries().map((e) => e.status), [
     404,
     200,
     404,
@@ -127,28 +134,28 @@ Deno.test("startRegistry() in basic mode challenges with Basic and accepts only 
     username: "alice",
     password: "wonder land",
   });
-  assert.equal(reg.username, "alice");
-  assert.equal(reg.password, "wonder land");
+  assertEquals(reg.username, "alice");
+  assertEquals(reg.password, "wonder land");
   const anon = await fetch(`${reg.url}/v2/`);
-  assert.equal(anon.status, 401);
-  assert.equal(
+  assertEquals(anon.status, 401);
+  assertEquals(
     anon.headers.get("www-authenticate"),
     'Basic realm="test-registry"',
   );
-  assert.equal(
+  assertEquals(
     ((await anon.json()) as { errors: { code: string }[] }).errors[0].code,
     "UNAUTHORIZED",
   );
   const wrong = await fetch(`${reg.url}/v2/`, {
     headers: { authorization: basic("alice", "nope") },
   });
-  assert.equal(wrong.status, 401);
+  assertEquals(wrong.status, 401);
   await wrong.body?.cancel();
   const ok = await fetch(`${reg.url}/v2/_catalog`, {
     headers: { authorization: basic("alice", "wonder land") },
   });
-  assert.equal(ok.status, 200);
-  assert.deepEqual(await ok.json(), { repositories: [] });
+  assertEquals(ok.status, 200);
+  assertEquals(await ok.json(), { repositories: [] });
 });
 
 Deno.test("startRegistry() in token mode challenges with Bearer and accepts the token server's tokens", async (t) => {
@@ -158,8 +165,8 @@ Deno.test("startRegistry() in token mode challenges with Bearer and accepts the 
 
   await t.step("GET /v2/ answers 401 with a Bearer challenge", async () => {
     const res = await fetch(`${reg.url}/v2/`);
-    assert.equal(res.status, 401);
-    assert.equal(
+    assertEquals(res.status, 401);
+    assertEquals(
       res.headers.get("www-authenticate"),
       `Bearer realm="${ts.url}",service="${ts.service}"`,
     );
@@ -171,8 +178,8 @@ Deno.test("startRegistry() in token mode challenges with Bearer and accepts the 
     const res = await fetch(`${reg.url}/v2/_catalog`, {
       headers: { authorization: `Bearer ${token}` },
     });
-    assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { repositories: [] });
+    assertEquals(res.status, 200);
+    assertEquals(await res.json(), { repositories: [] });
   });
 
   await t.step(
@@ -185,13 +192,13 @@ Deno.test("startRegistry() in token mode challenges with Bearer and accepts the 
       const pull = await fetch(`${reg.url}/v2/x/y/tags/list`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      assert.equal(pull.status, 404); // authorized; the repository is unknown
+      assertEquals(pull.status, 404); // authorized; the repository is unknown
       await pull.body?.cancel();
       const catalog = await fetch(`${reg.url}/v2/_catalog`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      assert.equal(catalog.status, 401);
-      assert.equal(
+      assertEquals(catalog.status, 401);
+      assertEquals(
         catalog.headers.get("www-authenticate"),
         `Bearer realm="${ts.url}",service="${ts.service}",scope="registry:catalog:*",error="insufficient_scope"`,
       );
@@ -200,7 +207,7 @@ Deno.test("startRegistry() in token mode challenges with Bearer and accepts the 
         method: "POST",
         headers: { authorization: `Bearer ${token}` },
       });
-      assert.equal(push.status, 401);
+      assertEquals(push.status, 401);
       await push.body?.cancel();
     },
   );
@@ -213,14 +220,14 @@ Deno.test("startRegistry() in token mode challenges with Bearer and accepts the 
       const fresh = await fetch(`${reg.url}/v2/x/y/tags/list`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      assert.equal(fresh.status, 404);
+      assertEquals(fresh.status, 404);
       await fresh.body?.cancel();
       await new Promise((r) => setTimeout(r, 2_100));
       const stale = await fetch(`${reg.url}/v2/x/y/tags/list`, {
         headers: { authorization: `Bearer ${token}` },
       });
-      assert.equal(stale.status, 401);
-      assert.match(
+      assertEquals(stale.status, 401);
+      assertMatch(
         stale.headers.get("www-authenticate") ?? "",
         /error="invalid_token"/,
       );
@@ -261,25 +268,25 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
           ),
         user,
       );
-      assert.equal(status, 200);
-      assert.equal(body.token, body.access_token);
-      assert.equal(body.expires_in, 300);
-      assert.ok(Math.abs(Date.parse(body.issued_at) - Date.now()) < 5_000);
-      assert.equal(body.refresh_token, undefined);
+      assertEquals(status, 200);
+      assertStrictEquals(body.token, body.access_token);
+      assertEquals(body.expires_in, 300);
+      assert(Math.abs(Date.parse(body.issued_at) - Date.now()) < 5_000);
+      assertEquals(body.refresh_token, undefined);
       const [header, claims] = body.token.split(".").slice(0, 2).map(
         decodeJwtPart,
       );
-      assert.equal(header.alg, "ES256");
-      assert.equal(header.typ, "JWT");
-      assert.equal((header.x5c as string[]).length, 1);
-      assert.equal(claims.iss, "iss");
-      assert.equal(claims.aud, "svc");
-      assert.equal(claims.sub, "bob");
-      assert.equal(typeof claims.jti, "string");
-      assert.equal(claims.nbf, claims.iat);
+      assertEquals(header.alg, "ES256");
+      assertEquals(header.typ, "JWT");
+      assertEquals((header.x5c as string[]).length, 1);
+      assertEquals(claims.iss, "iss");
+      assertEquals(claims.aud, "svc");
+      assertEquals(claims.sub, "bob");
+      assertEquals(typeof claims.jti, "string");
+      assertStrictEquals(claims.nbf, claims.iat);
       // exp leaves room for the registry's 60 s leeway.
-      assert.equal(claims.exp, (claims.iat as number) + 300 - 60);
-      assert.deepEqual(claims.access, [
+      assertEquals(claims.exp, (claims.iat as number) + 300 - 60);
+      assertEquals(claims.access, [
         { type: "repository", name: "a/b", actions: ["pull", "push"] },
         {
           type: "repository",
@@ -289,16 +296,16 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
         { type: "registry", name: "catalog", actions: ["*"] },
       ]);
       const rec = ts.requests.at(-1)!;
-      assert.equal(rec.method, "GET");
-      assert.equal(rec.account, "bob");
-      assert.equal(rec.service, "svc");
-      assert.equal(rec.status, 200);
-      assert.deepEqual(rec.scopes, [
+      assertEquals(rec.method, "GET");
+      assertEquals(rec.account, "bob");
+      assertEquals(rec.service, "svc");
+      assertEquals(rec.status, 200);
+      assertEquals(rec.scopes, [
         "repository:a/b:pull,push",
         "repository:127.0.0.1:5000/c:delete,*",
         "registry:catalog:*",
       ]);
-      assert.deepEqual(rec.granted, rec.scopes);
+      assertEquals(rec.granted, rec.scopes);
     },
   );
 
@@ -306,34 +313,34 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
     const { status, body } = await get(
       "service=svc&scope=repository:a:pull,push&scope=registry:catalog:*",
     );
-    assert.equal(status, 200);
+    assertEquals(status, 200);
     const claims = decodeJwtPart(body.token.split(".")[1]);
-    assert.equal(claims.sub, "");
-    assert.deepEqual(claims.access, [
+    assertEquals(claims.sub, "");
+    assertEquals(claims.access, [
       { type: "repository", name: "a", actions: ["pull"] },
     ]);
-    assert.equal(ts.requests.at(-1)!.account, undefined);
+    assertEquals(ts.requests.at(-1)!.account, undefined);
   });
 
   await t.step(
     "a wrong password or a malformed Authorization gives 401",
     async () => {
-      assert.equal((await get("service=svc", basic("bob", "x"))).status, 401);
-      assert.equal((await get("service=svc", "Basic !!")).status, 401);
-      assert.equal(ts.requests.at(-2)!.account, "bob");
-      assert.equal(ts.requests.at(-2)!.status, 401);
+      assertEquals((await get("service=svc", basic("bob", "x"))).status, 401);
+      assertEquals((await get("service=svc", "Basic !!")).status, 401);
+      assertEquals(ts.requests.at(-2)!.account, "bob");
+      assertEquals(ts.requests.at(-2)!.status, 401);
     },
   );
 
   await t.step("another service gives 400", async () => {
-    assert.equal((await get("service=other", user)).status, 400);
+    assertEquals((await get("service=other", user)).status, 400);
   });
 
   await t.step(
     "GET with access_type=offline returns a refresh token",
     async () => {
       const { body } = await get("service=svc&access_type=offline", user);
-      assert.equal(typeof body.refresh_token, "string");
+      assertEquals(typeof body.refresh_token, "string");
     },
   );
 
@@ -346,15 +353,15 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
       client_id: "tests",
       scope: "repository:a:pull repository:b:push",
     });
-    assert.equal(first.status, 200);
-    assert.equal(first.body.scope, "repository:a:pull repository:b:push");
-    assert.equal(typeof first.body.refresh_token, "string");
-    assert.equal(first.body.token, first.body.access_token);
+    assertEquals(first.status, 200);
+    assertEquals(first.body.scope, "repository:a:pull repository:b:push");
+    assertEquals(typeof first.body.refresh_token, "string");
+    assertStrictEquals(first.body.token, first.body.access_token);
     let rec = ts.requests.at(-1)!;
-    assert.equal(rec.method, "POST");
-    assert.equal(rec.grantType, "password");
-    assert.equal(rec.clientId, "tests");
-    assert.deepEqual(rec.scopes, ["repository:a:pull", "repository:b:push"]);
+    assertEquals(rec.method, "POST");
+    assertEquals(rec.grantType, "password");
+    assertEquals(rec.clientId, "tests");
+    assertEquals(rec.scopes, ["repository:a:pull", "repository:b:push"]);
     const second = await post({
       grant_type: "refresh_token",
       refresh_token: first.body.refresh_token,
@@ -362,19 +369,19 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
       client_id: "tests",
       scope: "registry:catalog:*",
     });
-    assert.equal(second.status, 200);
-    assert.equal(second.body.refresh_token, first.body.refresh_token);
-    assert.equal(second.body.scope, "registry:catalog:*");
+    assertEquals(second.status, 200);
+    assertStrictEquals(second.body.refresh_token, first.body.refresh_token);
+    assertEquals(second.body.scope, "registry:catalog:*");
     rec = ts.requests.at(-1)!;
-    assert.equal(rec.grantType, "refresh_token");
-    assert.equal(rec.account, "bob");
+    assertEquals(rec.grantType, "refresh_token");
+    assertEquals(rec.account, "bob");
   });
 
   await t.step(
     "POST failures: bad password or refresh token 401, no client_id or grant 400",
     async () => {
       const base = { service: "svc", client_id: "tests" };
-      assert.equal(
+      assertEquals(
         (await post({
           ...base,
           grant_type: "password",
@@ -383,7 +390,7 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
         })).status,
         401,
       );
-      assert.equal(
+      assertEquals(
         (await post({
           ...base,
           grant_type: "refresh_token",
@@ -392,7 +399,7 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
           .status,
         401,
       );
-      assert.equal(
+      assertEquals(
         (await post({
           grant_type: "password",
           username: "bob",
@@ -405,8 +412,8 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
         ...base,
         grant_type: "client_credentials",
       });
-      assert.equal(unsupported.status, 400);
-      assert.equal(unsupported.body.error, "unsupported_grant_type");
+      assertEquals(unsupported.status, 400);
+      assertEquals(unsupported.body.error, "unsupported_grant_type");
     },
   );
 
@@ -414,8 +421,8 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
     "setTokenLifetime() changes expires_in and rejects nonsense",
     async () => {
       ts.setTokenLifetime(42);
-      assert.equal((await get("service=svc", user)).body.expires_in, 42);
-      assert.throws(() => ts.setTokenLifetime(0), RangeError);
+      assertEquals((await get("service=svc", user)).body.expires_in, 42);
+      assertThrows(() => ts.setTokenLifetime(0), RangeError);
     },
   );
 });
@@ -424,9 +431,9 @@ Deno.test("stop() kills the registry and its token server, removes the temp dir,
   const reg = await startRegistry({ mode: "token" });
   const tokenUrl = reg.tokenServer!.url;
   await reg.stop();
-  assert.equal(await exists(reg.dir), false);
-  await assert.rejects(() => fetch(`${reg.url}/v2/`), TypeError);
-  await assert.rejects(() => fetch(tokenUrl), TypeError);
+  assertEquals(await exists(reg.dir), false);
+  await assertRejects(() => fetch(`${reg.url}/v2/`), TypeError);
+  await assertRejects(() => fetch(tokenUrl), TypeError);
   await reg.stop();
 });
 
@@ -452,7 +459,7 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
           ...await authHeaders(reg, `repository:${repo}:pull`),
         },
       });
-      assert.equal(res.status, 200, `${repo}:${ref}`);
+      assertEquals(res.status, 200, `${repo}:${ref}`);
       return {
         contentType: res.headers.get("content-type"),
         digest: res.headers.get("docker-content-digest"),
@@ -464,88 +471,88 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       "multi-layer OCI image under both tags, blobs intact",
       async () => {
         const m = fx.multiLayer;
-        assert.equal(m.layers.length, 3);
-        assert.deepEqual(m.tags, ["v1", "latest"]);
+        assertEquals(m.layers.length, 3);
+        assertEquals(m.tags, ["v1", "latest"]);
         for (const tag of m.tags) {
           const got = await getManifest(m.repo, tag);
-          assert.equal(got.digest, m.digest);
-          assert.equal(got.contentType, MEDIA_TYPE.OCI_MANIFEST);
-          assert.equal(sha256(got.bytes), m.digest);
-          assert.equal(new TextDecoder().decode(got.bytes), m.manifest);
+          assertEquals(got.digest, m.digest);
+          assertEquals(got.contentType, MEDIA_TYPE.OCI_MANIFEST);
+          assertEquals(sha256(got.bytes), m.digest);
+          assertEquals(new TextDecoder().decode(got.bytes), m.manifest);
         }
         const largest = m.layers[2];
         const res = await fetch(`${reg.url}/v2/${m.repo}/blobs/${largest}`, {
           headers: await authHeaders(reg, `repository:${m.repo}:pull`),
         });
-        assert.equal(res.status, 200);
+        assertEquals(res.status, 200);
         const blob = new Uint8Array(await res.arrayBuffer());
-        assert.equal(blob.length, m.layerSizes[2]);
-        assert.ok(blob.length > 1024 * 1024);
-        assert.equal(sha256(blob), largest);
+        assertEquals(blob.length, m.layerSizes[2]);
+        assert(blob.length > 1024 * 1024);
+        assertEquals(sha256(blob), largest);
       },
     );
 
     await t.step("Docker schema 2 image", async () => {
       const d = fx.docker;
-      assert.equal(d.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
+      assertEquals(d.mediaType, MEDIA_TYPE.DOCKER_MANIFEST);
       const got = await getManifest(d.repo, d.tag);
-      assert.equal(got.contentType, MEDIA_TYPE.DOCKER_MANIFEST);
-      assert.equal(got.digest, d.digest);
+      assertEquals(got.contentType, MEDIA_TYPE.DOCKER_MANIFEST);
+      assertEquals(got.digest, d.digest);
       const parsed = JSON.parse(d.manifest);
-      assert.equal(parsed.config.mediaType, MEDIA_TYPE.DOCKER_CONFIG);
-      assert.equal(parsed.layers[0].mediaType, MEDIA_TYPE.DOCKER_LAYER);
+      assertEquals(parsed.config.mediaType, MEDIA_TYPE.DOCKER_CONFIG);
+      assertEquals(parsed.layers[0].mediaType, MEDIA_TYPE.DOCKER_LAYER);
     });
 
     await t.step("two-platform index and its images", async () => {
       const i = fx.index;
       const got = await getManifest(i.repo, i.tag);
-      assert.equal(got.contentType, MEDIA_TYPE.OCI_INDEX);
-      assert.equal(got.digest, i.digest);
-      assert.deepEqual(
+      assertEquals(got.contentType, MEDIA_TYPE.OCI_INDEX);
+      assertEquals(got.digest, i.digest);
+      assertEquals(
         i.platforms.map((p) => [p.os, p.architecture, p.variant]),
         [["linux", "amd64", undefined], ["linux", "arm64", "v8"]],
       );
       for (const p of i.platforms) {
-        assert.equal((await getManifest(i.repo, p.digest)).digest, p.digest);
+        assertEquals((await getManifest(i.repo, p.digest)).digest, p.digest);
       }
     });
 
     await t.step("1,000 tags of one image", async () => {
       const m = fx.manyTags;
-      assert.equal(m.tags.length, 1000);
+      assertEquals(m.tags.length, 1000);
       const res = await fetch(`${reg.url}/v2/${m.repo}/tags/list`, {
         headers: await authHeaders(reg, `repository:${m.repo}:pull`),
       });
-      assert.equal(res.status, 200);
+      assertEquals(res.status, 200);
       const body = (await res.json()) as { tags: string[] };
       // Registry 2.8 lists tags in storage order, not sorted.
-      assert.deepEqual([...body.tags].sort(), m.tags);
-      assert.equal((await getManifest(m.repo, "t0999")).digest, m.digest);
+      assertEquals([...body.tags].sort(), m.tags);
+      assertEquals((await getManifest(m.repo, "t0999")).digest, m.digest);
     });
 
     await t.step("artifact with subject and artifactType", async () => {
       const a = fx.artifact;
       const got = await getManifest(a.repo, a.digest);
-      assert.equal(got.contentType, MEDIA_TYPE.OCI_MANIFEST);
+      assertEquals(got.contentType, MEDIA_TYPE.OCI_MANIFEST);
       const parsed = JSON.parse(new TextDecoder().decode(got.bytes));
-      assert.equal(parsed.artifactType, "application/vnd.example.sbom+json");
-      assert.equal(parsed.subject.digest, fx.multiLayer.digest);
-      assert.equal(a.subjectDigest, fx.multiLayer.digest);
-      assert.equal(parsed.config.mediaType, MEDIA_TYPE.OCI_EMPTY);
-      assert.equal(parsed.config.size, 2);
+      assertEquals(parsed.artifactType, "application/vnd.example.sbom+json");
+      assertEquals(parsed.subject.digest, fx.multiLayer.digest);
+      assertEquals(a.subjectDigest, fx.multiLayer.digest);
+      assertEquals(parsed.config.mediaType, MEDIA_TYPE.OCI_EMPTY);
+      assertEquals(parsed.config.size, 2);
     });
 
     if (mode === "token") {
       await t.step("skopeo and the harness fetched tokens as the user", () => {
         const reqs = reg.tokenServer!.requests;
-        assert.ok(reqs.length > 0);
-        assert.ok(reqs.every((r) => r.account === reg.username));
-        assert.ok(reqs.every((r) => r.status === 200));
+        assert(reqs.length > 0);
+        assert(reqs.every((r) => r.account === reg.username));
+        assert(reqs.every((r) => r.status === 200));
       });
     }
 
     // Seeding must leave a budget for the rest of the suite.
-    assert.ok(seedMs < 20_000, `seeding took ${seedMs} ms`);
+    assert(seedMs < 20_000, `seeding took ${seedMs} ms`);
   });
 }
 
@@ -562,18 +569,18 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
       "GET",
       `/v2/${fx.manyTags.repo}/tags/list?n=2&last=t0001`,
     );
-    assert.equal(res.status, 200);
-    assert.equal(res.headers.get("link"), null);
-    assert.equal(JSON.parse(text).tags.length, 5);
+    assertEquals(res.status, 200);
+    assertEquals(res.headers.get("link"), null);
+    assertEquals(JSON.parse(text).tags.length, 5);
   });
 
   await t.step("_catalog pages with a relative Link", async () => {
     const { res, text } = await req("GET", "/v2/_catalog?n=2");
-    assert.equal(
+    assertEquals(
       res.headers.get("link"),
       '</v2/_catalog?last=fixtures%2Fmany-tags&n=2>; rel="next"',
     );
-    assert.deepEqual(JSON.parse(text).repositories, [
+    assertEquals(JSON.parse(text).repositories, [
       "fixtures/docker-image",
       "fixtures/many-tags",
     ]);
@@ -584,9 +591,9 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
       "GET",
       `/v2/${fx.multiLayer.repo}/referrers/${fx.multiLayer.digest}`,
     );
-    assert.equal(res.status, 404);
-    assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
-    assert.equal(text, "404 page not found\n");
+    assertEquals(res.status, 404);
+    assertEquals(res.headers.get("content-type"), "text/plain; charset=utf-8");
+    assertEquals(text, "404 page not found\n");
   });
 
   await t.step(
@@ -600,9 +607,9 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
           body: fx.artifact.manifest,
         },
       );
-      assert.equal(res.status, 201);
-      assert.equal(res.headers.get("oci-subject"), null);
-      assert.equal(
+      assertEquals(res.status, 201);
+      assertEquals(res.headers.get("oci-subject"), null);
+      assertEquals(
         res.headers.get("docker-content-digest"),
         fx.artifact.digest,
       );
@@ -613,11 +620,11 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
     "without Accept, OCI manifests are 404 and Docker ones become schema 1",
     async () => {
       const oci = await req("GET", `/v2/${fx.multiLayer.repo}/manifests/v1`);
-      assert.equal(oci.res.status, 404);
-      assert.equal(JSON.parse(oci.text).errors[0].code, "MANIFEST_UNKNOWN");
+      assertEquals(oci.res.status, 404);
+      assertEquals(JSON.parse(oci.text).errors[0].code, "MANIFEST_UNKNOWN");
       const docker = await req("GET", `/v2/${fx.docker.repo}/manifests/v1`);
-      assert.equal(docker.res.status, 200);
-      assert.equal(
+      assertEquals(docker.res.status, 200);
+      assertEquals(
         docker.res.headers.get("content-type"),
         MEDIA_TYPE.DOCKER_MANIFEST_V1_SIGNED,
       );
@@ -629,13 +636,13 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
       "DELETE",
       `/v2/${fx.multiLayer.repo}/manifests/latest`,
     );
-    assert.equal(byTag.res.status, 400);
-    assert.equal(JSON.parse(byTag.text).errors[0].code, "DIGEST_INVALID");
+    assertEquals(byTag.res.status, 400);
+    assertEquals(JSON.parse(byTag.text).errors[0].code, "DIGEST_INVALID");
     const byDigest = await req(
       "DELETE",
       `/v2/${fx.artifact.repo}/manifests/${fx.artifact.digest}`,
     );
-    assert.equal(byDigest.res.status, 202);
+    assertEquals(byDigest.res.status, 202);
   });
 
   await t.step("blob Range requests answer 206", async () => {
@@ -644,12 +651,12 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
       `/v2/${fx.multiLayer.repo}/blobs/${fx.multiLayer.layers[0]}`,
       { headers: { range: "bytes=0-9" } },
     );
-    assert.equal(res.status, 206);
-    assert.equal(
+    assertEquals(res.status, 206);
+    assertEquals(
       res.headers.get("content-range"),
       `bytes 0-9/${fx.multiLayer.layerSizes[0]}`,
     );
-    assert.ok(text.length > 0);
+    assert(text.length > 0);
   });
 
   await t.step("cross-repository mount answers 201", async () => {
@@ -659,6 +666,6 @@ Deno.test("real registry 2.8 behaviour the client must cope with", async (t) => 
         fx.multiLayer.layers[0]
       }&from=${fx.multiLayer.repo}`,
     );
-    assert.equal(res.status, 201);
+    assertEquals(res.status, 201);
   });
 });

@@ -31,6 +31,10 @@
  * @module
  */
 
+import { decodeBase64 } from "@std/encoding/base64";
+import { encodeBase64Url } from "@std/encoding/base64url";
+import { STATUS_CODE } from "@std/http/status";
+import { join } from "@std/path/posix/join";
 import { createPrivateKey, randomBytes, sign } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 
@@ -92,18 +96,6 @@ const DEFAULT_LIFETIME = 300;
 /** Registry 2.8 accepts tokens this many seconds past `exp`. */
 const REGISTRY_LEEWAY = 60;
 
-function base64url(data: Uint8Array | string): string {
-  const bytes = typeof data === "string"
-    ? new TextEncoder().encode(data)
-    : data;
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(
-    /=+$/,
-    "",
-  );
-}
-
 /** The base64 DER body of a PEM certificate (what `x5c` holds). */
 function pemToBase64Der(pem: string): string {
   return pem
@@ -118,8 +110,8 @@ async function generateKeyAndCert(
 ): Promise<{ keyPem: string; certPem: string }> {
   const dir = await Deno.makeTempDir({ prefix: "token-server-" });
   try {
-    const keyPath = `${dir}/key.pem`;
-    const certPath = `${dir}/cert.pem`;
+    const keyPath = join(dir, "key.pem");
+    const certPath = join(dir, "cert.pem");
     const out = await new Deno.Command("openssl", {
       args: [
         "req",
@@ -186,7 +178,7 @@ function parseBasic(
   if (!m) return null;
   let decoded: string;
   try {
-    decoded = atob(m[1]);
+    decoded = new TextDecoder().decode(decodeBase64(m[1]));
   } catch {
     return null;
   }
@@ -256,17 +248,17 @@ export async function startTokenServer(
       exp: iat + lifetime - REGISTRY_LEEWAY,
       nbf: iat,
       iat,
-      jti: base64url(randomBytes(16)),
+      jti: encodeBase64Url(randomBytes(16)),
       access,
     };
-    const signingInput = `${base64url(JSON.stringify(header))}.${
-      base64url(JSON.stringify(claims))
+    const signingInput = `${encodeBase64Url(JSON.stringify(header))}.${
+      encodeBase64Url(JSON.stringify(claims))
     }`;
     const signature = sign("sha256", new TextEncoder().encode(signingInput), {
       key,
       dsaEncoding: "ieee-p1363",
     });
-    const token = `${signingInput}.${base64url(signature)}`;
+    const token = `${signingInput}.${encodeBase64Url(signature)}`;
     return {
       token,
       access_token: token,
@@ -276,7 +268,7 @@ export async function startTokenServer(
   }
 
   function newRefreshToken(username: string): string {
-    const t = base64url(randomBytes(24));
+    const t = encodeBase64Url(randomBytes(24));
     refreshTokens.set(t, username);
     return t;
   }
@@ -301,7 +293,7 @@ export async function startTokenServer(
     try {
       if (url.pathname !== "/token") {
         await req.body?.cancel();
-        return answer(404, { error: "not_found" });
+        return answer(STATUS_CODE.NotFound, { error: "not_found" });
       }
       if (req.method === "GET") {
         record.scopes = splitScopes(url.searchParams.getAll("scope"));
@@ -309,7 +301,7 @@ export async function startTokenServer(
         record.clientId = url.searchParams.get("client_id") ?? undefined;
         const creds = parseBasic(req.headers.get("authorization"));
         if (creds === null) {
-          return answer(401, { error: "invalid_client" });
+          return answer(STATUS_CODE.Unauthorized, { error: "invalid_client" });
         }
         record.account = creds?.username ?? undefined;
         if (
@@ -317,12 +309,12 @@ export async function startTokenServer(
           (creds.username !== options.username ||
             creds.password !== options.password)
         ) {
-          return answer(401, {
+          return answer(STATUS_CODE.Unauthorized, {
             errors: [{ code: "UNAUTHORIZED", message: "bad credentials" }],
           });
         }
         if (record.service !== undefined && record.service !== service) {
-          return answer(400, { error: "invalid_request" });
+          return answer(STATUS_CODE.BadRequest, { error: "invalid_request" });
         }
         const access = grant(record.scopes, creds !== undefined);
         record.granted = scopeStrings(access);
@@ -333,7 +325,7 @@ export async function startTokenServer(
         if (creds && url.searchParams.get("access_type") === "offline") {
           body.refresh_token = newRefreshToken(creds.username);
         }
-        return answer(200, body);
+        return answer(STATUS_CODE.OK, body);
       }
       if (req.method === "POST") {
         const form = new URLSearchParams(await req.text());
@@ -350,34 +342,40 @@ export async function startTokenServer(
             username !== options.username ||
             form.get("password") !== options.password
           ) {
-            return answer(401, { error: "invalid_grant" });
+            return answer(STATUS_CODE.Unauthorized, { error: "invalid_grant" });
           }
           refreshToken = newRefreshToken(username);
         } else if (record.grantType === "refresh_token") {
           refreshToken = form.get("refresh_token") ?? "";
           const owner = refreshTokens.get(refreshToken);
           if (owner === undefined) {
-            return answer(401, { error: "invalid_grant" });
+            return answer(STATUS_CODE.Unauthorized, { error: "invalid_grant" });
           }
           username = owner;
           record.account = owner;
         } else {
-          return answer(400, { error: "unsupported_grant_type" });
+          return answer(STATUS_CODE.BadRequest, {
+            error: "unsupported_grant_type",
+          });
         }
-        if (!record.clientId) return answer(400, { error: "invalid_request" });
+        if (!record.clientId) {
+          return answer(STATUS_CODE.BadRequest, { error: "invalid_request" });
+        }
         if (record.service !== undefined && record.service !== service) {
-          return answer(400, { error: "invalid_request" });
+          return answer(STATUS_CODE.BadRequest, { error: "invalid_request" });
         }
         const access = grant(record.scopes, true);
         record.granted = scopeStrings(access);
-        return answer(200, {
+        return answer(STATUS_CODE.OK, {
           ...issue(username, access),
           refresh_token: refreshToken,
           scope: record.granted.join(" "),
         });
       }
       await req.body?.cancel();
-      return answer(405, { error: "method_not_allowed" });
+      return answer(STATUS_CODE.MethodNotAllowed, {
+        error: "method_not_allowed",
+      });
     } finally {
       requests.push(record);
     }

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals } from "@std/assert";
 import { formatScope } from "../scope.ts";
 import { scopesForRequest } from "./_request_scope.ts";
 
@@ -35,7 +35,7 @@ Deno.test("scopesForRequest() reads the repository from every route", async (t) 
   ];
   for (const [method, path, expected] of cases) {
     await t.step(`${method} ${path}`, () => {
-      assert.deepEqual(scopes(method, path), expected);
+      assertEquals(scopes(method, path), expected);
     });
   }
 });

@@ -27,6 +27,7 @@ import {
   type Challenge,
   parseChallenges,
 } from "../challenge.ts";
+import { encodeBase64 } from "@std/encoding/base64";
 import type { Credentials } from "../credentials/provider.ts";
 import { InvalidResponseError, UnsafeRequestError } from "../errors.ts";
 import { errorFromResponse, readBounded, secretsOf } from "../_body.ts";
@@ -580,8 +581,5 @@ function bearerOf(
 
 /** `Basic base64(user:password)`, UTF-8. */
 function basicAuthorization(username: string, password: string): string {
-  const bytes = new TextEncoder().encode(`${username}:${password}`);
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `Basic ${btoa(binary)}`;
+  return `Basic ${encodeBase64(`${username}:${password}`)}`;
 }

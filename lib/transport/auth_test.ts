@@ -2,9 +2,15 @@
 // that is not loopback unless `insecure` is set. An injected fetch stands in
 // for the registries, so nothing leaves the machine.
 
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
 import { createClient } from "../client.ts";
-import { type HttpError, UnsafeRequestError } from "../errors.ts";
+import { HttpError, UnsafeRequestError } from "../errors.ts";
 import { MEDIA_TYPE } from "../media_types.ts";
 import { startFakeRegistry } from "../testing/fake_registry.ts";
 import { RegistryAuth } from "./auth.ts";
@@ -56,18 +62,15 @@ const credentialed = (fetch: Transport, repo: string, insecure?: boolean) =>
 Deno.test("credentials are refused over plain http to a non-loopback registry", async (t) => {
   await t.step("Basic", async () => {
     const fetch = registry('Basic realm="reg"');
-    await assert.rejects(
-      credentialed(fetch, "http://registry.example.com/app").listTags(),
-      (err: unknown) => {
-        assert.ok(err instanceof UnsafeRequestError);
-        assert.match(
-          err.message,
-          /^Cannot send Basic credentials to registry\.example\.com: refusing to send credentials over plain http to a non-loopback host \(set insecure to allow it\)$/,
-        );
-        return true;
-      },
+    const err = await assertRejects(
+      () => credentialed(fetch, "http://registry.example.com/app").listTags(),
+      UnsafeRequestError,
     );
-    assert.ok(fetch.seen.every((s) => s.authorization === null));
+    assertMatch(
+      err.message,
+      /^Cannot send Basic credentials to registry\.example\.com: refusing to send credentials over plain http to a non-loopback host \(set insecure to allow it\)$/,
+    );
+    assert(fetch.seen.every((s) => s.authorization === null));
   });
   await t.step("a bearer token given as is", async () => {
     const fetch = registry('Bearer realm="https://auth.example.com/token"');
@@ -76,30 +79,31 @@ Deno.test("credentials are refused over plain http to a non-loopback registry", 
       token: "given-token",
       fetch,
     });
-    await assert.rejects(client.listTags(), UnsafeRequestError);
-    assert.ok(fetch.seen.every((s) => s.authorization === null));
+    await assertRejects(() => client.listTags(), UnsafeRequestError);
+    assert(fetch.seen.every((s) => s.authorization === null));
   });
   await t.step("a password to a token realm on plain http", async () => {
     const fetch = registry('Bearer realm="http://auth.example.com/token"');
-    await assert.rejects(
-      credentialed(fetch, "https://registry.example.com/app").listTags(),
-      (err: unknown) =>
-        err instanceof UnsafeRequestError &&
-        /send credentials to the token server to auth\.example\.com/.test(
-          err.message,
-        ),
+    const err = await assertRejects(
+      () => credentialed(fetch, "https://registry.example.com/app").listTags(),
+      UnsafeRequestError,
     );
-    assert.ok(!fetch.seen.some((s) => s.url.includes("/token")));
+    assertMatch(
+      err.message,
+      /send credentials to the token server to auth\.example\.com/,
+    );
+    assert(!fetch.seen.some((s) => s.url.includes("/token")));
   });
   await t.step(
     "a token from an https realm, to a plain http registry",
     async () => {
       const fetch = registry('Bearer realm="https://auth.example.com/token"');
-      await assert.rejects(
-        credentialed(fetch, "http://registry.example.com/app").listTags(),
-        /refusing to send credentials over plain http/,
+      const err = await assertRejects(
+        () => credentialed(fetch, "http://registry.example.com/app").listTags(),
+        Error,
       );
-      assert.ok(
+      assertMatch(err.message, /refusing to send credentials over plain http/);
+      assert(
         fetch.seen.every((s) =>
           s.authorization === null ||
           s.url.startsWith("https://auth.example.com")
@@ -117,8 +121,8 @@ Deno.test("credentials go over plain http when insecure is set, or to a loopback
       "http://registry.example.com/app",
       true,
     ).listTags();
-    assert.deepEqual(list.tags, ["1"]);
-    assert.equal(fetch.seen.at(-1)!.authorization, `Basic ${btoa("user:pw")}`);
+    assertEquals(list.tags, ["1"]);
+    assertEquals(fetch.seen.at(-1)!.authorization, `Basic ${btoa("user:pw")}`);
   });
   for (
     const host of [
@@ -131,9 +135,9 @@ Deno.test("credentials go over plain http when insecure is set, or to a loopback
     await t.step(host, async () => {
       const fetch = registry('Basic realm="reg"');
       const list = await credentialed(fetch, `${host}/app`).listTags();
-      assert.deepEqual(list.tags, ["1"]);
-      assert.ok(fetch.seen.at(-1)!.url.startsWith("http://"));
-      assert.equal(
+      assertEquals(list.tags, ["1"]);
+      assert(fetch.seen.at(-1)!.url.startsWith("http://"));
+      assertEquals(
         fetch.seen.at(-1)!.authorization,
         `Basic ${btoa("user:pw")}`,
       );
@@ -149,10 +153,10 @@ Deno.test("anonymous token requests may use plain http: there is nothing to leak
     useDefaultCredentials: false,
   });
   // The token itself is a credential: it is not sent over plain http either.
-  await assert.rejects(client.listTags(), UnsafeRequestError);
+  await assertRejects(() => client.listTags(), UnsafeRequestError);
   const tokenRequest = fetch.seen.find((s) => s.url.includes("/token"));
-  assert.ok(tokenRequest);
-  assert.equal(tokenRequest.authorization, null);
+  assert(tokenRequest);
+  assertEquals(tokenRequest.authorization, null);
 });
 
 Deno.test("credentials go only to the registry's origin, never to a host it links to", async () => {
@@ -185,8 +189,9 @@ Deno.test("credentials go only to the registry's origin, never to a host it link
     return Promise.resolve(Response.json({ name: "app", tags: ["2"] }));
   };
   const client = credentialed(fetch, "https://registry.example.com/app");
-  await assert.rejects(client.listTags(), /points to another host/);
-  assert.ok(!seen.some((s) => s.url.includes("elsewhere")));
+  const err = await assertRejects(() => client.listTags(), Error);
+  assertMatch(err.message, /points to another host/);
+  assert(!seen.some((s) => s.url.includes("elsewhere")));
 });
 
 Deno.test("one caller's abort does not fail another caller sharing its ping or token request", async (t) => {
@@ -211,10 +216,10 @@ Deno.test("one caller's abort does not fail another caller sharing its ping or t
       const first = client.headManifest("v1", { signal: controller.signal });
       const second = client.headManifest("v1");
       setTimeout(() => controller.abort(reason), 20);
-      await assert.rejects(first, (err) => err === reason);
-      assert.match((await second).digest, /^sha256:/);
+      assertStrictEquals(await assertRejects(() => first), reason);
+      assertMatch((await second).digest, /^sha256:/);
       const shared = stage === "ping" ? "/v2/" : "/token";
-      assert.equal(
+      assertEquals(
         registry.requests.slice(before).filter((r) =>
           r.path.split("?")[0] === shared
         ).length,
@@ -229,12 +234,12 @@ Deno.test("one caller's abort does not fail another caller sharing its ping or t
       useDefaultCredentials: false,
     });
     const started = performance.now();
-    await assert.rejects(
-      client.headManifest("v1", { signal: AbortSignal.timeout(30) }),
-      (err: unknown) =>
-        err instanceof DOMException && err.name === "TimeoutError",
+    const err = await assertRejects(
+      () => client.headManifest("v1", { signal: AbortSignal.timeout(30) }),
+      DOMException,
     );
-    assert.ok(performance.now() - started < 1_000);
+    assertEquals(err.name, "TimeoutError");
+    assert(performance.now() - started < 1_000);
     // The test sanitizers fail the test if the ping were still in flight.
   });
 });
@@ -271,14 +276,19 @@ Deno.test("a credential lookup is cancelled by the caller's signal, and a failed
     credentials,
   });
   const url = "http://127.0.0.1:1/v2/x/tags/list";
-  await assert.rejects(auth.transport(new Request(url)), /helper crashed/);
-  const started = performance.now();
-  await assert.rejects(
-    auth.transport(new Request(url, { signal: AbortSignal.timeout(50) })),
-    (err: Error) => err.name === "TimeoutError",
+  const err = await assertRejects(
+    () => auth.transport(new Request(url)),
+    Error,
   );
-  assert.ok(performance.now() - started < 1000);
-  assert.equal(calls, 2);
+  assertMatch(err.message, /helper crashed/);
+  const started = performance.now();
+  const timedOut = await assertRejects(
+    () => auth.transport(new Request(url, { signal: AbortSignal.timeout(50) })),
+    Error,
+  );
+  assertEquals(timedOut.name, "TimeoutError");
+  assert(performance.now() - started < 1000);
+  assertEquals(calls, 2);
 });
 
 Deno.test("ping() keeps the registry's error codes", async () => {
@@ -289,8 +299,6 @@ Deno.test("ping() keeps the registry's error codes", async () => {
       }),
     );
   const auth = new RegistryAuth(fetch, { registry: "http://127.0.0.1:1" });
-  await assert.rejects(auth.ping(), (err: HttpError) => {
-    assert.deepEqual(err.codes, ["UNSUPPORTED"]);
-    return true;
-  });
+  const err = await assertRejects(() => auth.ping(), HttpError);
+  assertEquals(err.codes, ["UNSUPPORTED"]);
 });

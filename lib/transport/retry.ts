@@ -5,9 +5,9 @@
  * @module
  */
 
+import { delay } from "@std/async/delay";
 import type { Transport } from "./transport.ts";
 import { cloneForReplay, isReplayable } from "./_replay.ts";
-import { sleep } from "../_sleep.ts";
 
 /** Options of {@linkcode withRetry}. */
 export interface RetryOptions {
@@ -135,7 +135,7 @@ export function withRetry(
         res = await inner(current);
       } catch (err) {
         if (last || request.signal.aborted || !isNetworkError(err)) throw err;
-        await sleep(backoff(attempt, opts), request.signal);
+        await delay(backoff(attempt, opts), { signal: request.signal });
         continue;
       }
       if (last || !retryStatuses.has(res.status)) return res;
@@ -144,7 +144,9 @@ export function withRetry(
         return res;
       }
       await res.body?.cancel();
-      await sleep(retryAfter ?? backoff(attempt, opts), request.signal);
+      await delay(retryAfter ?? backoff(attempt, opts), {
+        signal: request.signal,
+      });
     }
   };
 }

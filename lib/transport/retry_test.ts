@@ -1,16 +1,26 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+} from "@std/assert";
+import { FakeTime } from "@std/testing/time";
 import { DEFAULT_RETRY, parseRetryAfter, withRetry } from "./retry.ts";
 import type { Transport } from "./transport.ts";
 import { markReplayable } from "./_replay.ts";
 
-/** A fetch that answers from a script and records when each request came. */
+/**
+ * A fetch that answers from a script and records when each request came
+ * (`Date.now()`, so that a test under `FakeTime` reads the fake clock).
+ */
 function scripted(
   answers: (Response | Error | ((request: Request) => Response))[],
 ): Transport & { calls: { at: number; method: string; body: string }[] } {
   const calls: { at: number; method: string; body: string }[] = [];
   const fn = async (request: Request) => {
     calls.push({
-      at: performance.now(),
+      at: Date.now(),
       method: request.method,
       body: request.body ? await request.text() : "",
     });
@@ -48,13 +58,13 @@ Deno.test("parseRetryAfter() reads seconds and HTTP dates, and ignores garbage",
   ];
   for (const [value, expected] of vectors) {
     await t.step(JSON.stringify(value), () => {
-      assert.equal(parseRetryAfter(value, now), expected);
+      assertEquals(parseRetryAfter(value, now), expected);
     });
   }
 });
 
 Deno.test("DEFAULT_RETRY documents the defaults: 4 attempts, 200 ms doubling to 10 s, Retry-After up to 60 s", () => {
-  assert.deepEqual({
+  assertEquals({
     ...DEFAULT_RETRY,
     retryStatuses: [...DEFAULT_RETRY.retryStatuses],
   }, {
@@ -64,7 +74,7 @@ Deno.test("DEFAULT_RETRY documents the defaults: 4 attempts, 200 ms doubling to 
     maxRetryAfterMs: 60_000,
     retryStatuses: [408, 429, 500, 502, 503, 504],
   });
-  assert.ok(Object.isFrozen(DEFAULT_RETRY));
+  assert(Object.isFrozen(DEFAULT_RETRY));
 });
 
 Deno.test("withRetry() retries 408, 429, 500, 502, 503 and 504, then returns the success", async (t) => {
@@ -72,9 +82,9 @@ Deno.test("withRetry() retries 408, 429, 500, 502, 503 and 504, then returns the
     await t.step(String(code), async () => {
       const fetch = scripted([status(code), status(200)]);
       const res = await withRetry(fetch, FAST)(new Request("http://r/v2/"));
-      assert.equal(res.status, 200);
-      assert.equal(await res.text(), "status 200");
-      assert.equal(fetch.calls.length, 2);
+      assertEquals(res.status, 200);
+      assertEquals(await res.text(), "status 200");
+      assertEquals(fetch.calls.length, 2);
     });
   }
 });
@@ -84,9 +94,9 @@ Deno.test("withRetry() does not retry other statuses", async (t) => {
     await t.step(String(code), async () => {
       const fetch = scripted([status(code)]);
       const res = await withRetry(fetch, FAST)(new Request("http://r/v2/"));
-      assert.equal(res.status, code);
+      assertEquals(res.status, code);
       await res.body?.cancel();
-      assert.equal(fetch.calls.length, 1);
+      assertEquals(fetch.calls.length, 1);
     });
   }
 });
@@ -98,17 +108,19 @@ Deno.test("withRetry() retries network errors, not other errors", async () => {
     status(200),
   ]);
   const res = await withRetry(fetch, FAST)(new Request("http://r/v2/"));
-  assert.equal(res.status, 200);
+  assertEquals(res.status, 200);
   await res.body?.cancel();
-  assert.equal(fetch.calls.length, 3);
+  assertEquals(fetch.calls.length, 3);
 
   const bug = new RangeError("a bug, not the network");
   const failing = scripted([bug, status(200)]);
-  await assert.rejects(
-    withRetry(failing, FAST)(new Request("http://r/v2/")),
-    (err) => err === bug,
+  assertStrictEquals(
+    await assertRejects(
+      () => withRetry(failing, FAST)(new Request("http://r/v2/")),
+    ),
+    bug,
   );
-  assert.equal(failing.calls.length, 1);
+  assertEquals(failing.calls.length, 1);
 });
 
 Deno.test("withRetry() stops after maxAttempts with the last answer or error", async () => {
@@ -116,22 +128,27 @@ Deno.test("withRetry() stops after maxAttempts with the last answer or error", a
   const res = await withRetry(fetch, { ...FAST, maxAttempts: 3 })(
     new Request("http://r/v2/"),
   );
-  assert.equal(res.status, 502);
-  assert.equal(await res.text(), "status 502");
-  assert.equal(fetch.calls.length, 3);
+  assertEquals(res.status, 502);
+  assertEquals(await res.text(), "status 502");
+  assertEquals(fetch.calls.length, 3);
 
   const last = new TypeError("still down");
   const down = scripted([new TypeError("down"), last]);
-  await assert.rejects(
-    withRetry(down, { ...FAST, maxAttempts: 2 })(new Request("http://r/v2/")),
-    (err) => err === last,
+  assertStrictEquals(
+    await assertRejects(
+      () =>
+        withRetry(down, { ...FAST, maxAttempts: 2 })(
+          new Request("http://r/v2/"),
+        ),
+    ),
+    last,
   );
 
   const once = scripted([status(503)]);
   const single = await withRetry(once, { maxAttempts: 1 })(
     new Request("http://r/v2/"),
   );
-  assert.equal(single.status, 503);
+  assertEquals(single.status, 503);
   await single.body?.cancel();
 });
 
@@ -202,12 +219,12 @@ Deno.test("withRetry() repeats what is safe: GET, HEAD, in-memory PUT and DELETE
       const fetch = scripted([status(503), status(201)]);
       const res = await withRetry(fetch, FAST)(make());
       await res.body?.cancel();
-      assert.equal(fetch.calls.length, attempts);
+      assertEquals(fetch.calls.length, attempts);
       if (attempts === 2) {
-        assert.equal(res.status, 201);
-        assert.equal(fetch.calls[1].body, fetch.calls[0].body);
+        assertEquals(res.status, 201);
+        assertEquals(fetch.calls[1].body, fetch.calls[0].body);
       } else {
-        assert.equal(res.status, 503);
+        assertEquals(res.status, 503);
       }
     });
   }
@@ -221,22 +238,32 @@ Deno.test("withRetry() backs off exponentially with jitter, capped at maxDelayMs
     status(500),
     status(200),
   ]);
-  const res = await withRetry(fetch, {
+  using time = new FakeTime();
+  const pending = withRetry(fetch, {
     maxAttempts: 5,
     initialDelayMs: 20,
     maxDelayMs: 50,
   })(new Request("http://r/v2/"));
+  // Each wait is one timer: run them one at a time, at their due times.
+  for (let wait = 1; wait <= 4; wait++) {
+    assert(await time.nextAsync(), `wait ${wait} was not scheduled`);
+  }
+  const res = await pending;
   await res.body?.cancel();
+  assertEquals(fetch.calls.length, 5);
   const gaps = fetch.calls.slice(1).map((c, i) => c.at - fetch.calls[i].at);
   // Ceilings: 20, 40, 50 (capped), 50; each wait is between half and all.
   const ceilings = [20, 40, 50, 50];
   for (const [i, gap] of gaps.entries()) {
-    assert.ok(gap >= ceilings[i] / 2 - 1, `gap ${i}: ${gap} ms`);
-    assert.ok(gap < ceilings[i] + 250, `gap ${i}: ${gap} ms`);
+    assert(gap >= ceilings[i] / 2, `gap ${i}: ${gap} ms`);
+    assert(gap <= ceilings[i], `gap ${i}: ${gap} ms`);
   }
 });
 
 Deno.test("withRetry() waits as long as Retry-After says, in seconds or as an HTTP date", async () => {
+  // A fake clock 250 ms past a whole second: an HTTP date 1.5 s on drops
+  // its fraction, so it says 0.75 s from now.
+  using time = new FakeTime(Date.parse("2026-11-22T12:00:00.250Z"));
   const seconds = scripted([status(429, { "retry-after": "1" }), status(200)]);
   const inOneAndAHalf = new Date(Date.now() + 1_500).toUTCString();
   const date = scripted([
@@ -244,17 +271,17 @@ Deno.test("withRetry() waits as long as Retry-After says, in seconds or as an HT
     status(200),
   ]);
   const transportOpts = { initialDelayMs: 1, maxDelayMs: 1 };
-  const [a, b] = await Promise.all([
+  const both = Promise.all([
     withRetry(seconds, transportOpts)(new Request("http://r/v2/")),
     withRetry(date, transportOpts)(new Request("http://r/v2/")),
   ]);
+  assert(await time.nextAsync(), "the date's wait was not scheduled");
+  assert(await time.nextAsync(), "the seconds' wait was not scheduled");
+  const [a, b] = await both;
   await a.body?.cancel();
   await b.body?.cancel();
-  const gapSeconds = seconds.calls[1].at - seconds.calls[0].at;
-  assert.ok(gapSeconds >= 990 && gapSeconds < 2_000, `${gapSeconds} ms`);
-  // The date has whole seconds: the wait is 0.5 to 1.5 s from the first call.
-  const gapDate = date.calls[1].at - date.calls[0].at;
-  assert.ok(gapDate >= 400 && gapDate < 2_500, `${gapDate} ms`);
+  assertEquals(seconds.calls[1].at - seconds.calls[0].at, 1_000);
+  assertEquals(date.calls[1].at - date.calls[0].at, 750);
 });
 
 Deno.test("withRetry() gives back at once a 429 whose Retry-After is over maxRetryAfterMs", async () => {
@@ -266,11 +293,11 @@ Deno.test("withRetry() gives back at once a 429 whose Retry-After is over maxRet
   const res = await withRetry(fetch, { maxRetryAfterMs: 60_000 })(
     new Request("http://r/v2/"),
   );
-  assert.equal(res.status, 429);
-  assert.equal(res.headers.get("retry-after"), "3600");
+  assertEquals(res.status, 429);
+  assertEquals(res.headers.get("retry-after"), "3600");
   await res.body?.cancel();
-  assert.equal(fetch.calls.length, 1);
-  assert.ok(performance.now() - started < 500);
+  assertEquals(fetch.calls.length, 1);
+  assert(performance.now() - started < 500);
 });
 
 Deno.test("withRetry() stops waiting when the signal aborts, with its reason", async () => {
@@ -279,23 +306,28 @@ Deno.test("withRetry() stops waiting when the signal aborts, with its reason", a
   const reason = new Error("caller gave up");
   setTimeout(() => controller.abort(reason), 30);
   const started = performance.now();
-  await assert.rejects(
-    withRetry(fetch)(
-      new Request("http://r/v2/", { signal: controller.signal }),
+  assertStrictEquals(
+    await assertRejects(
+      () =>
+        withRetry(fetch)(
+          new Request("http://r/v2/", { signal: controller.signal }),
+        ),
     ),
-    (err) => err === reason,
+    reason,
   );
-  assert.ok(performance.now() - started < 1_000);
-  assert.equal(fetch.calls.length, 1);
+  assert(performance.now() - started < 1_000);
+  assertEquals(fetch.calls.length, 1);
 
   // A network error after an abort is not retried either.
   const aborted = AbortSignal.abort(new Error("already"));
   const down = scripted([new TypeError("down"), status(200)]);
-  await assert.rejects(
-    withRetry(down, FAST)(new Request("http://r/v2/", { signal: aborted })),
-    /down/,
+  const err = await assertRejects(
+    () =>
+      withRetry(down, FAST)(new Request("http://r/v2/", { signal: aborted })),
+    Error,
   );
-  assert.equal(down.calls.length, 1);
+  assertMatch(err.message, /down/);
+  assertEquals(down.calls.length, 1);
 });
 
 Deno.test("withRetry() honours custom retryStatuses", async () => {
@@ -303,7 +335,7 @@ Deno.test("withRetry() honours custom retryStatuses", async () => {
   const res = await withRetry(fetch, { ...FAST, retryStatuses: [503] })(
     new Request("http://r/v2/"),
   );
-  assert.equal(res.status, 500);
+  assertEquals(res.status, 500);
   await res.body?.cancel();
-  assert.equal(fetch.calls.length, 1);
+  assertEquals(fetch.calls.length, 1);
 });

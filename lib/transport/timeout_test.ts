@@ -1,4 +1,11 @@
-import assert from "node:assert/strict";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStrictEquals,
+  assertThrows,
+} from "@std/assert";
 import { startFakeRegistry } from "../testing/fake_registry.ts";
 import { DEFAULT_REQUEST_TIMEOUT_MS, withTimeout } from "./timeout.ts";
 import type { Transport } from "./transport.ts";
@@ -57,18 +64,15 @@ Deno.test("withTimeout() fails a request whose answer does not come in time, as 
   registry.faults.delayMs = 5_000;
   const transport = withTimeout(fetchT, 50);
   const started = performance.now();
-  await assert.rejects(
-    transport(new Request(`${registry.url}/v2/`)),
-    (err: unknown) => {
-      assert.ok(err instanceof TypeError);
-      assert.match(
-        err.message,
-        /^no activity for 50 ms while waiting for the response \(requestTimeoutMs\)$/,
-      );
-      return true;
-    },
+  const err = await assertRejects(
+    () => transport(new Request(`${registry.url}/v2/`)),
+    TypeError,
   );
-  assert.ok(performance.now() - started < 1_000);
+  assertMatch(
+    err.message,
+    /^no activity for 50 ms while waiting for the response \(requestTimeoutMs\)$/,
+  );
+  assert(performance.now() - started < 1_000);
 });
 
 Deno.test("withTimeout() lets a slow but steady body through, and fails a stalled one", async (t) => {
@@ -77,7 +81,7 @@ Deno.test("withTimeout() lets a slow but steady body through, and fails a stalle
     async () => {
       await using server = slowServer({ chunks: 10, everyMs: 40 });
       const res = await withTimeout(fetchT, 250)(new Request(server.url));
-      assert.equal((await res.arrayBuffer()).byteLength, 10 * 1024);
+      assertEquals((await res.arrayBuffer()).byteLength, 10 * 1024);
     },
   );
   await t.step("two chunks then silence", async () => {
@@ -86,27 +90,32 @@ Deno.test("withTimeout() lets a slow but steady body through, and fails a stalle
     const reader = res.body!.getReader();
     let got = 0;
     const started = performance.now();
-    await assert.rejects(
-      (async () => {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return;
-          got += value.byteLength;
-        }
-      })(),
+    const err = await assertRejects(
+      () =>
+        (async () => {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            got += value.byteLength;
+          }
+        })(),
+      Error,
+    );
+    assertMatch(
+      err.message,
       /no activity for 200 ms while waiting for the response body/,
     );
-    assert.equal(got, 2 * 1024);
-    assert.ok(performance.now() - started < 2_000);
+    assertEquals(got, 2 * 1024);
+    assert(performance.now() - started < 2_000);
   });
 });
 
 Deno.test("withTimeout() keeps the response's status, headers and URL, and BYOB reads", async () => {
   await using server = slowServer({ chunks: 3, everyMs: 1 });
   const res = await withTimeout(fetchT, 1_000)(new Request(server.url));
-  assert.equal(res.status, 200);
-  assert.equal(res.url, server.url);
-  assert.equal(res.redirected, false);
+  assertEquals(res.status, 200);
+  assertEquals(res.url, server.url);
+  assertEquals(res.redirected, false);
   const reader = res.body!.getReader({ mode: "byob" });
   let buffer = new Uint8Array(4096);
   let total = 0;
@@ -118,7 +127,7 @@ Deno.test("withTimeout() keeps the response's status, headers and URL, and BYOB 
     if (done) break;
     total += value.byteLength;
   }
-  assert.equal(total, 3 * 1024);
+  assertEquals(total, 3 * 1024);
 });
 
 Deno.test("withTimeout() counts a streamed request body being sent as activity", async () => {
@@ -139,8 +148,8 @@ Deno.test("withTimeout() counts a streamed request body being sent as activity",
   // 8 chunks 40 ms apart: 320 ms in all, never 250 ms without progress.
   const res = await withTimeout(fetchT, 250)(request);
   await res.body?.cancel();
-  assert.equal(res.status, 200);
-  assert.deepEqual(server.received, [800]);
+  assertEquals(res.status, 200);
+  assertEquals(server.received, [800]);
 });
 
 Deno.test("withTimeout() leaves the caller's abort alone: its reason, at once", async () => {
@@ -150,36 +159,36 @@ Deno.test("withTimeout() leaves the caller's abort alone: its reason, at once", 
   const reason = new Error("stop now");
   setTimeout(() => controller.abort(reason), 20);
   const started = performance.now();
-  await assert.rejects(
-    withTimeout(fetchT, 10_000)(
-      new Request(`${registry.url}/v2/`, { signal: controller.signal }),
+  assertStrictEquals(
+    await assertRejects(
+      () =>
+        withTimeout(fetchT, 10_000)(
+          new Request(`${registry.url}/v2/`, { signal: controller.signal }),
+        ),
     ),
-    (err) => err === reason,
+    reason,
   );
-  assert.ok(performance.now() - started < 1_000);
+  assert(performance.now() - started < 1_000);
 });
 
 Deno.test("withTimeout() is off with 0 or Infinity, refuses a negative bound, defaults to 2 minutes", () => {
-  assert.equal(withTimeout(fetchT, 0), fetchT);
-  assert.equal(withTimeout(fetchT, Infinity), fetchT);
-  assert.throws(() => withTimeout(fetchT, -1), RangeError);
-  assert.throws(() => withTimeout(fetchT, NaN), RangeError);
-  assert.equal(DEFAULT_REQUEST_TIMEOUT_MS, 120_000);
+  assertStrictEquals(withTimeout(fetchT, 0), fetchT);
+  assertStrictEquals(withTimeout(fetchT, Infinity), fetchT);
+  assertThrows(() => withTimeout(fetchT, -1), RangeError);
+  assertThrows(() => withTimeout(fetchT, NaN), RangeError);
+  assertEquals(DEFAULT_REQUEST_TIMEOUT_MS, 120_000);
 });
 
 Deno.test("withTimeout() refuses a bound that is not a number with a RangeError", async (t) => {
   for (const bad of ["abc", "100", null, {}, 10n]) {
     await t.step(`${typeof bad} ${String(bad)}`, () => {
-      assert.throws(
+      const err = assertThrows(
         () => withTimeout(fetchT, bad as unknown as number),
-        (err: unknown) => {
-          assert.ok(err instanceof RangeError);
-          assert.match(
-            err.message,
-            /^Invalid request timeout .*: must be 0 \(off\) or more milliseconds$/,
-          );
-          return true;
-        },
+        RangeError,
+      );
+      assertMatch(
+        err.message,
+        /^Invalid request timeout .*: must be 0 \(off\) or more milliseconds$/,
       );
     });
   }
@@ -190,13 +199,17 @@ Deno.test("withTimeout() does not depend on the inner transport watching its sig
     let release!: (res: Response) => void;
     const late = new Response("late");
     const deaf: Transport = () => new Promise((resolve) => release = resolve);
-    await assert.rejects(
-      withTimeout(deaf, 30)(new Request("http://r/v2/")),
+    const err = await assertRejects(
+      () => withTimeout(deaf, 30)(new Request("http://r/v2/")),
+      Error,
+    );
+    assertMatch(
+      err.message,
       /no activity for 30 ms while waiting for the response/,
     );
     release(late);
     await new Promise((resolve) => setTimeout(resolve, 0));
-    assert.equal(late.bodyUsed, true, "the late answer's body was cancelled");
+    assertEquals(late.bodyUsed, true, "the late answer's body was cancelled");
   });
   await t.step(
     "a body that stalls, and the caller's abort while reading",
@@ -216,10 +229,8 @@ Deno.test("withTimeout() does not depend on the inner transport watching its sig
         });
       const deaf: Transport = () => Promise.resolve(new Response(stalling()));
       const res = await withTimeout(deaf, 30)(new Request("http://r/v2/"));
-      await assert.rejects(
-        res.arrayBuffer(),
-        /while waiting for the response body/,
-      );
+      const err = await assertRejects(() => res.arrayBuffer(), Error);
+      assertMatch(err.message, /while waiting for the response body/);
 
       const controller = new AbortController();
       const reason = new Error("caller stop");
@@ -227,10 +238,10 @@ Deno.test("withTimeout() does not depend on the inner transport watching its sig
         new Request("http://r/v2/", { signal: controller.signal }),
       );
       const reader = res2.body!.getReader();
-      assert.equal((await reader.read()).value?.byteLength, 10);
+      assertEquals((await reader.read()).value?.byteLength, 10);
       setTimeout(() => controller.abort(reason), 10);
-      await assert.rejects(reader.read(), (err) => err === reason);
-      assert.equal(cancelled, 2);
+      assertStrictEquals(await assertRejects(() => reader.read()), reason);
+      assertEquals(cancelled, 2);
     },
   );
 });
@@ -246,7 +257,8 @@ Deno.test("withTimeout() quietly cancels an answer that arrives after an abort",
     new Request("http://127.0.0.1:1/v2/", { signal: controller.signal }),
   );
   controller.abort(new Error("stop"));
-  await assert.rejects(pending, /stop/);
+  const err = await assertRejects(() => pending, Error);
+  assertMatch(err.message, /stop/);
   // A body already broken: cancelling it rejects. Nothing may be left
   // unhandled (the test sanitizer fails on an unhandled rejection).
   answer(

@@ -4,9 +4,9 @@
 // streamed (`PATCH` of a stream of unknown digest, hashed on the way) and
 // chunked (`PATCH`es with `Content-Range`) uploads built on it.
 
+import { delay } from "@std/async/delay";
 import type { BlobUploadResult } from "../blob_upload.ts";
 import { type CallOptions, isAbort, type RepoHttp } from "../_repo_http.ts";
-import { sleep } from "../_sleep.ts";
 import { type DigestAlgorithm, DigestHasher, parseDigest } from "../digest.ts";
 import {
   ConnectionError,
@@ -123,10 +123,9 @@ async function sendPiece(t: Transfer, piece: Piece): Promise<Response | null> {
         throw err;
       }
       t.resyncs++;
-      await sleep(
-        Math.min(2000, 100 * 2 ** (t.resyncs - 1)),
-        t.http.signal(t.call),
-      );
+      await delay(Math.min(2000, 100 * 2 ** (t.resyncs - 1)), {
+        signal: t.http.signal(t.call),
+      });
       let status;
       try {
         status = await uploadStatus(

@@ -2,7 +2,7 @@
 // config files, and checks that an error is the expected CredentialsError and
 // carries no secret.
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { CredentialsError } from "../../errors.ts";
 
 /** Secrets the fake helpers hold; no error may contain any of them. */
@@ -145,12 +145,9 @@ export async function assertRejectsCredentialsError(
   message: string,
   secrets: readonly string[] = [],
 ): Promise<void> {
-  await assert.rejects(run, (err) => {
-    assert.ok(err instanceof CredentialsError, String(err));
-    assert.equal(err.message, message);
-    assertNoSecret(err, secrets);
-    return true;
-  });
+  const err = await assertRejects(run, CredentialsError);
+  assertEquals(err.message, message);
+  assertNoSecret(err, secrets);
 }
 
 /** Asserts that nothing in the error (message, stack, cause, fields) holds a secret. */
@@ -161,8 +158,8 @@ export function assertNoSecret(err: unknown, secrets: readonly string[]): void {
     Object.getOwnPropertyNames(err ?? {}),
   );
   for (const secret of secrets) {
-    assert.ok(!seen.includes(secret), `the error shows the secret ${secret}`);
-    assert.ok(
+    assert(!seen.includes(secret), `the error shows the secret ${secret}`);
+    assert(
       !(fields ?? "").includes(secret),
       `a field of the error holds the secret ${secret}`,
     );
