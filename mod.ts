@@ -37,17 +37,17 @@
  * @module
  */
 
-export * from "./lib/reference.ts";
+export * from "./lib/ref/reference.ts";
 export * from "./lib/errors.ts";
-export * from "./lib/digest.ts";
-export * from "./lib/challenge.ts";
-export * from "./lib/scope.ts";
-export * from "./lib/link.ts";
-export * from "./lib/media_types.ts";
-export * from "./lib/platform.ts";
-export * from "./lib/quirks.ts";
-export * from "./lib/client.ts";
-export * from "./lib/oci_layout.ts";
+export * from "./lib/ref/digest.ts";
+export * from "./lib/http/challenge.ts";
+export * from "./lib/ref/scope.ts";
+export * from "./lib/http/link.ts";
+export * from "./lib/ref/media_types.ts";
+export * from "./lib/ref/platform.ts";
+export * from "./lib/registries.ts";
+export * from "./lib/registry/client.ts";
+export * from "./lib/layout/oci_layout.ts";
 export * from "./lib/image/mod.ts";
 export * from "./lib/credentials/provider.ts";
 export * from "./lib/transport/transport.ts";

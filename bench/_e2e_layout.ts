@@ -7,7 +7,7 @@
 // and written in 1 MiB chunks, so memory stays flat whatever their size.
 
 import { createHash } from "node:crypto";
-import { randomStream, tarFile } from "../lib/testing/_tar.ts";
+import { randomStream, tarFile } from "../test_support/tar.ts";
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();

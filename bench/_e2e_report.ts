@@ -1,8 +1,8 @@
 // Summaries, targets and the BENCHMARKS.md text of bench/e2e.ts. Private
 // helper.
 
-import type { AccessLogEntry } from "../lib/testing/_real_registry.ts";
-import type { TokenRequestRecord } from "../lib/testing/_token_server.ts";
+import type { AccessLogEntry } from "../test_support/real_registry.ts";
+import type { TokenRequestRecord } from "../test_support/token_server.ts";
 import { median, range } from "./_e2e_measure.ts";
 import { type Op, OP_TOOLS, TOOL_LABEL, type ToolId } from "./_e2e_tools.ts";
 

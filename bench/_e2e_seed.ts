@@ -2,8 +2,8 @@
 // helper of bench/e2e.ts.
 
 import { createHash } from "node:crypto";
-import type { RealRegistry } from "../lib/testing/_real_registry.ts";
-import { harnessAuthorization } from "../lib/testing/_fixtures.ts";
+import type { RealRegistry } from "../test_support/real_registry.ts";
+import { harnessAuthorization } from "../test_support/fixtures.ts";
 
 const encoder = new TextEncoder();
 

@@ -5,7 +5,7 @@
 // cache per run (see skopeoEnv), so no tool profits from state an earlier
 // run left behind.
 
-import type { RealRegistry } from "../lib/testing/_real_registry.ts";
+import type { RealRegistry } from "../test_support/real_registry.ts";
 import { type BenchImage, verifyLayout } from "./_e2e_layout.ts";
 import type { Invocation, ProcessStats } from "./_e2e_measure.ts";
 import { registryManifestDigest } from "./_e2e_seed.ts";

@@ -9,7 +9,7 @@
 // without a plain node:crypto hash of the bytes.
 
 import { createHash } from "node:crypto";
-import { startRegistry } from "../lib/testing/_real_registry.ts";
+import { startRegistry } from "../test_support/real_registry.ts";
 
 const CHILD = new URL("./_download_child.ts", import.meta.url).pathname;
 

@@ -24,7 +24,7 @@
 import {
   type RealRegistry,
   startRegistry,
-} from "../lib/testing/_real_registry.ts";
+} from "../test_support/real_registry.ts";
 import { type BenchImage, buildLayout } from "./_e2e_layout.ts";
 import { commandOutput, timeProcess } from "./_e2e_measure.ts";
 import {
@@ -37,7 +37,7 @@ import {
   type ToolResult,
   toolsFor,
 } from "./_e2e_report.ts";
-import { harnessAuthorization } from "../lib/testing/_fixtures.ts";
+import { harnessAuthorization } from "../test_support/fixtures.ts";
 import { seedTags } from "./_e2e_seed.ts";
 import {
   type ModeContext,

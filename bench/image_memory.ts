@@ -13,8 +13,8 @@
 //   pull  registry A → a fresh OCI layout on disk
 //   copy  registry A → registry B (streamed, nothing on disk)
 
-import { startRegistry } from "../lib/testing/_real_registry.ts";
-import { makeRandomImage } from "../lib/testing/_random_image.ts";
+import { startRegistry } from "../test_support/real_registry.ts";
+import { makeRandomImage } from "../test_support/random_image.ts";
 import { CLI_RUN_FLAGS } from "../cli/run_flags.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;

@@ -9,7 +9,7 @@
 // server's log; timings are wall-clock.
 
 import { createClient, type ImageManifest, MEDIA_TYPE } from "../mod.ts";
-import { type AuthMode, startRegistry } from "../lib/testing/_real_registry.ts";
+import { type AuthMode, startRegistry } from "../test_support/real_registry.ts";
 
 function randomBytes(size: number): Uint8Array {
   const out = new Uint8Array(size);

@@ -8,7 +8,7 @@
 // its peak RSS, next to a plain fetch POST + streaming PUT of the same file.
 
 import { createHash } from "node:crypto";
-import { startRegistry } from "../lib/testing/_real_registry.ts";
+import { startRegistry } from "../test_support/real_registry.ts";
 
 const CHILD = new URL("./_upload_child.ts", import.meta.url).pathname;
 

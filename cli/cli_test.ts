@@ -4,11 +4,11 @@
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { createHash } from "node:crypto";
-import { MEDIA_TYPE } from "../lib/media_types.ts";
-import { OciLayout } from "../lib/oci_layout.ts";
-import { startRegistry } from "../lib/testing/_real_registry.ts";
-import { type Fixtures, seedFixtures } from "../lib/testing/_fixtures.ts";
-import { makeRandomImage } from "../lib/testing/_random_image.ts";
+import { MEDIA_TYPE } from "../lib/ref/media_types.ts";
+import { OciLayout } from "../lib/layout/oci_layout.ts";
+import { startRegistry } from "../test_support/real_registry.ts";
+import { type Fixtures, seedFixtures } from "../test_support/fixtures.ts";
+import { makeRandomImage } from "../test_support/random_image.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const dec = new TextDecoder();

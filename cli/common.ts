@@ -1,12 +1,16 @@
 // What the subcommands share: the command shape, the common flags,
 // credentials, references, output.
 
-import type { ClientOptions } from "../lib/client.ts";
-import { createClient, type RegistryClientV2 } from "../lib/client.ts";
+import type { ClientOptions } from "../lib/registry/client.ts";
+import { createClient, type RegistryClientV2 } from "../lib/registry/client.ts";
 import { ParseError } from "../lib/errors.ts";
 import type { ImageClientOptions } from "../lib/image/types.ts";
-import { parsePlatform, type PlatformSpec } from "../lib/platform.ts";
-import { parseIndex, parseRepoAndRef, type RepoRef } from "../lib/reference.ts";
+import { parsePlatform, type PlatformSpec } from "../lib/ref/platform.ts";
+import {
+  parseIndex,
+  parseRepoAndRef,
+  type RepoRef,
+} from "../lib/ref/reference.ts";
 import {
   boolFlag,
   type FlagSpec,

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parseRepo } from "../lib/reference.ts";
+import { parseRepo } from "../lib/ref/reference.ts";
 import { ParseError } from "../lib/errors.ts";
 
 const USAGE = "usage: ./examples/parseRepo.ts [INDEX/]NAME";

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { parseRepoAndRef } from "../lib/reference.ts";
+import { parseRepoAndRef } from "../lib/ref/reference.ts";
 import { ParseError } from "../lib/errors.ts";
 
 const USAGE =

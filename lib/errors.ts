@@ -16,7 +16,7 @@
  * @module
  */
 
-import { redactText, redactUrl } from "./_redact.ts";
+import { redactText, redactUrl } from "./http/_redact.ts";
 
 const MAX_INPUT_IN_MESSAGE = 120;
 

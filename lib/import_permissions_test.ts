@@ -6,7 +6,7 @@
 
 import { assertEquals } from "@std/assert";
 import { tempDir } from "./credentials/testdata/fake_helpers.ts";
-import { startRegistry } from "./testing/_real_registry.ts";
+import { startRegistry } from "../test_support/real_registry.ts";
 
 const CORE = new URL("../mod.ts", import.meta.url).href;
 const CREDENTIALS = new URL("./credentials/mod.ts", import.meta.url).href;

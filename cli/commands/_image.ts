@@ -1,13 +1,13 @@
 // Shared by `config` and `platforms`: reading an image's manifest and config.
 
-import type { RegistryClientV2 } from "../../lib/client.ts";
+import type { RegistryClientV2 } from "../../lib/registry/client.ts";
 import { InvalidResponseError } from "../../lib/errors.ts";
 import {
   type ImageManifest,
   isImageIndex,
   isImageManifest,
-} from "../../lib/media_types.ts";
-import { formatPlatform, type PlatformSpec } from "../../lib/platform.ts";
+} from "../../lib/ref/media_types.ts";
+import { formatPlatform, type PlatformSpec } from "../../lib/ref/platform.ts";
 import { UsageError } from "../args.ts";
 
 /** Configs are read up to this size. */

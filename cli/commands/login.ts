@@ -1,6 +1,6 @@
 // `dreg login HOST`: check credentials and save them where docker does.
 
-import { parseIndex } from "../../lib/reference.ts";
+import { parseIndex } from "../../lib/ref/reference.ts";
 import { boolFlag, stringFlag, UsageError } from "../args.ts";
 import type { Command } from "../common.ts";
 import { printJson, registryClientFor } from "../common.ts";

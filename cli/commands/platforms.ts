@@ -1,7 +1,7 @@
 // `dreg platforms REF`: the platforms of an index, or of a single image.
 
-import { isImageIndex } from "../../lib/media_types.ts";
-import { formatPlatform } from "../../lib/platform.ts";
+import { isImageIndex } from "../../lib/ref/media_types.ts";
+import { formatPlatform } from "../../lib/ref/platform.ts";
 import type { Command } from "../common.ts";
 import { clientFor, printJson, refArg } from "../common.ts";
 import { readConfig } from "./_image.ts";

@@ -8,7 +8,7 @@ import {
   type AuthMode,
   type RealRegistry,
   startRegistry,
-} from "../../lib/testing/_real_registry.ts";
+} from "../../test_support/real_registry.ts";
 
 const SCRIPT = new URL("./login.ts", import.meta.url).pathname;
 const CAN_RUN_SCRIPTS = Deno.build.os !== "windows";

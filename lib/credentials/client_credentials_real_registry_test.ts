@@ -11,15 +11,15 @@
 // a time.
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { createClient, type RegistryClientV2 } from "../client.ts";
+import { createClient, type RegistryClientV2 } from "../registry/client.ts";
 import { AuthenticationError } from "../errors.ts";
 import { defaultCredentialChain } from "./default_chain.ts";
-import { type Fixtures, seedFixtures } from "../testing/_fixtures.ts";
+import { type Fixtures, seedFixtures } from "../../test_support/fixtures.ts";
 import {
   type AuthMode,
   type RealRegistry,
   startRegistry,
-} from "../testing/_real_registry.ts";
+} from "../../test_support/real_registry.ts";
 import {
   assertNoSecret,
   assertRejectsCredentialsError,

@@ -2,8 +2,8 @@
 // or clients they built) into clients, and `DIR:TAG` into a directory and a
 // tag.
 
-import { createClient, type RegistryClientV2 } from "../client.ts";
-import { isValidTag, parseRepoAndRef } from "../reference.ts";
+import { createClient, type RegistryClientV2 } from "../registry/client.ts";
+import { isValidTag, parseRepoAndRef } from "../ref/reference.ts";
 import type { ImageClientOptions, TransferOptions } from "./types.ts";
 
 /** The keys of the transfer options (and of per-operation extras). */

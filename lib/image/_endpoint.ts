@@ -2,8 +2,8 @@
 // repository or an OCI layout) and of a destination. pull = registry →
 // layout, push = layout → registry, copy = registry → registry.
 
-import type { LazyStreamFactory } from "../_byte_reader.ts";
-import type { Descriptor, Manifest } from "../media_types.ts";
+import type { LazyStreamFactory } from "../content/_byte_reader.ts";
+import type { Descriptor, Manifest } from "../ref/media_types.ts";
 
 /** A manifest with its exact bytes, as read (and verified) from a source. */
 export interface ManifestData {

@@ -9,7 +9,7 @@ import {
   type ImageManifest,
   isImageIndex,
   isImageManifest,
-} from "../media_types.ts";
+} from "../ref/media_types.ts";
 import type { ImageSource, ManifestData } from "./_endpoint.ts";
 import { runPool } from "./_pool.ts";
 

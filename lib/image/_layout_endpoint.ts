@@ -7,9 +7,12 @@ import {
   isImageIndex,
   type Manifest,
   MEDIA_TYPE,
-} from "../media_types.ts";
-import { lazyByteStream, type LazyStreamFactory } from "../_byte_reader.ts";
-import { OciLayout, OciLayoutError } from "../oci_layout.ts";
+} from "../ref/media_types.ts";
+import {
+  lazyByteStream,
+  type LazyStreamFactory,
+} from "../content/_byte_reader.ts";
+import { OciLayout, OciLayoutError } from "../layout/oci_layout.ts";
 import {
   type ImageSource,
   type ImageTarget,

@@ -1,14 +1,17 @@
 // Private: a registry repository as the source (pull, copy) or destination
 // (push, copy) of an image transfer.
 
-import { lazyChunkStream, type LazyStreamFactory } from "../_byte_reader.ts";
-import type { RegistryClientV2 } from "../client.ts";
+import {
+  lazyChunkStream,
+  type LazyStreamFactory,
+} from "../content/_byte_reader.ts";
+import type { RegistryClientV2 } from "../registry/client.ts";
 import {
   DigestMismatchError,
   NotFoundError,
   RegistryError,
 } from "../errors.ts";
-import type { Descriptor } from "../media_types.ts";
+import type { Descriptor } from "../ref/media_types.ts";
 import {
   type ImageSource,
   type ImageTarget,

@@ -9,13 +9,13 @@ import {
   type Descriptor,
   isImageIndex,
   isSchema1Manifest,
-} from "../media_types.ts";
+} from "../ref/media_types.ts";
 import {
   formatPlatform,
   parsePlatform,
   type PlatformSpec,
   selectPlatform,
-} from "../platform.ts";
+} from "../ref/platform.ts";
 import type { ImageSource, ImageTarget, ManifestData } from "./_endpoint.ts";
 import { type ImageGraph, walkGraph } from "./_graph.ts";
 import { runPool } from "./_pool.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { createClient, type RegistryClientV2 } from "../client.ts";
+import { createClient, type RegistryClientV2 } from "../registry/client.ts";
 import { clientOptionsOf, toClient, toPushClient } from "./_clients.ts";
 import { RegistrySource, RegistryTarget } from "./_registry_endpoint.ts";
 import { transferImage } from "./_transfer.ts";

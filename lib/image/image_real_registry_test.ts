@@ -4,17 +4,20 @@
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
-import { createClient } from "../client.ts";
+import { createClient } from "../registry/client.ts";
 import { NotFoundError, RegistryError } from "../errors.ts";
-import { MEDIA_TYPE } from "../media_types.ts";
-import { OciLayout, REF_NAME_ANNOTATION } from "../oci_layout.ts";
-import { type RealRegistry, startRegistry } from "../testing/_real_registry.ts";
-import { type Fixtures, seedFixtures } from "../testing/_fixtures.ts";
+import { MEDIA_TYPE } from "../ref/media_types.ts";
+import { OciLayout, REF_NAME_ANNOTATION } from "../layout/oci_layout.ts";
+import {
+  type RealRegistry,
+  startRegistry,
+} from "../../test_support/real_registry.ts";
+import { type Fixtures, seedFixtures } from "../../test_support/fixtures.ts";
 import { copyImage } from "./copy.ts";
 import type { ImageProgressEvent } from "./progress.ts";
 import { pullImage } from "./pull.ts";
 import { pushImage } from "./push.ts";
-import { makeRandomImage } from "../testing/_random_image.ts";
+import { makeRandomImage } from "../../test_support/random_image.ts";
 
 const dec = new TextDecoder();
 

@@ -9,15 +9,15 @@ import {
   assertStrictEquals,
   assertStringIncludes,
 } from "@std/assert";
-import { digestOf } from "../digest.ts";
+import { digestOf } from "../ref/digest.ts";
 import { DigestMismatchError, NotFoundError } from "../errors.ts";
-import { MEDIA_TYPE } from "../media_types.ts";
-import { OciLayout } from "../oci_layout.ts";
+import { MEDIA_TYPE } from "../ref/media_types.ts";
+import { OciLayout } from "../layout/oci_layout.ts";
 import {
   type FakeRegistry,
   startFakeRegistry,
 } from "../testing/fake_registry.ts";
-import { hashedBytes } from "../testing/_hashed_bytes.ts";
+import { hashedBytes } from "../../test_support/hashed_bytes.ts";
 import { splitLayoutRef } from "./_clients.ts";
 import { runPool } from "./_pool.ts";
 import { copyImage } from "./copy.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { Descriptor } from "../media_types.ts";
+import type { Descriptor } from "../ref/media_types.ts";
 
 /** Running totals, a snapshot taken when the event was sent. */
 export interface ProgressTotals {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { RegistryClientV2 } from "../client.ts";
+import type { RegistryClientV2 } from "../registry/client.ts";
 import { clientOptionsOf, splitLayoutRef, toClient } from "./_clients.ts";
 import { LayoutTarget } from "./_layout_endpoint.ts";
 import { RegistrySource } from "./_registry_endpoint.ts";

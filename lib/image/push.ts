@@ -12,8 +12,8 @@
  * @module
  */
 
-import type { RegistryClientV2 } from "../client.ts";
-import { OciLayout } from "../oci_layout.ts";
+import type { RegistryClientV2 } from "../registry/client.ts";
+import { OciLayout } from "../layout/oci_layout.ts";
 import { clientOptionsOf, splitLayoutRef, toPushClient } from "./_clients.ts";
 import { LayoutSource } from "./_layout_endpoint.ts";
 import { RegistryTarget } from "./_registry_endpoint.ts";

@@ -14,8 +14,8 @@
  * @module
  */
 
-import type { ClientOptions } from "../client.ts";
-import type { PlatformSpec } from "../platform.ts";
+import type { ClientOptions } from "../registry/client.ts";
+import type { PlatformSpec } from "../ref/platform.ts";
 import type { ImageProgressEvent } from "./progress.ts";
 
 /** How to reach a registry: every {@linkcode ClientOptions} field but `repo`. */

@@ -6,7 +6,7 @@
  */
 
 import { STATUS_CODE } from "@std/http/status";
-import { MEDIA_TYPE } from "../media_types.ts";
+import { MEDIA_TYPE } from "../ref/media_types.ts";
 import type { Context } from "./_fake_context.ts";
 import { json, notFound, ociError } from "./_fake_http.ts";
 import { compare, DIGEST_RE } from "./_fake_store.ts";

@@ -8,7 +8,7 @@
 
 import { STATUS_CODE } from "@std/http/status";
 import { parseMediaType } from "@std/media-types/parse-media-type";
-import { MEDIA_TYPE } from "../media_types.ts";
+import { MEDIA_TYPE } from "../ref/media_types.ts";
 import type { Context } from "./_fake_context.ts";
 import { flipByte, takeFault } from "./_fake_faults.ts";
 import { empty, ociError, readBody } from "./_fake_http.ts";

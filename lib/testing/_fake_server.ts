@@ -8,7 +8,7 @@
  */
 
 import { STATUS_CODE } from "@std/http/status";
-import { MEDIA_TYPE } from "../media_types.ts";
+import { MEDIA_TYPE } from "../ref/media_types.ts";
 import type {
   FakeFaults,
   FakeManifest,

@@ -5,7 +5,7 @@
 // delete; a mount (`?mount=&from=`) also needs `pull` on the source;
 // `/v2/_catalog` needs `registry:catalog:*`.
 
-import { CATALOG_SCOPE, repositoryScope, type Scope } from "../scope.ts";
+import { CATALOG_SCOPE, repositoryScope, type Scope } from "../ref/scope.ts";
 
 // The name is everything before one of the API's own route endings, matched
 // in full: a repository may itself have a path part named `tags` or `blobs`.

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { formatScope } from "../scope.ts";
+import { formatScope } from "../ref/scope.ts";
 import { scopesForRequest } from "./_request_scope.ts";
 
 const scopes = (method: string, path: string) =>

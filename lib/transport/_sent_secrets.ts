@@ -2,7 +2,7 @@
 // error built from the registry's answer can scrub them even when they went
 // out on a replay (a second token after a 401), not on the request itself.
 
-import { secretsOf } from "../_body.ts";
+import { secretsOf } from "../http/_body.ts";
 
 const sent = new WeakMap<Request, string[]>();
 

@@ -26,19 +26,19 @@ import {
   bearerChallenge,
   type Challenge,
   parseChallenges,
-} from "../challenge.ts";
+} from "../http/challenge.ts";
 import { encodeBase64 } from "@std/encoding/base64";
 import type { Credentials } from "../credentials/provider.ts";
 import { InvalidResponseError, UnsafeRequestError } from "../errors.ts";
-import { errorFromResponse, readBounded, secretsOf } from "../_body.ts";
-import { redactUrl } from "../_redact.ts";
+import { errorFromResponse, readBounded, secretsOf } from "../http/_body.ts";
+import { redactUrl } from "../http/_redact.ts";
 import {
   formatScope,
   mergeScopes,
   parseScopes,
   type Scope,
   scopesCover,
-} from "../scope.ts";
+} from "../ref/scope.ts";
 import type { Transport } from "./transport.ts";
 import { isLoopbackHost } from "./_loopback.ts";
 import { cloneForReplay, isReplayable, markReplayable } from "./_replay.ts";

@@ -9,9 +9,9 @@ import {
   assertRejects,
   assertStrictEquals,
 } from "@std/assert";
-import { createClient } from "../client.ts";
+import { createClient } from "../registry/client.ts";
 import { HttpError, UnsafeRequestError } from "../errors.ts";
-import { MEDIA_TYPE } from "../media_types.ts";
+import { MEDIA_TYPE } from "../ref/media_types.ts";
 import { startFakeRegistry } from "../testing/fake_registry.ts";
 import { RegistryAuth } from "./auth.ts";
 import type { Transport } from "./transport.ts";

@@ -8,7 +8,7 @@
  */
 
 import { InvalidResponseError, UnsafeRequestError } from "../errors.ts";
-import { redactUrl } from "../_redact.ts";
+import { redactUrl } from "../http/_redact.ts";
 import type { Transport } from "./transport.ts";
 import { isReplayable, markReplayable } from "./_replay.ts";
 
