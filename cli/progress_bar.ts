@@ -2,7 +2,7 @@
 // (`\r` and erase-line), with finished blobs printed above it; elsewhere,
 // one plain line per finished blob and manifest.
 
-import type { ImageProgressEvent } from "../lib/image/progress.ts";
+import type { ImageProgressEvent } from "../lib/content/progress.ts";
 import {
   formatBytes,
   formatDuration,

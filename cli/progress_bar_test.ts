@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import type {
   ImageProgressEvent,
   ProgressTotals,
-} from "../lib/image/progress.ts";
+} from "../lib/content/progress.ts";
 import { formatBytes, formatDuration, formatSpeed } from "./format.ts";
 import { ProgressReporter } from "./progress_bar.ts";
 

@@ -2,7 +2,7 @@
 // lines otherwise), Ctrl-C, and the summary.
 
 import type { ImageTransferResult } from "../../lib/image/types.ts";
-import type { ImageProgressEvent } from "../../lib/image/progress.ts";
+import type { ImageProgressEvent } from "../../lib/content/progress.ts";
 import { boolFlag, type ParsedArgs } from "../args.ts";
 import type { Io } from "../common.ts";
 import { concurrencyArg, platformArg, printJson } from "../common.ts";

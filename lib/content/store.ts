@@ -80,6 +80,14 @@ export interface StorePushOptions extends StoreCallOptions {
   mountFrom?: RepositoryLocation;
   /** Called with the number of bytes consumed, as they are. */
   onBytes?: (bytes: number) => void;
+  /**
+   * For a manifest pushed without a tag: list it as an untagged entry of
+   * the store's index, so that it can be found again (layouts and archives
+   * only list what is tagged or listed, and list referrers by themselves; a
+   * registry keeps every manifest and ignores this).
+   * @default {false}
+   */
+  listed?: boolean;
 }
 
 /** Options of {@linkcode ReadOnlyImageStore.referrers}. */

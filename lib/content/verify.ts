@@ -27,7 +27,8 @@
  * @module
  */
 
-import { DigestHasher, parseDigest } from "../ref/digest.ts";
+import { DigestHasher } from "../ref/_hasher.ts";
+import { parseDigest } from "../ref/_digest_core.ts";
 import { DigestMismatchError, SizeMismatchError } from "../errors.ts";
 
 /** What content must be: its digest, and its size when known. */

@@ -14,6 +14,7 @@ const NON_CLIENT_KEYS = new Set([
   "onProgress",
   "signal",
   "tag",
+  "reference",
   "src",
   "dst",
 ]);

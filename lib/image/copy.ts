@@ -14,14 +14,15 @@
  */
 
 import { createClient, type RegistryClientV2 } from "../registry/client.ts";
+import { RegistryStore } from "../registry/store.ts";
+import type { ImageStore, ReadOnlyImageStore } from "../content/store.ts";
 import { clientOptionsOf, toClient, toPushClient } from "./_clients.ts";
-import { RegistrySource, RegistryTarget } from "./_registry_endpoint.ts";
-import { transferImage } from "./_transfer.ts";
-import type {
-  ImageClientOptions,
-  ImageTransferResult,
-  TransferOptions,
-} from "./types.ts";
+import {
+  copy,
+  type ImageTransferResult,
+  type TransferOptions,
+} from "../content/copy.ts";
+import type { ImageClientOptions } from "./types.ts";
 
 /** Options of {@linkcode copyImage}. */
 export interface CopyOptions extends TransferOptions, ImageClientOptions {
@@ -45,10 +46,11 @@ export interface CopyOptions extends TransferOptions, ImageClientOptions {
  * The shared client options (`username`, `password`, `insecure` …) apply to
  * both sides (credentials only go where a registry asks for them); `src` and
  * `dst` override them per side. Clients built with `createClient` may be
- * passed instead of strings.
+ * passed instead of strings, and so may any store (an `OciLayout`, an
+ * archive, a `MemoryStore` …): the copy then runs between them.
  *
- * @param src The source: `http://127.0.0.1:5000/foo:1`, `quay.io/a/b@sha256:…`, or a client.
- * @param dst The destination: a reference (its tag, or digest) or a client.
+ * @param src The source: `http://127.0.0.1:5000/foo:1`, `quay.io/a/b@sha256:…`, a client, or a store.
+ * @param dst The destination: a reference (its tag, or digest), a client, or a store.
  * @param options Platform, concurrency, referrers, progress, credentials.
  * @returns The digest copied and what was transferred.
  * @throws {NotFoundError} When the source image is not there.
@@ -68,23 +70,36 @@ export interface CopyOptions extends TransferOptions, ImageClientOptions {
  * ```
  */
 export async function copyImage(
-  src: string | RegistryClientV2,
-  dst: string | RegistryClientV2,
+  src: string | RegistryClientV2 | ReadOnlyImageStore,
+  dst: string | RegistryClientV2 | ImageStore,
   options: CopyOptions = {},
 ): Promise<ImageTransferResult> {
   const shared = clientOptionsOf(options);
   const srcOptions = { ...shared, ...options.src };
   const dstOptions = { ...shared, ...options.dst };
-  const target = toPushClient(dst, dstOptions);
-  const source = typeof src === "string" && typeof dst === "string" &&
+  const target = isStore(dst)
+    ? dst
+    : new RegistryStore(toPushClient(dst, dstOptions));
+  const source = isStore(src) ? src : new RegistryStore(
+    typeof src === "string" && typeof dst === "string" &&
+      target instanceof RegistryStore &&
       sameCredentials(srcOptions, dstOptions)
-    ? sharingAuth(src, srcOptions, target)
-    : toClient(src, srcOptions);
-  return await transferImage(
-    new RegistrySource(source),
-    new RegistryTarget(target),
-    options,
+      ? sharingAuth(src, srcOptions, target.client)
+      : toClient(src, srcOptions),
   );
+  return await copy(source, target, {
+    ...options,
+    reference: undefined,
+    tag: undefined,
+  });
+}
+
+/** Whether a value is a store (not a reference string or a client). */
+function isStore<T extends ReadOnlyImageStore>(
+  value: string | RegistryClientV2 | T,
+): value is T {
+  return typeof value === "object" && value !== null && "kind" in value &&
+    "fetchManifest" in value;
 }
 
 /**

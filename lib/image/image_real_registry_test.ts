@@ -14,7 +14,7 @@ import {
 } from "../../test_support/real_registry.ts";
 import { type Fixtures, seedFixtures } from "../../test_support/fixtures.ts";
 import { copyImage } from "./copy.ts";
-import type { ImageProgressEvent } from "./progress.ts";
+import type { ImageProgressEvent } from "../content/progress.ts";
 import { pullImage } from "./pull.ts";
 import { pushImage } from "./push.ts";
 import { makeRandomImage } from "../../test_support/random_image.ts";

@@ -19,7 +19,7 @@ import {
 } from "../testing/fake_registry.ts";
 import { hashedBytes } from "../../test_support/hashed_bytes.ts";
 import { splitLayoutRef } from "./_clients.ts";
-import { runPool } from "./_pool.ts";
+import { runPool } from "../content/_pool.ts";
 import { copyImage } from "./copy.ts";
 import { pullImage } from "./pull.ts";
 import { pushImage } from "./push.ts";

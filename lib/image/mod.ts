@@ -14,7 +14,7 @@
  */
 
 export * from "./types.ts";
-export * from "./progress.ts";
+export * from "../content/progress.ts";
 export * from "./pull.ts";
 export * from "./push.ts";
 export * from "./copy.ts";

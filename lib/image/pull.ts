@@ -13,15 +13,15 @@
  */
 
 import type { RegistryClientV2 } from "../registry/client.ts";
+import { RegistryStore } from "../registry/store.ts";
+import { OciLayout } from "../layout/oci_layout.ts";
 import { clientOptionsOf, splitLayoutRef, toClient } from "./_clients.ts";
-import { LayoutTarget } from "./_layout_endpoint.ts";
-import { RegistrySource } from "./_registry_endpoint.ts";
-import { transferImage } from "./_transfer.ts";
-import type {
-  ImageClientOptions,
-  ImageTransferResult,
-  TransferOptions,
-} from "./types.ts";
+import {
+  copy,
+  type ImageTransferResult,
+  type TransferOptions,
+} from "../content/copy.ts";
+import type { ImageClientOptions } from "./types.ts";
 
 /** Options of {@linkcode pullImage}: the transfer, and how to reach the registry. */
 export interface PullOptions extends TransferOptions, ImageClientOptions {
@@ -75,9 +75,11 @@ export async function pullImage(
   const { dir, tag } = options.tag !== undefined
     ? { dir: layoutDir, tag: options.tag }
     : splitLayoutRef(layoutDir);
-  return await transferImage(
-    new RegistrySource(client),
-    new LayoutTarget(dir, tag ?? client.repo.tag),
-    options,
-  );
+  const layout = await OciLayout.open(dir, { create: "on-write" });
+  const wanted = tag ?? client.repo.tag;
+  return await copy(new RegistryStore(client), layout, {
+    ...options,
+    reference: undefined,
+    tag: wanted,
+  });
 }

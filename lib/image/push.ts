@@ -13,16 +13,15 @@
  */
 
 import type { RegistryClientV2 } from "../registry/client.ts";
+import { RegistryStore } from "../registry/store.ts";
 import { OciLayout } from "../layout/oci_layout.ts";
 import { clientOptionsOf, splitLayoutRef, toPushClient } from "./_clients.ts";
-import { LayoutSource } from "./_layout_endpoint.ts";
-import { RegistryTarget } from "./_registry_endpoint.ts";
-import { transferImage } from "./_transfer.ts";
-import type {
-  ImageClientOptions,
-  ImageTransferResult,
-  TransferOptions,
-} from "./types.ts";
+import {
+  copy,
+  type ImageTransferResult,
+  type TransferOptions,
+} from "../content/copy.ts";
+import type { ImageClientOptions } from "./types.ts";
 
 /** Options of {@linkcode pushImage}: the transfer, and how to reach the registry. */
 export interface PushOptions extends TransferOptions, ImageClientOptions {
@@ -72,9 +71,9 @@ export async function pushImage(
     ? { dir: layoutDir, tag: options.tag }
     : splitLayoutRef(layoutDir);
   const layout = await OciLayout.open(dir);
-  return await transferImage(
-    new LayoutSource(layout, tag),
-    new RegistryTarget(client),
-    options,
-  );
+  return await copy(layout, new RegistryStore(client), {
+    ...options,
+    reference: tag,
+    tag: undefined,
+  });
 }

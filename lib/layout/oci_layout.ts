@@ -6,6 +6,9 @@
  * `blobs/<alg>/<hex>`. skopeo (`oci:DIR:TAG`), crane, regctl and oras read
  * and write the same format.
  *
+ * {@linkcode OciLayout} is an {@linkcode ImageStore}: any operation that
+ * takes a store (copy, build, sync) reads and writes layouts.
+ *
  * Blobs are written through a temporary file renamed into place once its
  * digest checks out, so a blob file is always complete and correct; they are
  * read as streams verified against their digest. `index.json` is replaced
@@ -25,34 +28,58 @@
  * @module
  */
 
-import { dirname } from "@std/path/posix/dirname";
+import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "@std/path/posix/join";
 import { CHUNK_SIZE, ChunkReader } from "../content/_byte_reader.ts";
 import {
-  DigestHasher,
-  digestOf,
-  type ParsedDigest,
-  parseDigest,
-} from "../ref/digest.ts";
-import { DigestMismatchError, SizeMismatchError } from "../errors.ts";
+  bytesOf,
+  isManifestMediaType,
+  manifestDescriptor,
+  manifestMediaType,
+  parseManifestBytes,
+  referrerDescriptor,
+} from "../content/_manifest.ts";
+import type {
+  ImageStore,
+  ManifestData,
+  PushAction,
+  PushContent,
+  ReferrersQuery,
+  StoreCallOptions,
+  StorePushOptions,
+} from "../content/store.ts";
+import { ContentVerifier, isVerified } from "../content/verify.ts";
+import { DigestHasher, digestOf, parseDigest } from "../ref/digest.ts";
+import { SizeMismatchError, StoreError } from "../errors.ts";
+import type { Descriptor, ImageIndex } from "../ref/media_types.ts";
 import {
-  type Descriptor,
-  type ImageIndex,
-  MEDIA_TYPE,
-} from "../ref/media_types.ts";
+  emptyIndex,
+  findEntry,
+  MAX_JSON_BYTES,
+  parseIndexJson,
+  REF_NAME_ANNOTATION,
+  type StoreErrorFactory,
+  tagsOf,
+  withEntry,
+  withoutEntry,
+} from "./_index.ts";
+import {
+  atomicWrite,
+  isMissing,
+  openRead,
+  tempPath,
+  verifiedFileStream,
+  writeAll,
+} from "./_files.ts";
 
-/** The annotation that holds an `index.json` entry's tag. */
-export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
+export { REF_NAME_ANNOTATION };
 
 /** The `imageLayoutVersion` written to `oci-layout`. */
 export const OCI_IMAGE_LAYOUT_VERSION = "1.0.0";
 
-/** The largest manifest or `index.json` read from a layout (16 MiB). */
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
-
 /**
- * A directory that is not a usable OCI image layout, or a tag it does not
- * hold.
+ * A directory that is not a usable OCI image layout, or a tag or blob it
+ * does not hold (then {@linkcode StoreError.code} is `NOT_FOUND`).
  *
  * @example
  * ```ts
@@ -65,7 +92,7 @@ const MAX_JSON_BYTES = 16 * 1024 * 1024;
  * }
  * ```
  */
-export class OciLayoutError extends Error {
+export class OciLayoutError extends StoreError {
   /** The layout directory. */
   readonly path: string;
 
@@ -75,15 +102,15 @@ export class OciLayoutError extends Error {
    * @param attempted What was attempted, e.g. `open OCI layout "./x"`.
    * @param problem What is wrong.
    * @param path The layout directory.
-   * @param options The cause, if any.
+   * @param options The cause, if any; `code: "NOT_FOUND"` for what is missing.
    */
   constructor(
     attempted: string,
     problem: string,
     path: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: "NOT_FOUND" },
   ) {
-    super(`Cannot ${attempted}: ${problem}`, options);
+    super(attempted, problem, path, options);
     this.name = "OciLayoutError";
     this.path = path;
   }
@@ -92,10 +119,14 @@ export class OciLayoutError extends Error {
 /** Options of {@linkcode OciLayout.open}. */
 export interface OpenLayoutOptions {
   /**
-   * Create the layout when the directory is missing or empty.
+   * Create the layout when the directory is missing or empty: `true` at
+   * once, `"on-write"` at the first write (a copy that finds nothing to
+   * write leaves no directory behind; reads see an empty layout).
    * @default {false}
    */
-  create?: boolean;
+  create?: boolean | "on-write";
+  /** The tag or digest calls use when they name none (`oci:DIR:TAG`). */
+  reference?: string;
 }
 
 /** Options of reading a blob from a layout. */
@@ -117,10 +148,13 @@ export interface WriteLayoutBlobOptions {
   /**
    * The source stream checks itself against `digest` and errors on a
    * mismatch (as `createBlobReadStream` does): the layout does not hash it
-   * a second time. Needs `digest`; the size is still checked.
+   * a second time. Needs `digest`; the size is still checked. Streams from
+   * a store's `fetch()` are recognised without it.
    * @default {false}
    */
   verified?: boolean;
+  /** Called with the number of bytes written, as they are. */
+  onBytes?: (bytes: number) => void;
 }
 
 /** What {@linkcode OciLayout.writeBlob} wrote. */
@@ -135,24 +169,10 @@ export interface WrittenLayoutBlob {
   existed: boolean;
 }
 
-/** Counts bytes of content already hashed, or that verifies itself: no second hash. */
-class SizeCounter {
-  size = 0;
-  readonly #digest: string;
-  constructor(digest: string) {
-    this.#digest = digest;
-  }
-  update(chunk: Uint8Array): void {
-    this.size += chunk.byteLength;
-  }
-  digest(): string {
-    return this.#digest;
-  }
-}
-
 /**
- * An OCI image layout directory. Open one with {@linkcode OciLayout.open}.
- * Updates of `index.json` made through one instance are serialised.
+ * An OCI image layout directory, and an {@linkcode ImageStore}. Open one
+ * with {@linkcode OciLayout.open}. Updates of `index.json` made through one
+ * instance are serialised.
  *
  * @example Write a blob and tag a manifest
  * ```ts
@@ -164,21 +184,33 @@ class SizeCounter {
  * await layout.setTag("v1", { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest, size });
  * ```
  */
-export class OciLayout {
+export class OciLayout implements ImageStore {
+  /** Always `"oci-layout"`. */
+  readonly kind = "oci-layout" as const;
   /** The layout directory. */
   readonly path: string;
+  /** The layout directory (for messages). */
+  readonly name: string;
+  /** The tag or digest calls use when they name none. */
+  readonly reference?: string;
   #indexLock: Promise<unknown> = Promise.resolve();
+  /** Set while the layout waits for its first write to be created. */
+  #pending?: () => Promise<void>;
+  #creating?: Promise<void>;
 
-  private constructor(path: string) {
+  private constructor(path: string, reference?: string) {
     this.path = path;
+    this.name = path;
+    if (reference !== undefined) this.reference = reference;
   }
 
   /**
    * Opens a layout; with `create`, makes one in a missing or empty
-   * directory (`oci-layout`, `index.json` with no entries, `blobs/`).
+   * directory (`oci-layout`, `index.json` with no entries, `blobs/`), at
+   * once or (`"on-write"`) at the first write.
    *
    * @param path The directory.
-   * @param options Whether to create the layout.
+   * @param options Whether to create the layout; its default reference.
    * @returns The layout.
    * @throws {OciLayoutError} When the directory is not an OCI layout (no
    * `oci-layout` file, an unknown major version, or, with `create`, a
@@ -197,18 +229,23 @@ export class OciLayout {
     options: OpenLayoutOptions = {},
   ): Promise<OciLayout> {
     const attempted = `open OCI layout "${path}"`;
-    const layout = new OciLayout(path);
+    const layout = new OciLayout(path, options.reference);
     let text: string | undefined;
     try {
-      text = await Deno.readTextFile(join(path, "oci-layout"));
+      text = await readFile(join(path, "oci-layout"), "utf8");
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!isMissing(err)) throw err;
     }
     if (text === undefined) {
       if (!options.create) {
-        throw new OciLayoutError(attempted, "no oci-layout file", path);
+        throw new OciLayoutError(attempted, "no oci-layout file", path, {
+          code: "NOT_FOUND",
+        });
       }
-      await layout.#init(attempted);
+      await layout.#checkEmpty(attempted);
+      if (options.create === "on-write") {
+        layout.#pending = () => layout.#init();
+      } else await layout.#init();
       return layout;
     }
     let version: unknown;
@@ -228,9 +265,9 @@ export class OciLayout {
       );
     }
     try {
-      await Deno.stat(join(path, "index.json"));
+      await stat(join(path, "index.json"));
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound) || !options.create) {
+      if (!isMissing(err) || !options.create) {
         throw new OciLayoutError(attempted, "no index.json", path, {
           cause: err,
         });
@@ -240,20 +277,29 @@ export class OciLayout {
     return layout;
   }
 
-  async #init(attempted: string): Promise<void> {
+  async #checkEmpty(attempted: string): Promise<void> {
+    let entries: string[] = [];
     try {
-      for (const entry of Deno.readDirSync(this.path)) {
-        throw new OciLayoutError(
-          attempted,
-          `the directory is not empty (holds "${entry.name}") and is not an OCI layout`,
-          this.path,
-        );
-      }
+      entries = await readdir(this.path);
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!isMissing(err)) throw err;
     }
-    await Deno.mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
-    await this.writeIndex(emptyIndex());
+    if (entries.length) {
+      throw new OciLayoutError(
+        attempted,
+        `the directory is not empty (holds "${entries[0]}") and is not an OCI layout`,
+        this.path,
+      );
+    }
+  }
+
+  async #init(): Promise<void> {
+    await mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
+    await atomicWrite(
+      this.path,
+      "index.json",
+      new TextEncoder().encode(JSON.stringify(emptyIndex())),
+    );
     await atomicWrite(
       this.path,
       "oci-layout",
@@ -262,6 +308,22 @@ export class OciLayout {
       ),
     );
   }
+
+  /** Creates a layout opened with `create: "on-write"`, once. */
+  #ready(): Promise<void> {
+    const pending = this.#pending;
+    if (!pending) return this.#creating ?? Promise.resolve();
+    this.#pending = undefined;
+    return this.#creating = pending();
+  }
+
+  #fail: StoreErrorFactory = (attempted, problem, notFound) =>
+    new OciLayoutError(
+      attempted,
+      problem,
+      this.path,
+      notFound ? { code: "NOT_FOUND" } : undefined,
+    );
 
   /**
    * The path of a blob's file, `blobs/<alg>/<hex>`.
@@ -301,11 +363,12 @@ export class OciLayout {
    * ```
    */
   async hasBlob(digest: string, size?: number): Promise<boolean> {
+    if (this.#pending) return false;
     try {
-      const info = await Deno.stat(this.blobPath(digest));
-      return info.isFile && (size === undefined || info.size === size);
+      const info = await stat(this.blobPath(digest));
+      return info.isFile() && (size === undefined || info.size === size);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
+      if (isMissing(err)) return false;
       throw err;
     }
   }
@@ -317,7 +380,7 @@ export class OciLayout {
    * @param digest The blob's digest.
    * @param options The expected size, cancellation.
    * @returns The verified stream.
-   * @throws {Deno.errors.NotFound} When the blob is not there.
+   * @throws {OciLayoutError} With code `NOT_FOUND` when the blob is not there.
    * @throws {SizeMismatchError} When the file's size differs from `size`.
    *
    * @example
@@ -336,14 +399,25 @@ export class OciLayout {
   ): Promise<ReadableStream<Uint8Array>> {
     const path = this.blobPath(digest);
     const attempted = `read blob ${digest} of OCI layout "${this.path}"`;
-    const file = await Deno.open(path, { read: true });
+    let file;
+    try {
+      if (this.#pending) throw Object.assign(new Error(), { code: "ENOENT" });
+      file = await openRead(path);
+    } catch (err) {
+      if (isMissing(err)) {
+        throw new OciLayoutError(attempted, "no such blob", this.path, {
+          code: "NOT_FOUND",
+        });
+      }
+      throw err;
+    }
     try {
       const { size } = await file.stat();
       if (options.size !== undefined && size !== options.size) {
         throw new SizeMismatchError(attempted, options.size, size);
       }
     } catch (err) {
-      file.close();
+      await file.close();
       throw err;
     }
     return verifiedFileStream(file, {
@@ -360,7 +434,7 @@ export class OciLayout {
    * @param digest The blob's digest.
    * @param options The expected size, cancellation.
    * @returns The bytes.
-   * @throws {Deno.errors.NotFound} When the blob is not there.
+   * @throws {OciLayoutError} With code `NOT_FOUND` when the blob is not there.
    * @throws {RangeError} When the blob is over 16 MiB.
    * @throws {DigestMismatchError} When the content does not match.
    *
@@ -377,14 +451,33 @@ export class OciLayout {
     digest: string,
     options: ReadLayoutBlobOptions = {},
   ): Promise<Uint8Array> {
-    const info = await Deno.stat(this.blobPath(digest));
-    if (info.size > MAX_JSON_BYTES) {
-      throw new RangeError(
-        `Cannot read blob ${digest} of OCI layout "${this.path}" whole: ${info.size} bytes is over ${MAX_JSON_BYTES}`,
-      );
-    }
     const stream = await this.readBlob(digest, options);
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    const reader = stream.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.byteLength;
+        if (total > MAX_JSON_BYTES) {
+          throw new RangeError(
+            `Cannot read blob ${digest} of OCI layout "${this.path}" whole: it is over ${MAX_JSON_BYTES} bytes`,
+          );
+        }
+        chunks.push(value);
+      }
+    } catch (err) {
+      await reader.cancel(err).catch(() => {});
+      throw err;
+    }
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.byteLength;
+    }
+    return out;
   }
 
   /**
@@ -413,19 +506,19 @@ export class OciLayout {
     options: WriteLayoutBlobOptions = {},
   ): Promise<WrittenLayoutBlob> {
     const { signal } = options;
-    let expected: ParsedDigest | undefined;
+    let digest: string | undefined;
     try {
       signal?.throwIfAborted();
-      // Bytes without a digest are hashed here, once: they are then
-      // written as verified.
-      const digest = options.digest ??
+      await this.#ready();
+      // Bytes without a digest are hashed here, once.
+      digest = options.digest ??
         (source instanceof Uint8Array ? digestOf(source) : undefined);
       if (digest !== undefined) {
-        expected = parseDigest(digest);
+        digest = parseDigest(digest).digest;
         const path = this.blobPath(digest);
         if (await this.hasBlob(digest, options.size)) {
           if (source instanceof ReadableStream) await source.cancel();
-          const size = options.size ?? (await Deno.stat(path)).size;
+          const size = options.size ?? (await stat(path)).size;
           return { digest, size, path, existed: true };
         }
       }
@@ -437,71 +530,62 @@ export class OciLayout {
       throw err;
     }
     const attempted = `write blob ${
-      expected?.digest ?? "(digest unknown)"
+      digest ?? "(digest unknown)"
     } to OCI layout "${this.path}"`;
-    const selfChecked = source instanceof Uint8Array
+    const selfChecked = digest !== undefined && (source instanceof Uint8Array
       ? options.digest === undefined
-      : options.verified === true;
-    const hasher = selfChecked && expected
-      ? new SizeCounter(expected.digest)
-      : new DigestHasher(expected?.algorithm ?? "sha256");
+      : options.verified === true || isVerified(source, digest));
+    // Content already checked is only counted (for the size check).
+    const counter = { bytes: 0 };
+    const verifier = digest !== undefined && !selfChecked
+      ? new ContentVerifier({ digest, size: options.size, attempted })
+      : undefined;
+    const hashUnknown = digest === undefined ? new DigestHasher() : undefined;
     const reader = source instanceof Uint8Array
       ? undefined
       : new ChunkReader(source);
     const onAbort = () => reader?.cancel(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const temp = join(this.path, `.tmp-blob-${crypto.randomUUID()}`);
+    const temp = tempPath(this.path, "blob");
     try {
-      const file = await Deno.open(temp, {
-        write: true,
-        createNew: true,
-        mode: 0o644,
-      });
+      const file = await open(temp, "wx", 0o644);
       try {
         const write = async (chunk: Uint8Array) => {
-          if (
-            options.size !== undefined &&
-            hasher.size + chunk.byteLength > options.size
-          ) {
-            throw new SizeMismatchError(
-              attempted,
-              options.size,
-              hasher.size + chunk.byteLength,
-            );
+          const total = counter.bytes + chunk.byteLength;
+          if (options.size !== undefined && total > options.size) {
+            throw new SizeMismatchError(attempted, options.size, total);
           }
-          hasher.update(chunk);
-          let off = 0;
-          while (off < chunk.byteLength) {
-            off += await file.write(chunk.subarray(off));
-          }
+          verifier?.update(chunk);
+          hashUnknown?.update(chunk);
+          counter.bytes = total;
+          await writeAll(file, chunk);
+          options.onBytes?.(chunk.byteLength);
         };
         if (source instanceof Uint8Array) await write(source);
         else {
           for (;;) {
-            const chunk = await reader!.next();
+            const chunk = await reader!.next(CHUNK_SIZE);
             signal?.throwIfAborted();
             if (chunk === undefined) break;
             await write(chunk);
           }
         }
       } finally {
-        file.close();
+        await file.close();
       }
-      const size = hasher.size;
+      const size = counter.bytes;
       if (options.size !== undefined && size !== options.size) {
         throw new SizeMismatchError(attempted, options.size, size);
       }
-      const digest = hasher.digest();
-      if (expected && digest !== expected.digest) {
-        throw new DigestMismatchError(attempted, expected.digest, digest);
-      }
-      const path = this.blobPath(digest);
-      await Deno.mkdir(dirname(path), { recursive: true });
-      await Deno.rename(temp, path);
-      return { digest, size, path, existed: false };
+      verifier?.finish();
+      const final = digest ?? hashUnknown!.digest();
+      const path = this.blobPath(final);
+      await mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      await rename(temp, path);
+      return { digest: final, size, path, existed: false };
     } catch (err) {
       await reader?.cancel(err);
-      await Deno.remove(temp).catch(() => {});
+      await rm(temp, { force: true }).catch(() => {});
       throw err;
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -523,44 +607,28 @@ export class OciLayout {
    * ```
    */
   async readIndex(): Promise<ImageIndex> {
+    if (this.#pending) return emptyIndex();
+    await this.#creating;
     const attempted = `read index.json of OCI layout "${this.path}"`;
-    let text: string;
+    let bytes: Uint8Array;
     try {
-      const info = await Deno.stat(join(this.path, "index.json"));
+      const path = join(this.path, "index.json");
+      const info = await stat(path);
       if (info.size > MAX_JSON_BYTES) {
-        throw new OciLayoutError(
-          attempted,
-          "index.json is too large",
-          this.path,
-        );
+        throw new OciLayoutError(attempted, "index.json is too large", this.path);
       }
-      text = await Deno.readTextFile(join(this.path, "index.json"));
+      bytes = await readFile(path);
     } catch (err) {
       if (err instanceof OciLayoutError) throw err;
       throw new OciLayoutError(attempted, String(err), this.path, {
         cause: err,
       });
     }
-    let index: ImageIndex;
-    try {
-      index = JSON.parse(text);
-    } catch (cause) {
-      throw new OciLayoutError(attempted, "index.json is not JSON", this.path, {
-        cause,
-      });
-    }
-    if (
-      typeof index !== "object" || index === null ||
-      !Array.isArray(index.manifests ?? [])
-    ) {
-      throw new OciLayoutError(
-        attempted,
-        "index.json is not an image index",
-        this.path,
-      );
-    }
-    index.manifests ??= [];
-    return index;
+    return parseIndexJson(
+      bytes,
+      (problem, cause) =>
+        new OciLayoutError(attempted, problem, this.path, { cause }),
+    );
   }
 
   /**
@@ -580,6 +648,7 @@ export class OciLayout {
    * ```
    */
   async writeIndex(index: ImageIndex): Promise<void> {
+    await this.#ready();
     await atomicWrite(
       this.path,
       "index.json",
@@ -590,6 +659,7 @@ export class OciLayout {
   /**
    * The tags of the layout, from the entries' `ref.name` annotations.
    *
+   * @param _options Unused (the store interface's cancellation).
    * @returns The tags, in `index.json` order.
    * @throws {OciLayoutError} When `index.json` cannot be read.
    *
@@ -600,21 +670,21 @@ export class OciLayout {
    * console.log(await (await OciLayout.open("./out")).listTags()); // ["v1"]
    * ```
    */
-  async listTags(): Promise<string[]> {
-    const index = await this.readIndex();
-    return index.manifests
-      .map((d) => d.annotations?.[REF_NAME_ANNOTATION])
-      .filter((t): t is string => typeof t === "string");
+  async listTags(_options?: StoreCallOptions): Promise<string[]> {
+    return tagsOf(await this.readIndex());
   }
 
   /**
-   * Finds the entry of `index.json` for a tag; without a tag, the only
-   * entry (an untagged layout, or one holding a single image).
+   * Finds the entry of `index.json` for a tag or digest; without one, the
+   * layout's own reference, else its only entry (an untagged layout, or one
+   * holding a single image). A digest that is no entry but whose manifest
+   * blob is there resolves too.
    *
-   * @param tag The tag (`ref.name`); a digest picks the entry with that digest.
+   * @param tag The tag (`ref.name`) or a digest.
+   * @param _options Unused (the store interface's cancellation).
    * @returns The entry's descriptor.
-   * @throws {OciLayoutError} When there is no such tag, or no tag was given
-   * and the layout does not hold exactly one entry.
+   * @throws {OciLayoutError} When there is no such tag (code `NOT_FOUND`),
+   * or no tag was given and the layout does not hold exactly one entry.
    *
    * @example
    * ```ts
@@ -624,40 +694,24 @@ export class OciLayout {
    * console.log((await layout.resolve("v1")).digest);
    * ```
    */
-  async resolve(tag?: string): Promise<Descriptor> {
+  async resolve(
+    tag?: string,
+    _options?: StoreCallOptions,
+  ): Promise<Descriptor> {
+    const reference = tag ?? this.reference;
     const index = await this.readIndex();
-    const attempted = `find ${
-      tag === undefined ? "the image" : `"${tag}"`
-    } in OCI layout "${this.path}"`;
-    const tags = () => {
-      const all = index.manifests
-        .map((d) => d.annotations?.[REF_NAME_ANNOTATION])
-        .filter((t) => t !== undefined);
-      return all.length ? `(tags: ${all.join(", ")})` : "(no tags)";
-    };
-    if (tag === undefined) {
-      if (index.manifests.length === 1) return index.manifests[0];
-      const tagged = index.manifests.filter((d) =>
-        d.annotations?.[REF_NAME_ANNOTATION] !== undefined
+    try {
+      return findEntry(
+        index,
+        reference,
+        `OCI layout "${this.path}"`,
+        this.#fail,
       );
-      if (tagged.length === 1) return tagged[0];
-      throw new OciLayoutError(
-        attempted,
-        index.manifests.length === 0
-          ? "the layout is empty"
-          : `it holds ${index.manifests.length} entries: name one ${tags()}`,
-        this.path,
-      );
+    } catch (err) {
+      if (reference === undefined || !reference.includes(":")) throw err;
+      if (!(await this.hasBlob(reference))) throw err;
+      return (await this.fetchManifest(reference)).descriptor;
     }
-    const found = tag.includes(":")
-      ? index.manifests.find((d) => d.digest === tag)
-      : index.manifests.findLast((d) =>
-        d.annotations?.[REF_NAME_ANNOTATION] === tag
-      );
-    if (!found) {
-      throw new OciLayoutError(attempted, `no such tag ${tags()}`, this.path);
-    }
-    return found;
   }
 
   /**
@@ -671,7 +725,7 @@ export class OciLayout {
    *
    * @example
    * ```ts
-   * import { MEDIA_TYPE, OciLayout } from "jsr:@scope/docker-registry-client";
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
    *
    * const layout = await OciLayout.open("./out");
    * const desc = await layout.resolve("v1");
@@ -679,121 +733,310 @@ export class OciLayout {
    * ```
    */
   setTag(tag: string | undefined, descriptor: Descriptor): Promise<void> {
+    return this.#updateIndex((index) => withEntry(index, tag, descriptor));
+  }
+
+  #updateIndex(
+    change: (index: ImageIndex) => ImageIndex | undefined,
+  ): Promise<void> {
     const update = this.#indexLock.then(async () => {
-      const index = await this.readIndex();
-      const { annotations, ...rest } = descriptor;
-      const others = { ...annotations };
-      delete others[REF_NAME_ANNOTATION];
-      const entry: Descriptor = tag === undefined
-        ? { ...rest }
-        : { ...rest, annotations: { ...others, [REF_NAME_ANNOTATION]: tag } };
-      if (tag === undefined && Object.keys(others).length) {
-        entry.annotations = others;
-      }
-      if (tag === undefined) {
-        if (
-          index.manifests.some((d) =>
-            d.digest === entry.digest &&
-            d.annotations?.[REF_NAME_ANNOTATION] === undefined
-          )
-        ) return;
-        index.manifests.push(entry);
-      } else {
-        index.manifests = index.manifests.filter((d) =>
-          d.annotations?.[REF_NAME_ANNOTATION] !== tag
-        );
-        index.manifests.push(entry);
-      }
-      index.schemaVersion = 2;
-      index.mediaType ??= MEDIA_TYPE.OCI_INDEX;
-      await this.writeIndex(index);
+      await this.#ready();
+      const next = change(await this.readIndex());
+      if (next) await this.writeIndex(next);
     });
     this.#indexLock = update.catch(() => {});
     return update;
   }
-}
 
-function emptyIndex(): ImageIndex {
-  return { schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX, manifests: [] };
-}
+  // ------------------------------------------------------------ ImageStore
 
-/** Writes `dir/name` through a temporary file and a rename. */
-async function atomicWrite(
-  dir: string,
-  name: string,
-  bytes: Uint8Array,
-): Promise<void> {
-  const temp = join(dir, `.tmp-${name}-${crypto.randomUUID()}`);
-  try {
-    await Deno.writeFile(temp, bytes, { mode: 0o644 });
-    await Deno.rename(temp, join(dir, name));
-  } catch (err) {
-    await Deno.remove(temp).catch(() => {});
-    throw err;
+  /**
+   * Reads a manifest whole, verified: by tag, by digest, or by descriptor.
+   *
+   * @param target A tag, a digest or a descriptor; by default the layout's reference.
+   * @param options Cancellation.
+   * @returns The descriptor, exact bytes and parsed manifest.
+   * @throws {OciLayoutError} When it is not there (code `NOT_FOUND`) or not a manifest.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * const { manifest, descriptor } = await layout.fetchManifest("v1");
+   * console.log(descriptor.digest, manifest.mediaType);
+   * ```
+   */
+  async fetchManifest(
+    target?: string | Descriptor,
+    options: StoreCallOptions = {},
+  ): Promise<ManifestData> {
+    const descriptor = typeof target === "object"
+      ? target
+      : target !== undefined && target.includes(":")
+      ? { mediaType: "", digest: parseDigest(target).digest, size: -1 }
+      : await this.resolve(target);
+    const bytes = await this.readBlobBytes(descriptor.digest, {
+      ...(descriptor.size >= 0 ? { size: descriptor.size } : {}),
+      signal: options.signal,
+    });
+    const manifest = parseManifestBytes(
+      bytes,
+      (problem) =>
+        new OciLayoutError(
+          `read manifest ${descriptor.digest} of OCI layout "${this.path}"`,
+          problem,
+          this.path,
+        ),
+    );
+    return {
+      descriptor: manifestDescriptor(
+        manifestMediaType(manifest, descriptor.mediaType || undefined),
+        descriptor.digest,
+        bytes.byteLength,
+        descriptor,
+      ),
+      bytes,
+      manifest,
+    };
+  }
+
+  /**
+   * Reads content as a stream verified against the descriptor.
+   *
+   * @param descriptor What to read.
+   * @param options Cancellation.
+   * @returns The verified stream.
+   * @throws {OciLayoutError} With code `NOT_FOUND` when it is not there.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * const stream = await layout.fetch(await layout.resolve("v1"));
+   * console.log(await new Response(stream).text());
+   * ```
+   */
+  fetch(
+    descriptor: Descriptor,
+    options: StoreCallOptions = {},
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.readBlob(descriptor.digest, {
+      size: descriptor.size,
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * Whether the layout holds the content (its blob file, of its size).
+   *
+   * @param descriptor What to look for.
+   * @param _options Unused (cancellation).
+   * @returns `true` when it is there.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * console.log(await layout.exists(await layout.resolve("v1")));
+   * ```
+   */
+  exists(
+    descriptor: Descriptor,
+    _options?: StoreCallOptions,
+  ): Promise<boolean> {
+    return this.hasBlob(descriptor.digest, descriptor.size);
+  }
+
+  /**
+   * The manifests listed in `index.json` whose `subject` is `digest` (the
+   * layout keeps referrers as untagged entries).
+   *
+   * @param digest The subject's digest.
+   * @param options An artifact type filter, cancellation.
+   * @returns Their descriptors.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * console.log(await layout.referrers((await layout.resolve("v1")).digest));
+   * ```
+   */
+  async referrers(
+    digest: string,
+    options: ReferrersQuery = {},
+  ): Promise<Descriptor[]> {
+    const index = await this.readIndex();
+    const seen = new Set<string>();
+    const out: Descriptor[] = [];
+    for (const entry of index.manifests) {
+      if (seen.has(entry.digest)) continue;
+      seen.add(entry.digest);
+      if (!isManifestMediaType(entry.mediaType ?? "")) continue;
+      let data: ManifestData;
+      try {
+        data = await this.fetchManifest(entry, options);
+      } catch (err) {
+        if ((err as OciLayoutError).code === "NOT_FOUND") continue;
+        throw err;
+      }
+      const r = referrerDescriptor(data.descriptor, data.manifest);
+      if (r?.subject !== digest) continue;
+      if (
+        options.artifactType !== undefined &&
+        r.descriptor.artifactType !== options.artifactType
+      ) continue;
+      out.push(r.descriptor);
+    }
+    return out;
+  }
+
+  /**
+   * Writes a blob or a manifest (by media type), verified. A manifest is
+   * listed in `index.json` when it is tagged (`tag`), when it has a
+   * `subject` (a referrer, untagged), or when `listed` asks for it.
+   *
+   * @param descriptor What the content is.
+   * @param content The bytes, a stream, or a function that opens one.
+   * @param options A tag, progress, cancellation.
+   * @returns `"copied"`, or `"exists"` when the layout had it.
+   * @throws {DigestMismatchError} When the content does not match.
+   *
+   * @example
+   * ```ts
+   * import { MEDIA_TYPE, OciLayout, digestOf } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out", { create: true });
+   * const bytes = new TextEncoder().encode("{}");
+   * await layout.push({ mediaType: MEDIA_TYPE.OCI_EMPTY, digest: digestOf(bytes), size: 2 }, bytes);
+   * ```
+   */
+  async push(
+    descriptor: Descriptor,
+    content: PushContent,
+    options: StorePushOptions = {},
+  ): Promise<PushAction> {
+    const { signal } = options;
+    const manifest = isManifestMediaType(descriptor.mediaType);
+    if (!manifest) {
+      if (await this.hasBlob(descriptor.digest, descriptor.size)) {
+        if (content instanceof ReadableStream) await content.cancel();
+        return "exists";
+      }
+      const source = typeof content === "function" ? await content() : content;
+      const { existed } = await this.writeBlob(source, {
+        digest: descriptor.digest,
+        size: descriptor.size,
+        signal,
+        onBytes: options.onBytes,
+      });
+      return existed ? "exists" : "copied";
+    }
+    const bytes = await bytesOf(content, descriptor, this.path);
+    const { existed } = await this.writeBlob(bytes, {
+      digest: descriptor.digest,
+      size: descriptor.size,
+      signal,
+    });
+    options.onBytes?.(bytes.byteLength);
+    const parsed = parseManifestBytes(
+      bytes,
+      (problem) =>
+        new OciLayoutError(
+          `push manifest ${descriptor.digest} to OCI layout "${this.path}"`,
+          problem,
+          this.path,
+        ),
+    );
+    const entry = manifestDescriptor(
+      manifestMediaType(parsed, descriptor.mediaType),
+      descriptor.digest,
+      bytes.byteLength,
+      descriptor,
+    );
+    const referrer = referrerDescriptor(entry, parsed);
+    if (options.tag !== undefined) await this.setTag(options.tag, entry);
+    else if (referrer) await this.setTag(undefined, referrer.descriptor);
+    else if (options.listed) await this.setTag(undefined, entry);
+    return existed ? "exists" : "copied";
+  }
+
+  /**
+   * Points a tag at a manifest the layout holds.
+   *
+   * @param descriptor The manifest.
+   * @param tag The tag.
+   * @param _options Unused (cancellation).
+   * @throws {OciLayoutError} With code `NOT_FOUND` when the manifest is not there.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * await layout.tag(await layout.resolve("v1"), "latest");
+   * ```
+   */
+  async tag(
+    descriptor: Descriptor,
+    tag: string,
+    _options?: StoreCallOptions,
+  ): Promise<void> {
+    if (!(await this.hasBlob(descriptor.digest))) {
+      throw new OciLayoutError(
+        `tag ${descriptor.digest} as "${tag}" in OCI layout "${this.path}"`,
+        "no such manifest",
+        this.path,
+        { code: "NOT_FOUND" },
+      );
+    }
+    await this.setTag(tag, descriptor);
+  }
+
+  /**
+   * Removes a tag (a string), or every entry of a manifest and its blob
+   * file (a descriptor; blobs it points to stay).
+   *
+   * @param target The tag, or what to delete.
+   * @param _options Unused (cancellation).
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * await layout.delete("old");
+   * ```
+   */
+  async delete(
+    target: string | Descriptor,
+    _options?: StoreCallOptions,
+  ): Promise<void> {
+    await this.#updateIndex((index) => withoutEntry(index, target));
+    if (typeof target === "object") {
+      await rm(this.blobPath(target.digest), { force: true });
+    }
+  }
+
+  /**
+   * Nothing to finish: every write is complete when it returns.
+   *
+   * @returns Nothing.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out");
+   * await layout.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    await this.#indexLock;
   }
 }
 
-/**
- * A file as a byte stream checked against a digest (and size) while it is
- * read; BYOB readers get the bytes in their own buffers. The file is closed
- * at the end, on error and on cancel.
- */
-function verifiedFileStream(
-  file: Deno.FsFile,
-  options: {
-    digest: string;
-    size?: number;
-    attempted: string;
-    signal?: AbortSignal;
-  },
-): ReadableStream<Uint8Array> {
-  const { digest, size, attempted, signal } = options;
-  const hasher = new DigestHasher(parseDigest(digest).algorithm);
-  let closed = false;
-  const close = () => {
-    if (!closed) {
-      closed = true;
-      file.close();
-    }
-  };
-  return new ReadableStream({
-    type: "bytes",
-    autoAllocateChunkSize: CHUNK_SIZE,
-    async pull(controller) {
-      try {
-        signal?.throwIfAborted();
-        const request = controller.byobRequest!;
-        const view = request.view!;
-        const n = await file.read(
-          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-        );
-        if (n === null) {
-          close();
-          if (size !== undefined && hasher.size !== size) {
-            throw new SizeMismatchError(attempted, size, hasher.size);
-          }
-          const actual = hasher.digest();
-          if (actual !== digest) {
-            throw new DigestMismatchError(attempted, digest, actual);
-          }
-          controller.close();
-          request.respond(0);
-          return;
-        }
-        hasher.update(
-          new Uint8Array(view.buffer, view.byteOffset, n),
-        );
-        if (size !== undefined && hasher.size > size) {
-          throw new SizeMismatchError(attempted, size, hasher.size);
-        }
-        request.respond(n);
-      } catch (err) {
-        close();
-        throw err;
-      }
-    },
-    cancel() {
-      close();
-    },
-  });
-}

@@ -9,6 +9,7 @@ import { digestOf } from "../ref/digest.ts";
 import {
   DigestMismatchError,
   InvalidDigestError,
+  isNotFound,
   SizeMismatchError,
 } from "../errors.ts";
 import { MEDIA_TYPE } from "../ref/media_types.ts";
@@ -214,10 +215,12 @@ Deno.test("OciLayout.readBlob() verifies the content while it streams", async ()
       () => layout.readBlob(digest, { size: 8 }),
       SizeMismatchError,
     );
-    await assertRejects(
+    const missing = await assertRejects(
       () => layout.readBlob(digestOf("missing")),
-      Deno.errors.NotFound,
+      OciLayoutError,
     );
+    assertEquals(missing.code, "NOT_FOUND");
+    assert(isNotFound(missing));
   });
 });
 

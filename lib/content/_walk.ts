@@ -10,7 +10,7 @@ import {
   isImageIndex,
   isImageManifest,
 } from "../ref/media_types.ts";
-import type { ImageSource, ManifestData } from "./_endpoint.ts";
+import type { ManifestData, ReadOnlyImageStore } from "./store.ts";
 import { runPool } from "./_pool.ts";
 
 /** One manifest of the graph. */
@@ -68,7 +68,7 @@ function blobsOf(data: ManifestData): Descriptor[] {
  * @returns The manifests in write order and the distinct blobs.
  */
 export async function walkGraph(
-  source: ImageSource,
+  source: ReadOnlyImageStore,
   root: ManifestData,
   options: WalkOptions,
 ): Promise<ImageGraph> {
@@ -103,7 +103,7 @@ export async function walkGraph(
 
   const visitReferrers = async (digest: string): Promise<void> => {
     if (!options.referrers) return;
-    const list = await source.referrers(digest, signal);
+    const list = await source.referrers(digest, { signal });
     await runPool(
       list,
       (d, s) => visit(d, true, s),
@@ -126,7 +126,10 @@ export async function walkGraph(
           manifests.push({ descriptor, referrer, present: true });
           return;
         }
-        await visitData(await source.manifest(descriptor, s), referrer);
+        await visitData(
+          await source.fetchManifest(descriptor, { signal: s }),
+          referrer,
+        );
       })();
       visits.set(descriptor.digest, visiting);
     }

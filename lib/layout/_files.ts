@@ -1,0 +1,125 @@
+// Private: the file operations an OCI layout is made of, on `node:fs` (which
+// Deno, Node and Bun all have): a file read as a stream verified against its
+// digest, a file written whole through a temporary file and a rename, and
+// telling "no such file" from other failures.
+
+import { open, rename, rm, writeFile } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { join } from "@std/path/posix/join";
+import { ContentVerifier, markVerified } from "../content/verify.ts";
+
+/** The size of the buffers a default reader of a file stream gets. */
+export const FILE_CHUNK = 256 * 1024;
+
+/** Whether a file-system error means the path does not exist. */
+export function isMissing(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === "ENOENT" || code === "ENOTDIR" ||
+    (typeof Deno !== "undefined" && err instanceof Deno.errors.NotFound);
+}
+
+/** A fresh temporary file name in `dir` for `what` (removed on failure). */
+export function tempPath(dir: string, what: string): string {
+  return join(dir, `.tmp-${what}-${crypto.randomUUID()}`);
+}
+
+/** Writes `dir/name` whole, through a temporary file and a rename. */
+export async function atomicWrite(
+  dir: string,
+  name: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const temp = tempPath(dir, name);
+  try {
+    await writeFile(temp, bytes, { mode: 0o644 });
+    await rename(temp, join(dir, name));
+  } catch (err) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw err;
+  }
+}
+
+/** Writes all of `chunk` to the file. */
+export async function writeAll(
+  file: FileHandle,
+  chunk: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await file.write(chunk, off, chunk.byteLength - off);
+    off += bytesWritten;
+  }
+}
+
+/**
+ * An open file as a byte stream checked against a digest (and size) while
+ * it is read; BYOB readers get the bytes in their own buffers. The file is
+ * closed at the end, on error and on cancel. The stream is marked verified.
+ */
+export function verifiedFileStream(
+  file: FileHandle,
+  options: {
+    digest: string;
+    size?: number;
+    attempted: string;
+    signal?: AbortSignal;
+    /** Where to start reading (the file's first bytes may be a tar header). */
+    start?: number;
+    /** How many bytes to read from `start` (the whole rest by default). */
+    length?: number;
+  },
+): ReadableStream<Uint8Array> {
+  const { signal } = options;
+  const verifier = new ContentVerifier(options);
+  let position = options.start ?? 0;
+  const end = options.length === undefined
+    ? Number.POSITIVE_INFINITY
+    : position + options.length;
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await file.close().catch(() => {});
+    }
+  };
+  const stream = new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: FILE_CHUNK,
+    async pull(controller) {
+      try {
+        signal?.throwIfAborted();
+        const request = controller.byobRequest!;
+        const view = request.view!;
+        const want = Math.min(view.byteLength, end - position);
+        const n = want <= 0 ? 0 : (await file.read(
+          new Uint8Array(view.buffer, view.byteOffset, want),
+          0,
+          want,
+          position,
+        )).bytesRead;
+        if (n === 0) {
+          await close();
+          verifier.finish();
+          controller.close();
+          request.respond(0);
+          return;
+        }
+        position += n;
+        verifier.update(new Uint8Array(view.buffer, view.byteOffset, n));
+        request.respond(n);
+      } catch (err) {
+        await close();
+        throw err;
+      }
+    },
+    cancel() {
+      return close();
+    },
+  });
+  return markVerified(stream, verifier.digest);
+}
+
+/** Opens a file for reading. */
+export function openRead(path: string): Promise<FileHandle> {
+  return open(path, "r");
+}
