@@ -28,7 +28,9 @@ import {
   parseManifestBytes,
   referrerDescriptor,
 } from "./_manifest.ts";
+import { digestOf } from "../ref/digest.ts";
 import type {
+  BlobPushOptions,
   ImageStore,
   ManifestData,
   PushAction,
@@ -377,6 +379,32 @@ export class MemoryStore implements ImageStore {
       else if (options.listed) this.#listed.set(entry.digest, entry);
     }
     return existed ? "exists" : "copied";
+  }
+
+  /**
+   * Keeps a blob whose digest is computed as it is read.
+   *
+   * @param content The blob.
+   * @param options Its media type, progress, cancellation.
+   * @returns Its descriptor.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStore } from "jsr:@scope/docker-registry-client";
+   *
+   * const d = await new MemoryStore().pushBlob(new Blob(["data"]).stream(), { mediaType: "text/plain" });
+   * console.log(d.digest, d.size);
+   * ```
+   */
+  async pushBlob(
+    content: ReadableStream<Uint8Array>,
+    options: BlobPushOptions,
+  ): Promise<Descriptor> {
+    options.signal?.throwIfAborted();
+    const bytes = await collect(content, options.onBytes);
+    const digest = digestOf(bytes);
+    if (!this.#blobs.has(digest)) this.#blobs.set(digest, bytes);
+    return { mediaType: options.mediaType, digest, size: bytes.byteLength };
   }
 
   /**

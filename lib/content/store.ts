@@ -90,6 +90,14 @@ export interface StorePushOptions extends StoreCallOptions {
   listed?: boolean;
 }
 
+/** Options of {@linkcode ImageStore.pushBlob}. */
+export interface BlobPushOptions extends StoreCallOptions {
+  /** The blob's media type, for the descriptor returned. */
+  mediaType: string;
+  /** Called with the number of bytes consumed, as they are. */
+  onBytes?: (bytes: number) => void;
+}
+
 /** Options of {@linkcode ReadOnlyImageStore.referrers}. */
 export interface ReferrersQuery extends StoreCallOptions {
   /** Only referrers of this artifact type. */
@@ -191,6 +199,20 @@ export interface ImageStore extends ReadOnlyImageStore {
     content: PushContent,
     options?: StorePushOptions,
   ): Promise<PushAction>;
+  /**
+   * Writes a blob whose digest is not known in advance (a layer being
+   * built): the digest and size are computed while it streams, in the same
+   * pass that stores it (a registry gets a streamed upload finished with
+   * the computed digest).
+   *
+   * @param content The blob.
+   * @param options Its media type, progress, cancellation.
+   * @returns The descriptor of what was written.
+   */
+  pushBlob(
+    content: ReadableStream<Uint8Array>,
+    options: BlobPushOptions,
+  ): Promise<Descriptor>;
   /**
    * Points a tag at a manifest the store holds (a registry gets one manifest
    * `PUT`; no blob moves).

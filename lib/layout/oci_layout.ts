@@ -28,7 +28,15 @@
  * @module
  */
 
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from "node:fs/promises";
 import { join } from "@std/path/posix/join";
 import { CHUNK_SIZE, ChunkReader } from "../content/_byte_reader.ts";
 import {
@@ -40,6 +48,7 @@ import {
   referrerDescriptor,
 } from "../content/_manifest.ts";
 import type {
+  BlobPushOptions,
   ImageStore,
   ManifestData,
   PushAction,
@@ -287,7 +296,9 @@ export class OciLayout implements ImageStore {
     if (entries.length) {
       throw new OciLayoutError(
         attempted,
-        `the directory is not empty (holds "${entries[0]}") and is not an OCI layout`,
+        `the directory is not empty (holds "${
+          entries[0]
+        }") and is not an OCI layout`,
         this.path,
       );
     }
@@ -532,9 +543,10 @@ export class OciLayout implements ImageStore {
     const attempted = `write blob ${
       digest ?? "(digest unknown)"
     } to OCI layout "${this.path}"`;
-    const selfChecked = digest !== undefined && (source instanceof Uint8Array
-      ? options.digest === undefined
-      : options.verified === true || isVerified(source, digest));
+    const selfChecked = digest !== undefined &&
+      (source instanceof Uint8Array
+        ? options.digest === undefined
+        : options.verified === true || isVerified(source, digest));
     // Content already checked is only counted (for the size check).
     const counter = { bytes: 0 };
     const verifier = digest !== undefined && !selfChecked
@@ -615,7 +627,11 @@ export class OciLayout implements ImageStore {
       const path = join(this.path, "index.json");
       const info = await stat(path);
       if (info.size > MAX_JSON_BYTES) {
-        throw new OciLayoutError(attempted, "index.json is too large", this.path);
+        throw new OciLayoutError(
+          attempted,
+          "index.json is too large",
+          this.path,
+        );
       }
       bytes = await readFile(path);
     } catch (err) {
@@ -966,6 +982,33 @@ export class OciLayout implements ImageStore {
   }
 
   /**
+   * Writes a blob whose digest is computed while it is written.
+   *
+   * @param content The blob.
+   * @param options Its media type, progress, cancellation.
+   * @returns Its descriptor.
+   *
+   * @example
+   * ```ts
+   * import { OciLayout } from "jsr:@scope/docker-registry-client";
+   *
+   * const layout = await OciLayout.open("./out", { create: true });
+   * const d = await layout.pushBlob(new Blob(["data"]).stream(), { mediaType: "text/plain" });
+   * console.log(d.digest);
+   * ```
+   */
+  async pushBlob(
+    content: ReadableStream<Uint8Array>,
+    options: BlobPushOptions,
+  ): Promise<Descriptor> {
+    const { digest, size } = await this.writeBlob(content, {
+      signal: options.signal,
+      onBytes: options.onBytes,
+    });
+    return { mediaType: options.mediaType, digest, size };
+  }
+
+  /**
    * Points a tag at a manifest the layout holds.
    *
    * @param descriptor The manifest.
@@ -1039,4 +1082,3 @@ export class OciLayout implements ImageStore {
     await this.#indexLock;
   }
 }
-

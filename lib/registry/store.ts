@@ -23,6 +23,7 @@ import {
   manifestDescriptor,
 } from "../content/_manifest.ts";
 import type {
+  BlobPushOptions,
   ImageStore,
   ManifestData,
   PushAction,
@@ -370,6 +371,41 @@ export class RegistryStore implements ImageStore {
     });
     if (content instanceof Uint8Array) options.onBytes?.(content.byteLength);
     return result.mounted ? "mounted" : "copied";
+  }
+
+  /**
+   * Uploads a blob whose digest is computed while it streams (`POST`, then
+   * the body, then `PUT ?digest=` with the computed digest).
+   *
+   * @param content The blob.
+   * @param options Its media type, progress, cancellation.
+   * @returns Its descriptor.
+   *
+   * @example
+   * ```ts
+   * import { RegistryStore } from "jsr:@scope/docker-registry-client";
+   *
+   * const store = new RegistryStore("http://127.0.0.1:5000/app", { access: "push" });
+   * console.log(await store.pushBlob(new Blob(["data"]).stream(), { mediaType: "text/plain" }));
+   * ```
+   */
+  async pushBlob(
+    content: ReadableStream<Uint8Array>,
+    options: BlobPushOptions,
+  ): Promise<Descriptor> {
+    let sent = 0;
+    const { digest, size } = await this.client.blobUpload(content, {
+      signal: options.signal,
+      ...(options.onBytes
+        ? {
+          onProgress: (n: number) => {
+            options.onBytes!(n - sent);
+            sent = n;
+          },
+        }
+        : {}),
+    });
+    return { mediaType: options.mediaType, digest, size };
   }
 
   /**
