@@ -113,5 +113,69 @@ export async function bytesOf(
       store,
     );
   }
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return await collectBounded(
+    stream,
+    MAX_MANIFEST_BYTES,
+    () =>
+      new StoreError(
+        `push manifest ${descriptor.digest}`,
+        `it is over the ${MAX_MANIFEST_BYTES}-byte limit`,
+        store,
+      ),
+  );
+}
+
+/**
+ * Reads a stream whole, up to `max` bytes: past that it is cancelled and
+ * `tooLarge()` is thrown.
+ */
+export async function collectBounded(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+  tooLarge: () => Error,
+  onBytes?: (bytes: number) => void,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) throw tooLarge();
+      chunks.push(value.slice());
+      onBytes?.(value.byteLength);
+    }
+  } catch (err) {
+    await reader.cancel(err).catch(() => {});
+    throw err;
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * What a store records for a manifest it is given: its index entry, and its
+ * referrers-index entry when it has a `subject`.
+ */
+export function manifestEntry(
+  bytes: Uint8Array,
+  descriptor: Descriptor,
+  fail: (problem: string) => Error,
+): { entry: Descriptor; referrer?: Descriptor } {
+  const parsed = parseManifestBytes(bytes, fail);
+  const entry = manifestDescriptor(
+    manifestMediaType(parsed, descriptor.mediaType),
+    descriptor.digest,
+    bytes.byteLength,
+    descriptor,
+  );
+  const r = referrerDescriptor(entry, parsed);
+  return r ? { entry, referrer: r.descriptor } : { entry };
 }

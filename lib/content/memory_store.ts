@@ -22,8 +22,10 @@ import {
 import type { Descriptor } from "../ref/media_types.ts";
 import {
   bytesOf,
+  collectBounded,
   isManifestMediaType,
   manifestDescriptor,
+  manifestEntry,
   manifestMediaType,
   parseManifestBytes,
   referrerDescriptor,
@@ -360,20 +362,15 @@ export class MemoryStore implements ImageStore {
         if (!isVerified(stream, descriptor.digest)) {
           stream = verifyingStream(stream, expected);
         }
-        bytes = await collect(stream, options.onBytes);
+        bytes = await collectAll(stream, options.onBytes);
       }
       this.#blobs.set(descriptor.digest, bytes);
     }
     if (isManifestMediaType(descriptor.mediaType)) {
-      const parsed = parseManifestBytes(
+      const { entry } = manifestEntry(
         bytes,
-        (p) => new StoreError(attempted, p, this.name),
-      );
-      const entry = manifestDescriptor(
-        manifestMediaType(parsed, descriptor.mediaType),
-        descriptor.digest,
-        bytes.byteLength,
         descriptor,
+        (p) => new StoreError(attempted, p, this.name),
       );
       if (options.tag !== undefined) this.#tags.set(options.tag, entry);
       else if (options.listed) this.#listed.set(entry.digest, entry);
@@ -401,7 +398,7 @@ export class MemoryStore implements ImageStore {
     options: BlobPushOptions,
   ): Promise<Descriptor> {
     options.signal?.throwIfAborted();
-    const bytes = await collect(content, options.onBytes);
+    const bytes = await collectAll(content, options.onBytes);
     const digest = digestOf(bytes);
     if (!this.#blobs.has(digest)) this.#blobs.set(digest, bytes);
     return { mediaType: options.mediaType, digest, size: bytes.byteLength };
@@ -482,23 +479,15 @@ export class MemoryStore implements ImageStore {
   }
 }
 
-/** Reads a stream whole, reporting progress. */
-async function collect(
+/** Reads a stream whole (memory holds what it is given), reporting progress. */
+function collectAll(
   stream: ReadableStream<Uint8Array>,
   onBytes?: (bytes: number) => void,
 ): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk.slice());
-    total += chunk.byteLength;
-    onBytes?.(chunk.byteLength);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return collectBounded(
+    stream,
+    Number.MAX_SAFE_INTEGER,
+    () => new RangeError("unreachable"),
+    onBytes,
+  );
 }

@@ -46,7 +46,11 @@ export async function writeAll(
 ): Promise<void> {
   let off = 0;
   while (off < chunk.byteLength) {
-    const { bytesWritten } = await file.write(chunk, off, chunk.byteLength - off);
+    const { bytesWritten } = await file.write(
+      chunk,
+      off,
+      chunk.byteLength - off,
+    );
     off += bytesWritten;
   }
 }

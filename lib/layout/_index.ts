@@ -7,6 +7,11 @@ import {
   type ImageIndex,
   MEDIA_TYPE,
 } from "../ref/media_types.ts";
+import {
+  isManifestMediaType,
+  referrerDescriptor,
+} from "../content/_manifest.ts";
+import type { ManifestData } from "../content/store.ts";
 
 /** The annotation that holds an `index.json` entry's tag. */
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
@@ -162,4 +167,33 @@ export function withoutEntry(
   const manifests = index.manifests.filter(keep);
   if (manifests.length === index.manifests.length) return undefined;
   return { ...index, manifests };
+}
+
+/**
+ * The entries of an index whose manifest has `subject` = `digest` (a layout
+ * keeps referrers as untagged entries), optionally of one artifact type;
+ * `read` gives an entry's manifest, or `undefined` when its blob is missing.
+ */
+export async function referrersIn(
+  index: ImageIndex,
+  digest: string,
+  artifactType: string | undefined,
+  read: (entry: Descriptor) => Promise<ManifestData | undefined>,
+): Promise<Descriptor[]> {
+  const seen = new Set<string>();
+  const out: Descriptor[] = [];
+  for (const entry of index.manifests) {
+    if (seen.has(entry.digest)) continue;
+    seen.add(entry.digest);
+    if (!isManifestMediaType(entry.mediaType ?? "")) continue;
+    const data = await read(entry);
+    if (!data) continue;
+    const r = referrerDescriptor(data.descriptor, data.manifest);
+    if (r?.subject !== digest) continue;
+    if (
+      artifactType !== undefined && r.descriptor.artifactType !== artifactType
+    ) continue;
+    out.push(r.descriptor);
+  }
+  return out;
 }

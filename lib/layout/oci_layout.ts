@@ -6,18 +6,13 @@
  * `blobs/<alg>/<hex>`. skopeo (`oci:DIR:TAG`), crane, regctl and oras read
  * and write the same format.
  *
- * {@linkcode OciLayout} is an {@linkcode ImageStore}: any operation that
- * takes a store (copy, build, sync) reads and writes layouts.
- *
- * Blobs are written through a temporary file renamed into place once its
- * digest checks out, so a blob file is always complete and correct; they are
- * read as streams verified against their digest. `index.json` is replaced
- * atomically.
+ * {@linkcode OciLayout} is an {@linkcode ImageStore}. Blobs are renamed
+ * into place once their digest checks out and read as verified streams;
+ * `index.json` is replaced atomically.
  *
  * @example Read what a layout holds
  * ```ts
  * import { OciLayout } from "jsr:@scope/docker-registry-client";
- *
  * const layout = await OciLayout.open("./alpine-oci");
  * for (const tag of await layout.listTags()) {
  *   const desc = await layout.resolve(tag);
@@ -28,24 +23,16 @@
  * @module
  */
 
-import {
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-} from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "@std/path/posix/join";
-import { CHUNK_SIZE, ChunkReader } from "../content/_byte_reader.ts";
 import {
   bytesOf,
+  collectBounded,
   isManifestMediaType,
   manifestDescriptor,
+  manifestEntry,
   manifestMediaType,
   parseManifestBytes,
-  referrerDescriptor,
 } from "../content/_manifest.ts";
 import type {
   BlobPushOptions,
@@ -57,16 +44,25 @@ import type {
   StoreCallOptions,
   StorePushOptions,
 } from "../content/store.ts";
-import { ContentVerifier, isVerified } from "../content/verify.ts";
-import { DigestHasher, digestOf, parseDigest } from "../ref/digest.ts";
-import { SizeMismatchError, StoreError } from "../errors.ts";
+import { digestOf, parseDigest } from "../ref/digest.ts";
+import { SizeMismatchError } from "../errors.ts";
 import type { Descriptor, ImageIndex } from "../ref/media_types.ts";
+import { writeBlobFile } from "./_blob_write.ts";
+import { initLayout, inspectLayoutDir } from "./_open.ts";
+import {
+  OciLayoutError,
+  type OpenLayoutOptions,
+  type ReadLayoutBlobOptions,
+  type WriteLayoutBlobOptions,
+  type WrittenLayoutBlob,
+} from "./options.ts";
 import {
   emptyIndex,
   findEntry,
   MAX_JSON_BYTES,
   parseIndexJson,
   REF_NAME_ANNOTATION,
+  referrersIn,
   type StoreErrorFactory,
   tagsOf,
   withEntry,
@@ -76,107 +72,13 @@ import {
   atomicWrite,
   isMissing,
   openRead,
-  tempPath,
   verifiedFileStream,
-  writeAll,
 } from "./_files.ts";
 
 export { REF_NAME_ANNOTATION };
+export * from "./options.ts";
 
-/** The `imageLayoutVersion` written to `oci-layout`. */
-export const OCI_IMAGE_LAYOUT_VERSION = "1.0.0";
-
-/**
- * A directory that is not a usable OCI image layout, or a tag or blob it
- * does not hold (then {@linkcode StoreError.code} is `NOT_FOUND`).
- *
- * @example
- * ```ts
- * import { OciLayout, OciLayoutError } from "jsr:@scope/docker-registry-client";
- *
- * try {
- *   await OciLayout.open("/tmp/not-a-layout");
- * } catch (err) {
- *   if (err instanceof OciLayoutError) console.error(err.message);
- * }
- * ```
- */
-export class OciLayoutError extends StoreError {
-  /** The layout directory. */
-  readonly path: string;
-
-  /**
-   * Creates the error.
-   *
-   * @param attempted What was attempted, e.g. `open OCI layout "./x"`.
-   * @param problem What is wrong.
-   * @param path The layout directory.
-   * @param options The cause, if any; `code: "NOT_FOUND"` for what is missing.
-   */
-  constructor(
-    attempted: string,
-    problem: string,
-    path: string,
-    options?: { cause?: unknown; code?: "NOT_FOUND" },
-  ) {
-    super(attempted, problem, path, options);
-    this.name = "OciLayoutError";
-    this.path = path;
-  }
-}
-
-/** Options of {@linkcode OciLayout.open}. */
-export interface OpenLayoutOptions {
-  /**
-   * Create the layout when the directory is missing or empty: `true` at
-   * once, `"on-write"` at the first write (a copy that finds nothing to
-   * write leaves no directory behind; reads see an empty layout).
-   * @default {false}
-   */
-  create?: boolean | "on-write";
-  /** The tag or digest calls use when they name none (`oci:DIR:TAG`). */
-  reference?: string;
-}
-
-/** Options of reading a blob from a layout. */
-export interface ReadLayoutBlobOptions {
-  /** The expected size (from a descriptor); checked before and while reading. */
-  size?: number;
-  /** Cancels the read. */
-  signal?: AbortSignal;
-}
-
-/** Options of {@linkcode OciLayout.writeBlob}. */
-export interface WriteLayoutBlobOptions {
-  /** The digest the content must have; computed (sha256) when not given. */
-  digest?: string;
-  /** The size the content must have, when known. */
-  size?: number;
-  /** Cancels the write; the temporary file is removed. */
-  signal?: AbortSignal;
-  /**
-   * The source stream checks itself against `digest` and errors on a
-   * mismatch (as `createBlobReadStream` does): the layout does not hash it
-   * a second time. Needs `digest`; the size is still checked. Streams from
-   * a store's `fetch()` are recognised without it.
-   * @default {false}
-   */
-  verified?: boolean;
-  /** Called with the number of bytes written, as they are. */
-  onBytes?: (bytes: number) => void;
-}
-
-/** What {@linkcode OciLayout.writeBlob} wrote. */
-export interface WrittenLayoutBlob {
-  /** The blob's digest. */
-  digest: string;
-  /** Its size in bytes. */
-  size: number;
-  /** The blob file. */
-  path: string;
-  /** `true` when the blob was already there (nothing was written). */
-  existed: boolean;
-}
+export { OCI_IMAGE_LAYOUT_VERSION } from "./_open.ts";
 
 /**
  * An OCI image layout directory, and an {@linkcode ImageStore}. Open one
@@ -186,7 +88,6 @@ export interface WrittenLayoutBlob {
  * @example Write a blob and tag a manifest
  * ```ts
  * import { MEDIA_TYPE, OciLayout } from "jsr:@scope/docker-registry-client";
- *
  * const layout = await OciLayout.open("./out", { create: true });
  * const manifest = new TextEncoder().encode('{"schemaVersion":2}');
  * const { digest, size } = await layout.writeBlob(manifest);
@@ -228,7 +129,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out", { create: true });
    * console.log(await layout.listTags());
    * ```
@@ -237,87 +137,15 @@ export class OciLayout implements ImageStore {
     path: string,
     options: OpenLayoutOptions = {},
   ): Promise<OciLayout> {
-    const attempted = `open OCI layout "${path}"`;
     const layout = new OciLayout(path, options.reference);
-    let text: string | undefined;
-    try {
-      text = await readFile(join(path, "oci-layout"), "utf8");
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
-    if (text === undefined) {
-      if (!options.create) {
-        throw new OciLayoutError(attempted, "no oci-layout file", path, {
-          code: "NOT_FOUND",
-        });
-      }
-      await layout.#checkEmpty(attempted);
+    const state = await inspectLayoutDir(path, options.create ?? false);
+    if (state === "missing-index") await layout.writeIndex(emptyIndex());
+    else if (state === "empty") {
       if (options.create === "on-write") {
-        layout.#pending = () => layout.#init();
-      } else await layout.#init();
-      return layout;
-    }
-    let version: unknown;
-    try {
-      version = (JSON.parse(text) as { imageLayoutVersion?: unknown })
-        ?.imageLayoutVersion;
-    } catch (cause) {
-      throw new OciLayoutError(attempted, "oci-layout is not JSON", path, {
-        cause,
-      });
-    }
-    if (typeof version !== "string" || !version.startsWith("1.")) {
-      throw new OciLayoutError(
-        attempted,
-        `unsupported imageLayoutVersion ${JSON.stringify(version)}`,
-        path,
-      );
-    }
-    try {
-      await stat(join(path, "index.json"));
-    } catch (err) {
-      if (!isMissing(err) || !options.create) {
-        throw new OciLayoutError(attempted, "no index.json", path, {
-          cause: err,
-        });
-      }
-      await layout.writeIndex(emptyIndex());
+        layout.#pending = () => initLayout(path);
+      } else await initLayout(path);
     }
     return layout;
-  }
-
-  async #checkEmpty(attempted: string): Promise<void> {
-    let entries: string[] = [];
-    try {
-      entries = await readdir(this.path);
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
-    if (entries.length) {
-      throw new OciLayoutError(
-        attempted,
-        `the directory is not empty (holds "${
-          entries[0]
-        }") and is not an OCI layout`,
-        this.path,
-      );
-    }
-  }
-
-  async #init(): Promise<void> {
-    await mkdir(join(this.path, "blobs", "sha256"), { recursive: true });
-    await atomicWrite(
-      this.path,
-      "index.json",
-      new TextEncoder().encode(JSON.stringify(emptyIndex())),
-    );
-    await atomicWrite(
-      this.path,
-      "oci-layout",
-      new TextEncoder().encode(
-        JSON.stringify({ imageLayoutVersion: OCI_IMAGE_LAYOUT_VERSION }),
-      ),
-    );
   }
 
   /** Creates a layout opened with `create: "on-write"`, once. */
@@ -346,7 +174,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * console.log(layout.blobPath("sha256:" + "0".repeat(64)));
    * ```
@@ -368,7 +195,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * console.log(await layout.hasBlob("sha256:" + "0".repeat(64)));
    * ```
@@ -397,7 +223,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * const desc = await layout.resolve("v1");
    * const stream = await layout.readBlob(desc.digest, { size: desc.size });
@@ -452,7 +277,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * const desc = await layout.resolve("v1");
    * console.log(new TextDecoder().decode(await layout.readBlobBytes(desc.digest)));
@@ -462,33 +286,14 @@ export class OciLayout implements ImageStore {
     digest: string,
     options: ReadLayoutBlobOptions = {},
   ): Promise<Uint8Array> {
-    const stream = await this.readBlob(digest, options);
-    const reader = stream.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > MAX_JSON_BYTES) {
-          throw new RangeError(
-            `Cannot read blob ${digest} of OCI layout "${this.path}" whole: it is over ${MAX_JSON_BYTES} bytes`,
-          );
-        }
-        chunks.push(value);
-      }
-    } catch (err) {
-      await reader.cancel(err).catch(() => {});
-      throw err;
-    }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.byteLength;
-    }
-    return out;
+    return await collectBounded(
+      await this.readBlob(digest, options),
+      MAX_JSON_BYTES,
+      () =>
+        new RangeError(
+          `Cannot read blob ${digest} of OCI layout "${this.path}" whole: it is over ${MAX_JSON_BYTES} bytes`,
+        ),
+    );
   }
 
   /**
@@ -506,7 +311,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out", { create: true });
    * const res = await fetch("http://127.0.0.1:5000/v2/foo/blobs/sha256:...");
    * await layout.writeBlob(res.body!, { digest: "sha256:..." });
@@ -540,68 +344,13 @@ export class OciLayout implements ImageStore {
       }
       throw err;
     }
-    const attempted = `write blob ${
-      digest ?? "(digest unknown)"
-    } to OCI layout "${this.path}"`;
-    const selfChecked = digest !== undefined &&
-      (source instanceof Uint8Array
-        ? options.digest === undefined
-        : options.verified === true || isVerified(source, digest));
-    // Content already checked is only counted (for the size check).
-    const counter = { bytes: 0 };
-    const verifier = digest !== undefined && !selfChecked
-      ? new ContentVerifier({ digest, size: options.size, attempted })
-      : undefined;
-    const hashUnknown = digest === undefined ? new DigestHasher() : undefined;
-    const reader = source instanceof Uint8Array
-      ? undefined
-      : new ChunkReader(source);
-    const onAbort = () => reader?.cancel(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    const temp = tempPath(this.path, "blob");
-    try {
-      const file = await open(temp, "wx", 0o644);
-      try {
-        const write = async (chunk: Uint8Array) => {
-          const total = counter.bytes + chunk.byteLength;
-          if (options.size !== undefined && total > options.size) {
-            throw new SizeMismatchError(attempted, options.size, total);
-          }
-          verifier?.update(chunk);
-          hashUnknown?.update(chunk);
-          counter.bytes = total;
-          await writeAll(file, chunk);
-          options.onBytes?.(chunk.byteLength);
-        };
-        if (source instanceof Uint8Array) await write(source);
-        else {
-          for (;;) {
-            const chunk = await reader!.next(CHUNK_SIZE);
-            signal?.throwIfAborted();
-            if (chunk === undefined) break;
-            await write(chunk);
-          }
-        }
-      } finally {
-        await file.close();
-      }
-      const size = counter.bytes;
-      if (options.size !== undefined && size !== options.size) {
-        throw new SizeMismatchError(attempted, options.size, size);
-      }
-      verifier?.finish();
-      const final = digest ?? hashUnknown!.digest();
-      const path = this.blobPath(final);
-      await mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-      await rename(temp, path);
-      return { digest: final, size, path, existed: false };
-    } catch (err) {
-      await reader?.cancel(err);
-      await rm(temp, { force: true }).catch(() => {});
-      throw err;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
+    return await writeBlobFile(
+      this.path,
+      (d) => this.blobPath(d),
+      source,
+      digest,
+      options,
+    );
   }
 
   /**
@@ -613,7 +362,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * console.log((await layout.readIndex()).manifests.length);
    * ```
@@ -656,11 +404,8 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
-   * const index = await layout.readIndex();
-   * index.manifests = index.manifests.filter((d) => d.annotations?.["org.opencontainers.image.ref.name"] !== "old");
-   * await layout.writeIndex(index);
+   * await layout.writeIndex({ ...(await layout.readIndex()), manifests: [] });
    * ```
    */
   async writeIndex(index: ImageIndex): Promise<void> {
@@ -682,7 +427,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * console.log(await (await OciLayout.open("./out")).listTags()); // ["v1"]
    * ```
    */
@@ -705,7 +449,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * console.log((await layout.resolve("v1")).digest);
    * ```
@@ -742,10 +485,8 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
-   * const desc = await layout.resolve("v1");
-   * await layout.setTag("latest", desc);
+   * await layout.setTag("latest", await layout.resolve("v1"));
    * ```
    */
   setTag(tag: string | undefined, descriptor: Descriptor): Promise<void> {
@@ -777,7 +518,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * const { manifest, descriptor } = await layout.fetchManifest("v1");
    * console.log(descriptor.digest, manifest.mediaType);
@@ -828,7 +568,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * const stream = await layout.fetch(await layout.resolve("v1"));
    * console.log(await new Response(stream).text());
@@ -848,13 +587,12 @@ export class OciLayout implements ImageStore {
    * Whether the layout holds the content (its blob file, of its size).
    *
    * @param descriptor What to look for.
-   * @param _options Unused (cancellation).
+   * @param _options Unused.
    * @returns `true` when it is there.
    *
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * console.log(await layout.exists(await layout.resolve("v1")));
    * ```
@@ -877,7 +615,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * console.log(await layout.referrers((await layout.resolve("v1")).digest));
    * ```
@@ -886,29 +623,19 @@ export class OciLayout implements ImageStore {
     digest: string,
     options: ReferrersQuery = {},
   ): Promise<Descriptor[]> {
-    const index = await this.readIndex();
-    const seen = new Set<string>();
-    const out: Descriptor[] = [];
-    for (const entry of index.manifests) {
-      if (seen.has(entry.digest)) continue;
-      seen.add(entry.digest);
-      if (!isManifestMediaType(entry.mediaType ?? "")) continue;
-      let data: ManifestData;
-      try {
-        data = await this.fetchManifest(entry, options);
-      } catch (err) {
-        if ((err as OciLayoutError).code === "NOT_FOUND") continue;
-        throw err;
-      }
-      const r = referrerDescriptor(data.descriptor, data.manifest);
-      if (r?.subject !== digest) continue;
-      if (
-        options.artifactType !== undefined &&
-        r.descriptor.artifactType !== options.artifactType
-      ) continue;
-      out.push(r.descriptor);
-    }
-    return out;
+    return await referrersIn(
+      await this.readIndex(),
+      digest,
+      options.artifactType,
+      async (entry) => {
+        try {
+          return await this.fetchManifest(entry, options);
+        } catch (err) {
+          if ((err as OciLayoutError).code === "NOT_FOUND") return undefined;
+          throw err;
+        }
+      },
+    );
   }
 
   /**
@@ -925,7 +652,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { MEDIA_TYPE, OciLayout, digestOf } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out", { create: true });
    * const bytes = new TextEncoder().encode("{}");
    * await layout.push({ mediaType: MEDIA_TYPE.OCI_EMPTY, digest: digestOf(bytes), size: 2 }, bytes);
@@ -959,24 +685,18 @@ export class OciLayout implements ImageStore {
       signal,
     });
     options.onBytes?.(bytes.byteLength);
-    const parsed = parseManifestBytes(
+    const { entry, referrer } = manifestEntry(
       bytes,
+      descriptor,
       (problem) =>
         new OciLayoutError(
-          `push manifest ${descriptor.digest} to OCI layout "${this.path}"`,
+          `push manifest ${descriptor.digest}`,
           problem,
           this.path,
         ),
     );
-    const entry = manifestDescriptor(
-      manifestMediaType(parsed, descriptor.mediaType),
-      descriptor.digest,
-      bytes.byteLength,
-      descriptor,
-    );
-    const referrer = referrerDescriptor(entry, parsed);
     if (options.tag !== undefined) await this.setTag(options.tag, entry);
-    else if (referrer) await this.setTag(undefined, referrer.descriptor);
+    else if (referrer) await this.setTag(undefined, referrer);
     else if (options.listed) await this.setTag(undefined, entry);
     return existed ? "exists" : "copied";
   }
@@ -991,7 +711,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out", { create: true });
    * const d = await layout.pushBlob(new Blob(["data"]).stream(), { mediaType: "text/plain" });
    * console.log(d.digest);
@@ -1019,7 +738,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * await layout.tag(await layout.resolve("v1"), "latest");
    * ```
@@ -1050,7 +768,6 @@ export class OciLayout implements ImageStore {
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
    * const layout = await OciLayout.open("./out");
    * await layout.delete("old");
    * ```
@@ -1066,16 +783,14 @@ export class OciLayout implements ImageStore {
   }
 
   /**
-   * Nothing to finish: every write is complete when it returns.
+   * Waits for pending `index.json` updates; every write is complete when
+   * it returns.
    *
    * @returns Nothing.
-   *
    * @example
    * ```ts
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
-   *
-   * const layout = await OciLayout.open("./out");
-   * await layout.close();
+   * await (await OciLayout.open("./out")).close();
    * ```
    */
   async close(): Promise<void> {
