@@ -50,6 +50,8 @@ export * from "./lib/registry/client.ts";
 export * from "./lib/layout/oci_layout.ts";
 export * from "./lib/content/mod.ts";
 export * from "./lib/registry/store.ts";
+export * from "./lib/archive/oci_archive.ts";
+export * from "./lib/archive/docker_archive.ts";
 export * from "./lib/image/mod.ts";
 export * from "./lib/credentials/provider.ts";
 export * from "./lib/transport/transport.ts";

@@ -57,6 +57,22 @@ async function dreg(
   };
 }
 
+/** Runs skopeo; returns stdout bytes. */
+async function skopeoOut(args: string[]): Promise<Uint8Array> {
+  const out = await new Deno.Command("skopeo", {
+    args: ["--insecure-policy", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(
+    out.code,
+    0,
+    `skopeo ${args.join(" ")}: ${dec.decode(out.stderr)}`,
+  );
+  return out.stdout;
+}
+
 function ok(r: CliResult): CliResult {
   assertEquals(r.code, 0, `exit ${r.code}: ${r.stderr}`);
   return r;
@@ -303,6 +319,56 @@ Deno.test("dreg: every subcommand against real registries", async (t) => {
       failed(missing, 1, /MANIFEST_UNKNOWN|404/);
       failed(noLayout, 1, /no oci-layout file/);
     });
+
+    await t.step(
+      "copy between transports: oci:, oci-archive:, docker-archive:",
+      async () => {
+        const ociArchive = `${home}/ml-oci.tar`;
+        const dockerArchive = `${home}/ml-docker.tar`;
+        const toArchive = JSON.parse(
+          ok(await run(["copy", "--json", ml, `oci-archive:${ociArchive}:v1`]))
+            .stdout,
+        );
+        assertEquals(toArchive.digest, fx.multiLayer.digest);
+        // skopeo reads the archive we wrote, with the same manifest digest.
+        const raw = await skopeoOut([
+          "inspect",
+          "--raw",
+          `oci-archive:${ociArchive}:v1`,
+        ]);
+        assertEquals(sha256(raw), fx.multiLayer.digest);
+        ok(
+          await run([
+            "copy",
+            `oci-archive:${ociArchive}:v1`,
+            `docker-archive:${dockerArchive}:ml:v1`,
+          ]),
+        );
+        await skopeoOut([
+          "copy",
+          `docker-archive:${dockerArchive}:ml:v1`,
+          `oci:${home}/from-docker-archive:v1`,
+        ]);
+        const back = JSON.parse(
+          ok(
+            await run([
+              "copy",
+              "--json",
+              ...creds,
+              `docker-archive:${dockerArchive}:ml:v1`,
+              `docker://${dst.url.replace(/^https?:\/\//, "")}/archived/ml:v1`,
+            ]),
+          ).stdout,
+        );
+        assertEquals(back.digest, fx.multiLayer.digest);
+        const bad = await run([
+          "copy",
+          `oci:${home}/missing-layout:v1`,
+          `oci:${home}/out:v1`,
+        ]);
+        failed(bad, 1, /^error: source: /);
+      },
+    );
 
     await t.step("delete", async () => {
       const ref = `${dst.url}/pushed/ml@${fx.multiLayer.digest}`;

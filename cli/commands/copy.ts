@@ -114,7 +114,7 @@ export const copy: Command = {
           await sideStep("destination", () => target.close());
           return result;
         } catch (err) {
-          await target.close().catch(() => {});
+          await target.discard().catch(() => {});
           throw err;
         } finally {
           await source.close().catch(() => {});

@@ -184,9 +184,8 @@ async function reopen(store: ImageStore): Promise<ImageStore> {
     case "oci-layout":
       return await OciLayout.open(store.name, { reference: ref });
     case "oci-archive":
-      return await openStore(`oci-archive:${store.name}:${ref}`);
     case "docker-archive":
-      return await openStore(`docker-archive:${store.name}:${ref}`);
+      return await openStore(`${store.name}:${ref}`);
     default:
       assert(false, `unexpected ${store.kind}`);
   }

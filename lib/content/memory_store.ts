@@ -477,6 +477,15 @@ export class MemoryStore implements ImageStore {
   close(): Promise<void> {
     return Promise.resolve();
   }
+
+  /**
+   * The same as {@linkcode MemoryStore.close}: every write is already complete.
+   *
+   * @returns Nothing.
+   */
+  discard(): Promise<void> {
+    return this.close();
+  }
 }
 
 /** Reads a stream whole (memory holds what it is given), reporting progress. */

@@ -241,4 +241,10 @@ export interface ImageStore extends ReadOnlyImageStore {
    * files are removed. Calling it again does nothing.
    */
   close(): Promise<void>;
+  /**
+   * Gives up what was written and not yet committed (after a failure): an
+   * archive is not written (an existing one stays as it was), its staged
+   * content is removed. Stores that commit every write at once just close.
+   */
+  discard(): Promise<void>;
 }

@@ -76,13 +76,17 @@ export function parseStoreName(name: string): StoreName {
       reference = rest.slice(last + 1);
       rest = rest.slice(0, last);
     }
-    if (rest === "") throw new TypeError(`Invalid store name "${name}": no path`);
+    if (rest === "") {
+      throw new TypeError(`Invalid store name "${name}": no path`);
+    }
     return { transport, path: rest, ...(reference ? { reference } : {}) };
   }
   if (transport === "docker-archive") {
     const at = rest.indexOf(":");
     const path = at < 0 ? rest : rest.slice(0, at);
-    if (path === "") throw new TypeError(`Invalid store name "${name}": no path`);
+    if (path === "") {
+      throw new TypeError(`Invalid store name "${name}": no path`);
+    }
     return at < 0
       ? { transport, path }
       : { transport, path, reference: rest.slice(at + 1) };

@@ -420,7 +420,6 @@ export class OciLayout implements ImageStore {
   /**
    * The tags of the layout, from the entries' `ref.name` annotations.
    *
-   * @param _options Unused (the store interface's cancellation).
    * @returns The tags, in `index.json` order.
    * @throws {OciLayoutError} When `index.json` cannot be read.
    *
@@ -430,7 +429,7 @@ export class OciLayout implements ImageStore {
    * console.log(await (await OciLayout.open("./out")).listTags()); // ["v1"]
    * ```
    */
-  async listTags(_options?: StoreCallOptions): Promise<string[]> {
+  async listTags(): Promise<string[]> {
     return tagsOf(await this.readIndex());
   }
 
@@ -441,7 +440,6 @@ export class OciLayout implements ImageStore {
    * blob is there resolves too.
    *
    * @param tag The tag (`ref.name`) or a digest.
-   * @param _options Unused (the store interface's cancellation).
    * @returns The entry's descriptor.
    * @throws {OciLayoutError} When there is no such tag (code `NOT_FOUND`),
    * or no tag was given and the layout does not hold exactly one entry.
@@ -455,7 +453,6 @@ export class OciLayout implements ImageStore {
    */
   async resolve(
     tag?: string,
-    _options?: StoreCallOptions,
   ): Promise<Descriptor> {
     const reference = tag ?? this.reference;
     const index = await this.readIndex();
@@ -587,7 +584,6 @@ export class OciLayout implements ImageStore {
    * Whether the layout holds the content (its blob file, of its size).
    *
    * @param descriptor What to look for.
-   * @param _options Unused.
    * @returns `true` when it is there.
    *
    * @example
@@ -599,7 +595,6 @@ export class OciLayout implements ImageStore {
    */
   exists(
     descriptor: Descriptor,
-    _options?: StoreCallOptions,
   ): Promise<boolean> {
     return this.hasBlob(descriptor.digest, descriptor.size);
   }
@@ -732,7 +727,6 @@ export class OciLayout implements ImageStore {
    *
    * @param descriptor The manifest.
    * @param tag The tag.
-   * @param _options Unused (cancellation).
    * @throws {OciLayoutError} With code `NOT_FOUND` when the manifest is not there.
    *
    * @example
@@ -745,7 +739,6 @@ export class OciLayout implements ImageStore {
   async tag(
     descriptor: Descriptor,
     tag: string,
-    _options?: StoreCallOptions,
   ): Promise<void> {
     if (!(await this.hasBlob(descriptor.digest))) {
       throw new OciLayoutError(
@@ -763,7 +756,6 @@ export class OciLayout implements ImageStore {
    * file (a descriptor; blobs it points to stay).
    *
    * @param target The tag, or what to delete.
-   * @param _options Unused (cancellation).
    *
    * @example
    * ```ts
@@ -774,7 +766,6 @@ export class OciLayout implements ImageStore {
    */
   async delete(
     target: string | Descriptor,
-    _options?: StoreCallOptions,
   ): Promise<void> {
     await this.#updateIndex((index) => withoutEntry(index, target));
     if (typeof target === "object") {
@@ -795,5 +786,10 @@ export class OciLayout implements ImageStore {
    */
   async close(): Promise<void> {
     await this.#indexLock;
+  }
+
+  /** The same as {@linkcode OciLayout.close}. @returns Nothing. */
+  discard(): Promise<void> {
+    return this.close();
   }
 }

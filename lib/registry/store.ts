@@ -478,4 +478,13 @@ export class RegistryStore implements ImageStore {
     if (this.#owned) this.client.close();
     return Promise.resolve();
   }
+
+  /**
+   * The same as {@linkcode RegistryStore.close}: every write is already complete.
+   *
+   * @returns Nothing.
+   */
+  discard(): Promise<void> {
+    return this.close();
+  }
 }
