@@ -1,14 +1,8 @@
 // Private: how registry names and config-file keys are compared. Needs no
-// permissions.
+// permissions. The Docker Hub facts (its hosts, its key) come from the one
+// registries table.
 
-/** The key docker files Docker Hub's credentials under. */
-export const DOCKER_HUB_KEY = "https://index.docker.io/v1/";
-
-const DOCKER_HUB_HOSTS = new Set([
-  "docker.io",
-  "index.docker.io",
-  "registry-1.docker.io",
-]);
+import { DOCKER_HUB, isDockerHubHost } from "../registries.ts";
 
 /**
  * `host[:port]` of a config key or registry name, the way docker's
@@ -25,11 +19,6 @@ export function hostOfKey(key: string): string {
   const at = rest.lastIndexOf("@");
   if (at !== -1) rest = rest.slice(at + 1);
   return rest.toLowerCase();
-}
-
-/** Whether a host (already through {@linkcode hostOfKey}) is Docker Hub. */
-export function isDockerHub(host: string): boolean {
-  return DOCKER_HUB_HOSTS.has(host.toLowerCase());
 }
 
 /**
@@ -49,7 +38,7 @@ export function isDockerHub(host: string): boolean {
  */
 export function dockerServerUrl(registry: string): string {
   const host = hostOfKey(registry);
-  return isDockerHub(host) ? DOCKER_HUB_KEY : host;
+  return isDockerHubHost(host) ? DOCKER_HUB.credentialKey : host;
 }
 
 /**
@@ -58,7 +47,7 @@ export function dockerServerUrl(registry: string): string {
  */
 export function canonicalRegistry(name: string): string {
   const host = hostOfKey(name);
-  return isDockerHub(host) ? "docker.io" : host;
+  return isDockerHubHost(host) ? DOCKER_HUB.name : host;
 }
 
 /** Whether two registry names or config keys name the same registry. */

@@ -9,6 +9,7 @@ import {
   ResponseTooLargeError,
 } from "../errors.ts";
 import { redactError } from "./_redact.ts";
+import { contentLength } from "./_content_length.ts";
 import { parseRetryAfter } from "../transport/retry.ts";
 
 /** Error bodies are read up to this many bytes. */
@@ -37,8 +38,8 @@ export async function readBounded(
   attempted: string,
   tooLarge: TooLarge = tooLargeDefault,
 ): Promise<Uint8Array> {
-  const announced = Number(res.headers.get("content-length") ?? NaN);
-  if (announced > limit) {
+  const announced = contentLength(res.headers);
+  if (announced !== undefined && announced > limit) {
     await res.body?.cancel();
     throw tooLarge(attempted, limit, announced);
   }

@@ -9,32 +9,15 @@
  */
 
 import { decodeBase64Url } from "@std/encoding/base64url";
-import { createHash, type Hash } from "node:crypto";
-import {
-  DigestMismatchError,
-  InvalidResponseError,
-  SizeMismatchError,
-} from "../errors.ts";
-
-import {
-  type DigestAlgorithm,
-  isSupportedAlgorithm,
-  parseDigest,
-} from "./_digest_core.ts";
+import { createHash } from "node:crypto";
+import { InvalidResponseError } from "../errors.ts";
+import { ContentVerifier } from "../content/verify.ts";
+import { type DigestAlgorithm, parseDigest } from "./_digest_core.ts";
+import { checkAlgorithm, DigestHasher } from "./_hasher.ts";
 
 export type { DigestAlgorithm, ParsedDigest } from "./_digest_core.ts";
 export { isDigest, parseDigest } from "./_digest_core.ts";
-
-function checkAlgorithm(algorithm: unknown): DigestAlgorithm {
-  if (typeof algorithm === "string" && isSupportedAlgorithm(algorithm)) {
-    return algorithm;
-  }
-  throw new RangeError(
-    `Unsupported digest algorithm ${
-      JSON.stringify(algorithm)
-    }: use "sha256" or "sha512"`,
-  );
-}
+export { DigestHasher } from "./_hasher.ts";
 
 /**
  * Computes the digest of some content.
@@ -62,67 +45,6 @@ export function digestOf(
   return `${alg}:${hash.digest("hex")}`;
 }
 
-/**
- * Computes a digest incrementally, chunk by chunk, and counts the bytes.
- *
- * @example Hashing chunks as they come
- * ```ts
- * import { DigestHasher } from "jsr:@scope/docker-registry-client";
- *
- * const hasher = new DigestHasher();
- * hasher.update(new TextEncoder().encode("hello "));
- * hasher.update(new TextEncoder().encode("world"));
- * console.log(hasher.size, hasher.digest()); // 11 sha256:b94d27b9…
- * ```
- */
-export class DigestHasher {
-  /** The algorithm in use. */
-  readonly algorithm: DigestAlgorithm;
-  #hash: Hash;
-  #size = 0;
-  #digest: string | undefined;
-
-  /**
-   * Starts a new hash.
-   *
-   * @param algorithm The algorithm; `sha256` if not given.
-   * @throws {RangeError} If the algorithm is not supported.
-   */
-  constructor(algorithm: DigestAlgorithm = "sha256") {
-    this.algorithm = checkAlgorithm(algorithm);
-    this.#hash = createHash(this.algorithm);
-  }
-
-  /**
-   * Adds a chunk of content.
-   *
-   * @param chunk The bytes; they are not kept.
-   * @throws {TypeError} If called after {@linkcode DigestHasher.digest}.
-   */
-  update(chunk: Uint8Array): void {
-    if (this.#digest !== undefined) {
-      throw new TypeError("DigestHasher.update() called after digest()");
-    }
-    this.#hash.update(chunk);
-    this.#size += chunk.byteLength;
-  }
-
-  /** The number of bytes hashed so far. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /**
-   * Finishes hashing. Later calls return the same digest.
-   *
-   * @returns The digest, `algorithm:hex`.
-   */
-  digest(): string {
-    this.#digest ??= `${this.algorithm}:${this.#hash.digest("hex")}`;
-    return this.#digest;
-  }
-}
-
 /** What {@linkcode DigestVerifier} checks content against. */
 export interface VerifyOptions {
   /** The digest the content must have, e.g. `sha256:…`. */
@@ -136,10 +58,6 @@ export interface VerifyOptions {
   attempted?: string;
 }
 
-interface VerifierState {
-  bytes: number;
-}
-
 /**
  * A pass-through stream that checks the content going through it against a
  * digest (and a size, if given).
@@ -149,7 +67,8 @@ interface VerifierState {
  * at the end with a `SizeMismatchError` if fewer arrived, or a
  * {@linkcode DigestMismatchError} if the digest differs. A reader therefore
  * sees the error instead of the end of the stream: whoever reads to the end
- * has read verified content.
+ * has read verified content. The checks are those of
+ * {@linkcode ContentVerifier}, the library's one content verifier.
  *
  * @example Verifying a blob while reading it
  * ```ts
@@ -171,7 +90,7 @@ export class DigestVerifier extends TransformStream<Uint8Array, Uint8Array> {
   readonly digest: string;
   /** The expected size in bytes, if given. */
   readonly size: number | undefined;
-  #state: VerifierState;
+  readonly #verifier: ContentVerifier;
 
   /**
    * Creates a verifier for one piece of content.
@@ -182,7 +101,7 @@ export class DigestVerifier extends TransformStream<Uint8Array, Uint8Array> {
    * @throws {RangeError} If `options.size` is not a non-negative safe integer.
    */
   constructor(options: VerifyOptions) {
-    const expected = parseDigest(options.digest);
+    parseDigest(options.digest);
     const size = options.size;
     if (
       size !== undefined && (!Number.isSafeInteger(size) || size < 0)
@@ -191,10 +110,8 @@ export class DigestVerifier extends TransformStream<Uint8Array, Uint8Array> {
         `VerifyOptions.size must be a non-negative integer, got ${size}`,
       );
     }
-    const attempted = options.attempted ?? "verify content";
-    const hash = createHash(expected.algorithm);
-    const state: VerifierState = { bytes: 0 };
-    const limit = size ?? Number.POSITIVE_INFINITY;
+    // The one content verifier does the hashing and the checks.
+    const verifier = new ContentVerifier(options);
     super({
       transform(chunk, controller): void {
         if (!(chunk instanceof Uint8Array)) {
@@ -202,31 +119,21 @@ export class DigestVerifier extends TransformStream<Uint8Array, Uint8Array> {
             `DigestVerifier expects Uint8Array chunks, got ${typeof chunk}`,
           );
         }
-        state.bytes += chunk.byteLength;
-        if (state.bytes > limit) {
-          throw new SizeMismatchError(attempted, limit, state.bytes);
-        }
-        hash.update(chunk);
+        verifier.update(chunk);
         controller.enqueue(chunk);
       },
       flush(): void {
-        if (size !== undefined && state.bytes < size) {
-          throw new SizeMismatchError(attempted, size, state.bytes);
-        }
-        const actual = `${expected.algorithm}:${hash.digest("hex")}`;
-        if (actual !== expected.digest) {
-          throw new DigestMismatchError(attempted, expected.digest, actual);
-        }
+        verifier.finish();
       },
     });
-    this.digest = expected.digest;
+    this.digest = verifier.digest;
     this.size = size;
-    this.#state = state;
+    this.#verifier = verifier;
   }
 
   /** The number of bytes that have gone through so far. */
   get bytes(): number {
-    return this.#state.bytes;
+    return this.#verifier.bytes;
   }
 }
 

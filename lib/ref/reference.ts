@@ -42,9 +42,10 @@
 
 import { parseDigest } from "./_digest_core.ts";
 import { InvalidDigestError, InvalidReferenceError } from "../errors.ts";
+import { DOCKER_HUB, isDockerHubHost } from "../registries.ts";
 
 /** The name of the Docker Hub index, which every alias of it is normalised to. */
-export const DEFAULT_INDEX_NAME = "docker.io";
+export const DEFAULT_INDEX_NAME: "docker.io" = DOCKER_HUB.name;
 
 /** The tag {@linkcode parseRepoAndRef} assumes when neither a tag nor a digest is given. */
 export const DEFAULT_TAG = "latest";
@@ -119,13 +120,6 @@ export interface RepoRef extends RepoInfo {
   readonly canonicalRef: string;
 }
 
-/** Hosts that all mean the Docker Hub index (compared in lowercase). */
-const OFFICIAL_INDEX_HOSTS: ReadonlySet<string> = new Set([
-  "docker.io",
-  "index.docker.io",
-  "registry-1.docker.io",
-]);
-
 /** Paths tolerated after an index name given to parseIndex (docker config keys). */
 const TOLERATED_INDEX_PATHS: ReadonlySet<string> = new Set([
   "/",
@@ -135,7 +129,7 @@ const TOLERATED_INDEX_PATHS: ReadonlySet<string> = new Set([
   "/v2/",
 ]);
 
-const OFFICIAL_NAMESPACE = "library/";
+const OFFICIAL_NAMESPACE = DOCKER_HUB.officialNamespace;
 const NAME_TOTAL_LENGTH_MAX = 255;
 /** `host[:port]` leaves room for at least `/a` within the name limit. */
 const HOST_LENGTH_MAX = NAME_TOTAL_LENGTH_MAX - 2;
@@ -323,7 +317,7 @@ function indexFrom(
     fail("index", input, `host must be at most ${HOST_LENGTH_MAX} characters`);
   }
   checkHost(input, host);
-  const official = OFFICIAL_INDEX_HOSTS.has(host.toLowerCase());
+  const official = isDockerHubHost(host);
   if (official && scheme === "http") {
     fail("index", input, "the Docker Hub index must be reached over https");
   }

@@ -1,11 +1,12 @@
 // Private: reading a blob body into caller-provided buffers, resuming with
 // `Range` when the connection drops, and verifying the digest and size of the
-// whole as the bytes go by.
+// whole as the bytes go by, through the one content verifier
+// (`ContentVerifier`).
 //
 // Reading into a reused buffer (a BYOB reader on fetch's byte stream) keeps
 // memory flat: a 1 GiB download allocates no per-chunk buffers.
 
-import { DigestHasher, parseDigest } from "../ref/digest.ts";
+import { ContentVerifier, markVerified } from "../content/verify.ts";
 import {
   ConnectionError,
   DigestMismatchError,
@@ -45,7 +46,7 @@ export const READ_CHUNK = 256 * 1024;
  */
 export class VerifiedBlobReader {
   readonly #options: VerifiedReadOptions;
-  readonly #hasher: DigestHasher;
+  readonly #verifier: ContentVerifier;
   #byob?: ReadableStreamBYOBReader;
   #plain?: ReadableStreamDefaultReader<Uint8Array>;
   #leftover?: Uint8Array;
@@ -60,13 +61,18 @@ export class VerifiedBlobReader {
 
   constructor(first: ReadableStream<Uint8Array>, options: VerifiedReadOptions) {
     this.#options = options;
-    this.#hasher = new DigestHasher(parseDigest(options.digest).algorithm);
+    this.#verifier = new ContentVerifier(options);
     this.#attach(first);
   }
 
   /** Bytes delivered so far. */
   get offset(): number {
     return this.#offset;
+  }
+
+  /** The digest the blob is checked against. */
+  get digest(): string {
+    return this.#verifier.digest;
   }
 
   #attach(stream: ReadableStream<Uint8Array>): void {
@@ -111,12 +117,12 @@ export class VerifiedBlobReader {
         chunk = into.subarray(0, n);
       }
       this.#offset += n;
-      const { size, attempted } = this.#options;
-      if (size !== undefined && this.#offset > size) {
+      try {
+        this.#verifier.update(chunk);
+      } catch (err) {
         await this.cancel();
-        throw new SizeMismatchError(attempted, size, this.#offset);
+        throw err;
       }
-      this.#hasher.update(chunk);
       return n;
     }
   }
@@ -208,26 +214,20 @@ export class VerifiedBlobReader {
 
   #finish(): void {
     this.#done = true;
-    const { size, digest, attempted } = this.#options;
-    if (size !== undefined && this.#offset !== size) {
-      throw new SizeMismatchError(attempted, size, this.#offset);
-    }
-    const actual = this.#hasher.digest();
-    if (actual !== digest) {
-      throw new DigestMismatchError(attempted, digest, actual);
-    }
+    this.#verifier.finish();
   }
 }
 
 /**
  * The verified blob as a byte stream: readable with a default reader (fresh
  * chunks) or a BYOB reader (the caller's buffers, no allocation per chunk).
- * A mismatch errors the stream at its end (or as soon as too many bytes come).
+ * A mismatch errors the stream at its end (or as soon as too many bytes
+ * come). The stream is marked verified (`isVerified`).
  */
 export function verifiedBlobStream(
   reader: VerifiedBlobReader,
 ): ReadableStream<Uint8Array> {
-  return new ReadableStream({
+  const stream = new ReadableStream({
     type: "bytes",
     autoAllocateChunkSize: READ_CHUNK,
     async pull(controller) {
@@ -247,6 +247,7 @@ export function verifiedBlobStream(
       return reader.cancel(reason);
     },
   });
+  return markVerified(stream, reader.digest);
 }
 
 function isVerifyError(err: unknown): boolean {

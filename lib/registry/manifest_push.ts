@@ -1,18 +1,35 @@
 /**
- * Manifest pushes and deletes, and the referrers fallback index: when a
- * manifest with a `subject` is pushed to a registry that does not answer
- * `OCI-Subject` (no referrers API), the client keeps the index tagged
- * `<alg>-<hex>` of the subject's digest up to date itself.
+ * Manifest pushes and deletes, and the referrers fallback index.
+ *
+ * A push (`PUT /v2/<name>/manifests/<ref>`) takes the manifest parsed
+ * (serialised with `JSON.stringify`) or as its exact bytes, up to the cap
+ * (`maxManifestBytes`, 4 MiB by default). `Content-Type` is the manifest's
+ * own `mediaType`, else `options.mediaType`, else an OCI index or manifest
+ * by its shape (never a schema 1 default). The digest is computed locally,
+ * checked against `ref` before sending when `ref` is a digest, and against
+ * the `Docker-Content-Digest` the registry confirms.
+ *
+ * When a manifest with a `subject` is pushed to a registry that does not
+ * answer `OCI-Subject` (no referrers API), the client keeps the index tagged
+ * `<alg>-<hex>` of the subject's digest up to date itself: the manifest is
+ * added (or replaced) with its `artifactType` and annotations.
+ *
+ * A delete by tag refused with 400 `DIGEST_INVALID` (distribution 2.x) or
+ * with `UNSUPPORTED` resolves the tag (`headManifest`) and deletes the
+ * manifest by digest, which removes every tag pointing at it. Any other
+ * refusal is thrown as it came: a bare 405 means deletes are disabled.
  *
  * The public entry points are the methods of `RegistryClientV2`
- * (`putManifest`, `deleteManifest`); this module holds the types they take
- * and return, and the request logic behind them.
+ * (`putManifest`, `deleteManifest`), through `manifests.ts`, which loads
+ * this module on first use; the types they take and return are in
+ * `options.ts`.
  *
  * @module
  */
 
 import { readBounded } from "../http/_body.ts";
 import { type CallOptions, refSuffix, type RepoHttp } from "./_repo_http.ts";
+import type { PutManifestOptions, PutManifestResult } from "./options.ts";
 import { digestOfBytes, parseDigest } from "../ref/_digest_core.ts";
 import {
   isJsonObject,
@@ -32,60 +49,6 @@ import {
   type Manifest,
   MEDIA_TYPE,
 } from "../ref/media_types.ts";
-
-/**
- * Options of {@linkcode RegistryClientV2.putManifest}.
- *
- * @example
- * ```ts
- * import { createClient, MEDIA_TYPE } from "jsr:@scope/docker-registry-client";
- *
- * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
- * const bytes = await Deno.readFile("manifest.json"); // no mediaType field
- * await client.putManifest("v1", bytes, { mediaType: MEDIA_TYPE.DOCKER_MANIFEST });
- * ```
- */
-export interface PutManifestOptions extends CallOptions {
-  /**
-   * The `Content-Type` to send when the manifest has no `mediaType` of its
-   * own (it must agree when it has one). Without either, an OCI index or
-   * manifest is assumed from the manifest's shape.
-   */
-  mediaType?: string;
-  /** The largest manifest sent. @default {ClientOptions.maxManifestBytes} */
-  maxBytes?: number;
-}
-
-/**
- * What {@linkcode RegistryClientV2.putManifest} returns.
- *
- * @example
- * ```ts
- * import { createClient } from "jsr:@scope/docker-registry-client";
- *
- * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
- * const { digest, size, mediaType } = await client.putManifest("v1", {
- *   schemaVersion: 2,
- *   mediaType: "application/vnd.oci.image.index.v1+json",
- *   manifests: [],
- * });
- * console.log(digest, size, mediaType);
- * ```
- */
-export interface PutManifestResult {
-  /** The manifest's digest, as computed locally and confirmed by the registry. */
-  digest: string;
-  /** Its size in bytes. */
-  size: number;
-  /** The `Content-Type` it was pushed with. */
-  mediaType: string;
-  /**
-   * The subject digest the registry answered in `OCI-Subject` (it maintains
-   * the referrers itself); absent when it did not, in which case the client
-   * updated the `<alg>-<hex>` fallback tag.
-   */
-  subject?: string;
-}
 
 /** What a manifest looks like to the push: its bytes and the fields that matter. */
 interface Prepared {

@@ -9,7 +9,7 @@
 
 import { decodeBase64 } from "@std/encoding/base64";
 import { STATUS_CODE } from "@std/http/status";
-import type { FakeFaults } from "./fake_registry.ts";
+import type { FakeFaults } from "./_fake_types.ts";
 import {
   API_VERSION_HEADERS,
   json,

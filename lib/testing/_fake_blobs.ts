@@ -106,15 +106,24 @@ export function deleteBlob(ctx: Context): Response {
 }
 
 /**
- * `bytes=N-` or `bytes=N-M` as an inclusive `[start, end]`; `undefined` for
- * no header or a form the fake ignores (several ranges, suffixes).
+ * `bytes=N-`, `bytes=N-M` or the suffix `bytes=-N` (the last N bytes) as an
+ * inclusive `[start, end]`, as RFC 9110 section 14.1.2 reads them;
+ * `undefined` for no header or a form the fake ignores (several ranges),
+ * which is answered with the whole blob.
  */
 function parseRange(
   header: string | null,
   size: number,
 ): [number, number] | "unsatisfiable" | undefined {
-  const match = header === null ? null : /^bytes=(\d+)-(\d*)$/.exec(header);
-  if (match === null) return undefined;
+  const match = header === null
+    ? null
+    : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (match === null || (match[1] === "" && match[2] === "")) return undefined;
+  if (match[1] === "") {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return [Math.max(0, size - suffix), size - 1];
+  }
   const start = Number(match[1]);
   const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
   if (start >= size || end < start) return "unsatisfiable";

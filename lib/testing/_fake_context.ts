@@ -4,11 +4,13 @@
  * @module
  */
 
-import type { FakeFaults, FakeRateLimit } from "./fake_registry.ts";
+import type { FakeFaults, FakeRateLimit } from "./_fake_types.ts";
 import type { FakeStore } from "./_fake_store.ts";
 
 /** The options of the fake with their defaults filled in. */
 export interface ResolvedOptions {
+  /** The relay's port; 0 for a free one. */
+  port: number;
   auth: "none" | "basic" | "bearer";
   username: string;
   password: string;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { FakeFaults, FaultFilter } from "./fake_registry.ts";
+import type { FakeFaults, FaultFilter } from "./_fake_types.ts";
 
 /** Faults that carry filters and a `times` counter. */
 export type CountedFaultKey =

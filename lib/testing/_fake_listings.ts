@@ -68,7 +68,8 @@ export function listReferrers(ctx: Context): Response {
       },
     );
   }
-  const artifactType = ctx.url.searchParams.get("artifactType") ?? undefined;
+  // An empty artifactType filters nothing (and is not reported as applied).
+  const artifactType = ctx.url.searchParams.get("artifactType") || undefined;
   const descriptors = ctx.state.store.referrers(
     ctx.name,
     ctx.ref,

@@ -15,17 +15,25 @@ interface Link {
 /** Relays connections from a public port to a backend port. */
 export class ConnectionRelay {
   #listener: Deno.TcpListener;
-  #backendPort: number;
+  #backendPort = 0;
   /** Links by the relay's local port on the backend side. */
   #links = new Map<number, Link>();
   #pipes = new Set<Promise<void>>();
-  #accepting: Promise<void>;
+  #accepting: Promise<void> = Promise.resolve();
   #closing = false;
 
-  /** Listens on 127.0.0.1 (a free port) and relays to `backendPort`. */
-  constructor(backendPort: number) {
+  /**
+   * Listens on 127.0.0.1, on `port` (0: a free one); relays nothing until
+   * {@linkcode ConnectionRelay.start}. Throws `Deno.errors.AddrInUse` when
+   * the port is taken.
+   */
+  constructor(port: number) {
+    this.#listener = Deno.listen({ hostname: "127.0.0.1", port });
+  }
+
+  /** Starts relaying connections to `backendPort`. */
+  start(backendPort: number): void {
     this.#backendPort = backendPort;
-    this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.#accepting = this.#accept();
   }
 

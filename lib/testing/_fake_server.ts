@@ -18,7 +18,7 @@ import type {
   FakeSecondOrigin,
   FakeUpload,
   RecordedRequest,
-} from "./fake_registry.ts";
+} from "./_fake_types.ts";
 import { Authority } from "./_fake_auth.ts";
 import { serveBlob } from "./_fake_blobs.ts";
 import type {
@@ -68,10 +68,13 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
   constructor(options: ResolvedOptions, rateLimit?: FakeRateLimit) {
     this.options = options;
     this.rateLimit = rateLimit && { ...rateLimit };
+    // The relay takes the public port first: when that port is taken,
+    // nothing else has started.
+    this.#relay = new ConnectionRelay(options.port);
     const quiet = { hostname: "127.0.0.1", port: 0, onListen() {}, onError };
     this.#server = Deno.serve(quiet, (req, info) => this.#handle(req, info));
     this.#second = Deno.serve(quiet, (req) => this.#handleSecond(req));
-    this.#relay = new ConnectionRelay(this.#server.addr.port);
+    this.#relay.start(this.#server.addr.port);
     this.host = `127.0.0.1:${this.#relay.port}`;
     this.url = `http://${this.host}`;
     const secondHost = `127.0.0.1:${this.#second.addr.port}`;

@@ -11,7 +11,7 @@ import type {
   FakeManifest,
   FakeRepository,
   FakeUpload,
-} from "./fake_registry.ts";
+} from "./_fake_types.ts";
 
 /** Repository name grammar of the distribution spec. */
 export const NAME_RE: RegExp =
@@ -29,6 +29,11 @@ const ALGORITHMS: Readonly<Record<string, number>> = {
   sha256: 64,
   sha512: 128,
 };
+
+/** Whether the fake can compute digests with `algorithm`. */
+export function supportsAlgorithm(algorithm: string): boolean {
+  return Object.hasOwn(ALGORITHMS, algorithm);
+}
 
 /** The digest of `bytes` with `algorithm` (sha256 unless told). */
 export function digestOf(bytes: Uint8Array, algorithm = "sha256"): string {

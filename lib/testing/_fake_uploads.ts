@@ -1,18 +1,24 @@
 /**
  * Blob upload endpoints of the fake registry: `POST` (session, single
  * request, cross-repository mount), `PATCH` chunks, closing `PUT`, status
- * `GET` and `DELETE`.
+ * `GET` and `DELETE`, as the distribution spec's "Pushing a blob in chunks"
+ * describes them.
  *
- * Every `Location` carries an opaque `_state` query that changes with each
- * answer; requests must bring back the latest one, as clients must use the
- * `Location` exactly as returned.
+ * Every `Location` carries an opaque `_state` query (a secret of the
+ * session and the offset the answer was given at) that changes as the
+ * upload grows; a request without it, or with one the session never issued,
+ * is refused, as clients must use the `Location` exactly as returned. Any
+ * `Location` the session issued stays valid for a status `GET` and a
+ * `DELETE`; a chunk sent to an outdated one (a repeated chunk, typically)
+ * is out of order and answered 416 with the current `Range`, like a chunk
+ * whose `Content-Range` does not start where the upload stands.
  *
  * @module
  */
 
 import { concat } from "@std/bytes/concat";
 import { STATUS_CODE } from "@std/http/status";
-import type { FakeUpload } from "./fake_registry.ts";
+import type { FakeUpload } from "./_fake_types.ts";
 import type { Context } from "./_fake_context.ts";
 import { takeFault } from "./_fake_faults.ts";
 import {
@@ -22,9 +28,18 @@ import {
   randomHex,
   readBody,
 } from "./_fake_http.ts";
-import { digestOf, digestProblem } from "./_fake_store.ts";
+import { digestOf, digestProblem, supportsAlgorithm } from "./_fake_store.ts";
 
 const CONTENT_RANGE_RE = /^(\d+)-(\d+)$/;
+/** `_state` is `<session secret>_<offset>`. */
+const STATE_RE = /^([0-9a-f]+)_(\d+)$/;
+
+/** An upload session found from a request's URL. */
+interface Session {
+  upload: FakeUpload;
+  /** The offset the request's `Location` was issued at. */
+  issuedAt: number;
+}
 
 /** `POST /v2/<name>/blobs/uploads/[?digest=|?mount=&from=]`. */
 export async function startUpload(ctx: Context): Promise<Response> {
@@ -32,6 +47,16 @@ export async function startUpload(ctx: Context): Promise<Response> {
   const mount = url.searchParams.get("mount");
   const from = url.searchParams.get("from");
   const digest = url.searchParams.get("digest");
+  const algorithm = url.searchParams.get("digest-algorithm");
+  if (algorithm !== null && !supportsAlgorithm(algorithm)) {
+    await discardBody(ctx.req);
+    return ociError(
+      STATUS_CODE.BadRequest,
+      "DIGEST_INVALID",
+      `unsupported digest algorithm "${algorithm}"`,
+      { algorithm },
+    );
+  }
   if (mount !== null && from !== null) {
     const bytes = state.store.blob(from, mount);
     if (bytes !== undefined) {
@@ -72,26 +97,33 @@ export async function startUpload(ctx: Context): Promise<Response> {
     lastChunkLength: undefined,
   };
   state.store.uploads.set(uuid, upload);
-  const headers = sessionHeaders(ctx, uuid, upload, true);
+  const headers = sessionHeaders(ctx, uuid, upload);
   const min = state.faults.chunkMinLength ?? state.options.chunkMinLength;
   if (min !== undefined) headers["oci-chunk-min-length"] = String(min);
   return empty(STATUS_CODE.Accepted, headers);
 }
 
-/** `GET <location>`: where the upload stands. */
+/**
+ * `GET <location>`, with any `Location` the session issued: where the
+ * upload stands (`Range`) and the `Location` to go on with.
+ */
 export function uploadStatus(ctx: Context): Response {
-  const upload = findUpload(ctx);
-  if (upload instanceof Response) return upload;
-  const headers = sessionHeaders(ctx, ctx.ref, upload, true);
-  delete headers["content-length"];
+  const session = findSession(ctx);
+  if (session instanceof Response) return session;
+  const headers = sessionHeaders(ctx, ctx.ref, session.upload);
   return new Response(null, { status: STATUS_CODE.NoContent, headers });
 }
 
-/** `PATCH <location>`: one chunk, in order. */
+/**
+ * `PATCH <location>`: one chunk, in order. With `Content-Range` it must
+ * start where the upload stands; without, it is a streamed chunk appended
+ * at the end, which must be sent to the latest `Location`.
+ */
 export async function patchUpload(ctx: Context): Promise<Response> {
-  const upload = findUpload(ctx);
-  if (upload instanceof Response) return upload;
-  const range = checkContentRange(ctx, upload);
+  const session = findSession(ctx);
+  if (session instanceof Response) return session;
+  const { upload } = session;
+  const range = checkContentRange(ctx, session, true);
   if (range instanceof Response) return range;
   const tooSmall = checkMinLength(ctx, upload);
   if (tooSmall !== undefined) return tooSmall;
@@ -119,13 +151,14 @@ export async function patchUpload(ctx: Context): Promise<Response> {
   const status = ctx.state.faults.patchReturns201
     ? STATUS_CODE.Created
     : STATUS_CODE.Accepted;
-  return empty(status, sessionHeaders(ctx, ctx.ref, upload, true));
+  return empty(status, sessionHeaders(ctx, ctx.ref, upload));
 }
 
 /** `PUT <location>?digest=`: the optional last chunk, then the blob. */
 export async function finishUpload(ctx: Context): Promise<Response> {
-  const upload = findUpload(ctx);
-  if (upload instanceof Response) return upload;
+  const session = findSession(ctx);
+  if (session instanceof Response) return session;
+  const { upload } = session;
   const digest = ctx.url.searchParams.get("digest") ?? "";
   const problem = digest === ""
     ? "the digest query parameter is required"
@@ -136,7 +169,10 @@ export async function finishUpload(ctx: Context): Promise<Response> {
       digest,
     });
   }
-  const range = checkContentRange(ctx, upload);
+  // Without a chunk, the PUT only closes the session: any Location will do.
+  const hasChunk = ctx.req.headers.has("content-range") ||
+    Number(ctx.req.headers.get("content-length") ?? "1") > 0;
+  const range = checkContentRange(ctx, session, hasChunk);
   if (range instanceof Response) return range;
   const body = (await readBody(ctx.req, Infinity))!;
   if (body.byteLength > 0) {
@@ -162,14 +198,18 @@ export async function finishUpload(ctx: Context): Promise<Response> {
 
 /** `DELETE <location>`: cancel the upload. */
 export function cancelUpload(ctx: Context): Response {
-  const upload = findUpload(ctx);
-  if (upload instanceof Response) return upload;
+  const session = findSession(ctx);
+  if (session instanceof Response) return session;
   ctx.state.store.uploads.delete(ctx.ref);
   return new Response(null, { status: STATUS_CODE.NoContent });
 }
 
-/** The session named by the path, checked against its latest `_state`. */
-function findUpload(ctx: Context): FakeUpload | Response {
+/**
+ * The session named by the path, with the offset its `_state` was issued
+ * at; 404 for an unknown session, 400 for a missing `_state` or one of
+ * another session.
+ */
+function findSession(ctx: Context): Session | Response {
   const upload = ctx.state.store.uploads.get(ctx.ref);
   if (upload === undefined || upload.repo !== ctx.name) {
     return ociError(
@@ -181,27 +221,36 @@ function findUpload(ctx: Context): FakeUpload | Response {
       },
     );
   }
-  if (ctx.url.searchParams.get("_state") !== upload.state) {
+  const state = STATE_RE.exec(ctx.url.searchParams.get("_state") ?? "");
+  const issued = STATE_RE.exec(upload.state);
+  if (state === null || issued === null || state[1] !== issued[1]) {
     return ociError(
       STATUS_CODE.BadRequest,
       "BLOB_UPLOAD_INVALID",
-      "missing or stale _state: use the Location of the latest answer",
+      "missing or unknown _state: use a Location this upload returned",
     );
   }
-  return upload;
+  return { upload, issuedAt: Number(state[2]) };
 }
 
 /**
  * The chunk length a `Content-Range: start-end` announces (`undefined`
  * without the header), or the 400/416 answer when it is malformed or out
- * of order.
+ * of order. A chunk without `Content-Range` is out of order when
+ * `isChunk` and its `Location` was issued at another offset than the
+ * upload's length.
  */
 function checkContentRange(
   ctx: Context,
-  upload: FakeUpload,
+  { upload, issuedAt }: Session,
+  isChunk: boolean,
 ): number | undefined | Response {
   const header = ctx.req.headers.get("content-range");
-  if (header === null) return undefined;
+  if (header === null) {
+    return isChunk && issuedAt !== upload.length
+      ? rangeNotSatisfiable(ctx, upload)
+      : undefined;
+  }
   const match = CONTENT_RANGE_RE.exec(header);
   if (match === null || Number(match[2]) < Number(match[1])) {
     return ociError(
@@ -257,33 +306,34 @@ function append(upload: FakeUpload, chunk: Uint8Array): void {
   upload.lastChunkLength = chunk.byteLength;
 }
 
+/** 416 with where the upload stands and the `Location` to go on with. */
 function rangeNotSatisfiable(ctx: Context, upload: FakeUpload): Response {
   return ociError(
     STATUS_CODE.RangeNotSatisfiable,
     "BLOB_UPLOAD_INVALID",
     `chunk out of order: the upload has ${upload.length} bytes`,
-    undefined,
-    sessionHeaders(ctx, ctx.ref, upload, false),
+    { range: `0-${Math.max(0, upload.length - 1)}` },
+    sessionHeaders(ctx, ctx.ref, upload),
   );
 }
 
 /**
- * `Location`, `Range`, `Docker-Upload-UUID` of a session; `rotate` issues a
- * new `_state` that the next request must bring back.
+ * `Location`, `Range`, `Docker-Upload-UUID` of a session. The `Location`
+ * carries the `_state` for the upload's current length (a new session gets
+ * its secret here), which {@linkcode FakeUpload.state} keeps.
  */
 function sessionHeaders(
   ctx: Context,
   uuid: string,
   upload: FakeUpload,
-  rotate: boolean,
 ): Record<string, string> {
-  if (rotate) upload.state = randomHex(8);
+  const secret = STATE_RE.exec(upload.state)?.[1] ?? randomHex(8);
+  upload.state = `${secret}_${upload.length}`;
   return {
     location: ctx.state.faults.location ??
       `/v2/${ctx.name}/blobs/uploads/${uuid}?_state=${upload.state}`,
     range: `0-${Math.max(0, upload.length - 1)}`,
     "docker-upload-uuid": uuid,
-    "content-length": "0",
   };
 }
 

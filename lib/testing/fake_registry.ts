@@ -7,6 +7,14 @@
  *
  * Use it to test your own registry tools without touching the network.
  *
+ * Where the OCI distribution spec is clear, the fake follows it: upload
+ * sessions answer a status `GET` (204, `Range`, `Location`,
+ * `Docker-Upload-UUID`) from any `Location` they issued, an out-of-order or
+ * repeated chunk gets 416 with the current `Range`, a `PATCH` without
+ * `Content-Range` is a chunk appended at the end, blob `GET`s honour
+ * `Range` (suffix ranges included), and `OCI-Subject` comes with the
+ * referrers API.
+ *
  * @example Pull a seeded manifest with plain fetch
  * ```ts
  * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
@@ -28,501 +36,36 @@
 
 import type { ResolvedOptions } from "./_fake_context.ts";
 import { FakeRegistryServer } from "./_fake_server.ts";
+import type { FakeRegistry, FakeRegistryOptions } from "./_fake_types.ts";
+
+export type {
+  DropAfterBytesFault,
+  DropUploadFault,
+  FakeFaults,
+  FakeManifest,
+  FakeRateLimit,
+  FakeRegistry,
+  FakeRegistryOptions,
+  FakeRepository,
+  FakeSecondOrigin,
+  FakeUpload,
+  FaultFilter,
+  FlipByteFault,
+  HugeBodyFault,
+  RecordedRequest,
+  StatusFault,
+} from "./_fake_types.ts";
 
 /**
- * Options of {@linkcode startFakeRegistry}.
+ * Starts a fake registry on `127.0.0.1` (a free port unless `port` is
+ * given), with a second origin for blob redirects.
  *
- * @example A registry behind bearer tokens
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry({ auth: "bearer", tokenLifetimeSeconds: 60 });
- * ```
- */
-export interface FakeRegistryOptions {
-  /**
-   * How clients authenticate: not at all, with Basic credentials on every
-   * request, or with bearer tokens from `<url>/token`.
-   *
-   * @default {"none"}
-   */
-  auth?: "none" | "basic" | "bearer";
-  /** The one user name accepted. @default {"user"} */
-  username?: string;
-  /** The one password accepted. @default {"pass"} */
-  password?: string;
-  /** Lifetime of bearer tokens (`expires_in`), in seconds. @default {300} */
-  tokenLifetimeSeconds?: number;
-  /**
-   * Serve `GET /v2/<name>/referrers/<digest>`; `false` answers 404 as a
-   * registry without the referrers API does.
-   *
-   * @default {true}
-   */
-  referrersApi?: boolean;
-  /**
-   * Answer `OCI-Subject` when a pushed manifest has a `subject`.
-   *
-   * @default {true}
-   */
-  answerOciSubject?: boolean;
-  /** Announce `OCI-Chunk-Min-Length` on upload sessions and enforce it. */
-  chunkMinLength?: number;
-  /**
-   * Largest page of tags, repositories or referrers; bigger `n` are cut
-   * down and the rest is paged with `Link: <...>; rel="next"`.
-   *
-   * @default {100}
-   */
-  tagPageLimit?: number;
-  /**
-   * Docker Hub style pull budget: manifest `GET`s spend one (`HEAD` is
-   * free), answers carry `RateLimit-Limit: 100;w=21600` and
-   * `RateLimit-Remaining`, and an empty budget answers 429.
-   */
-  rateLimit?: FakeRateLimit;
-}
-
-/**
- * A pull budget, see {@linkcode FakeRegistryOptions.rateLimit}.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry({ rateLimit: { limit: 100, remaining: 2 } });
- * console.log(registry.rateLimit?.remaining); // 2, spent by manifest GETs
- * ```
- */
-export interface FakeRateLimit {
-  /** Pulls allowed per window. */
-  limit: number;
-  /** Pulls left; decremented by each manifest `GET`. */
-  remaining: number;
-  /** The window in seconds (`w=`). @default {21600} */
-  windowSeconds?: number;
-}
-
-/**
- * Filters and a use counter shared by most faults.
- *
- * @example Only the first blob GET of one repository
- * ```ts
- * import type { FaultFilter } from "jsr:@scope/docker-registry-client/testing";
- *
- * const filter: FaultFilter = { path: /^\/v2\/app\/blobs\//, method: "GET", times: 1 };
- * ```
- */
-export interface FaultFilter {
-  /** Only requests whose path and query (`/v2/...?...`) match. */
-  path?: RegExp;
-  /** Only requests with this method. */
-  method?: string;
-  /**
-   * How many matching requests the fault hits before it removes itself
-   * from {@linkcode FakeRegistry.faults}; `Infinity` for ever. The default
-   * is given by each fault.
-   */
-  times?: number;
-}
-
-/**
- * Answer matching requests with an error status before anything else
- * (authentication included). Without `path`, every request to the registry
- * matches, the token endpoint too.
- *
- * @example A 429 with Retry-After, once
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.faults.status = { status: 429, retryAfter: "2", path: /manifests/ };
- * ```
- *
- * @example A token server without the OAuth2 POST flow
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry({ auth: "bearer" });
- * registry.faults.status = { status: 404, path: /^\/token/, method: "POST", times: Infinity };
- * ```
- */
-export interface StatusFault extends FaultFilter {
-  /** The HTTP status. `times` defaults to 1. */
-  status: number;
-  /** `Retry-After` value: seconds (`"2"`) or an HTTP date. */
-  retryAfter?: string;
-  /** The OCI error code of the body; derived from the status if unset. */
-  code?: string;
-}
-
-/**
- * Cut blob `GET` bodies after some bytes: the response announces its full
- * `Content-Length`, sends `bytes` bytes, then the connection is aborted,
- * so reading the body fails. Applies on both origins. `bytes` must be
- * smaller than the body for the cut to show.
- *
- * @example Drop the first download after 1 KiB
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.faults.dropAfterBytes = { bytes: 1024 };
- * ```
- */
-export interface DropAfterBytesFault extends FaultFilter {
-  /** Bytes of the body sent before the drop. `times` defaults to 1. */
-  bytes: number;
-}
-
-/**
- * Invert one byte of blob and manifest `GET` bodies (headers, including
- * `Docker-Content-Digest`, stay truthful). Applies on both origins.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.faults.flipByte = { offset: 0, path: /blobs/ };
- * ```
- */
-export interface FlipByteFault extends FaultFilter {
-  /** Offset in the stored object. `times` defaults to `Infinity`. */
-  offset: number;
-}
-
-/**
- * Accept only the first bytes of a `PATCH` chunk, then cut the connection
- * without an answer; the client must ask `GET <location>` where the upload
- * stands.
- *
- * Note that Deno's `fetch` replays a request whose body is a buffer (not a
- * stream) when a reused connection dies this way: the client then sees the
- * replay's answer, a 416 (the first bytes were kept), not an error.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.faults.dropUploadAfterBytes = { bytes: 100 };
- * ```
- */
-export interface DropUploadFault extends FaultFilter {
-  /**
-   * Bytes kept before the cut. A chunk whose `Content-Length` is not more
-   * than this is accepted whole and does not spend the fault. `times`
-   * defaults to 1.
-   */
-  bytes: number;
-}
-
-/**
- * Answer matching requests with a body of `bytes` bytes generated as it is
- * read, to prove clients cap what they read.
- *
- * @example A 5 GiB "manifest"
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.faults.hugeBody = { path: /manifests/, bytes: 5 * 2 ** 30 };
- * ```
- */
-export interface HugeBodyFault {
-  /** Requests whose path and query match. */
-  path: RegExp;
-  /** Only requests with this method. */
-  method?: string;
-  /** Length of the body. */
-  bytes: number;
-  /** Status of the answer. @default {200} */
-  status?: number;
-  /** `Content-Type` of the answer. @default {"application/octet-stream"} */
-  contentType?: string;
-  /**
-   * Announce `Content-Length` (else the body is chunked).
-   *
-   * @default {false}
-   */
-  contentLength?: boolean;
-}
-
-/**
- * Faults, switchable at any time by assigning to
- * {@linkcode FakeRegistry.faults}. Counted faults remove themselves once
- * used up.
- *
- * @example Several faults at once
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry({ auth: "bearer" });
- * registry.faults = { delayMs: 50, redirectBlobs: true, expireTokensAfter: { requests: 3 } };
- * ```
- */
-export interface FakeFaults {
-  /** Error answers, see {@linkcode StatusFault}. */
-  status?: StatusFault;
-  /** Blob downloads cut short, see {@linkcode DropAfterBytesFault}. */
-  dropAfterBytes?: DropAfterBytesFault;
-  /** Corrupted bodies, see {@linkcode FlipByteFault}. */
-  flipByte?: FlipByteFault;
-  /**
-   * Every token becomes invalid after this many authenticated requests
-   * (401 `error="invalid_token"`), as when a token expires mid-push.
-   */
-  expireTokensAfter?: { requests: number };
-  /**
-   * Wait this long before answering any request to the registry (stops
-   * early if the client goes away).
-   */
-  delayMs?: number;
-  /**
-   * Answer blob `GET`s with 307 to the same path on
-   * {@linkcode FakeRegistry.secondOrigin}.
-   */
-  redirectBlobs?: boolean;
-  /** Answer chunk `PATCH`es with 201 instead of 202 (as ECR does). */
-  patchReturns201?: boolean;
-  /**
-   * Refuse single-request uploads (`POST ?digest=`): answer 202 with an
-   * upload session, as the spec says, and drop the body.
-   */
-  refuseSingleRequestUpload?: boolean;
-  /** Chunk uploads cut short, see {@linkcode DropUploadFault}. */
-  dropUploadAfterBytes?: DropUploadFault;
-  /** Overrides {@linkcode FakeRegistryOptions.chunkMinLength}. */
-  chunkMinLength?: number;
-  /** Endless bodies, see {@linkcode HugeBodyFault}. */
-  hugeBody?: HugeBodyFault;
-  /** `Content-Type` of manifest answers, whatever was stored. */
-  contentType?: string;
-  /**
-   * Answer manifests with a `Content-Type` that differs from their
-   * `mediaType` (OCI ↔ Docker).
-   */
-  manifestMediaTypeMismatch?: boolean;
-  /**
-   * The `Link` header of every tags, catalog and referrers page, verbatim
-   * (another host, garbage…).
-   */
-  badLink?: string;
-  /** Tags and catalog pages always announce a next page. */
-  tagsPageForever?: boolean;
-  /** The `WWW-Authenticate` value of every 401 challenge, verbatim. */
-  wwwAuthenticate?: string;
-  /** The JSON body of every token answer (e.g. `{}` without a token). */
-  tokenAnswer?: unknown;
-  /** The `Location` of every upload session answer, verbatim. */
-  location?: string;
-}
-
-/**
- * A request as the fake received it.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * await (await fetch(`${registry.url}/v2/`)).body?.cancel();
- * console.log(registry.requests[0].path); // "/v2/"
- * ```
- */
-export interface RecordedRequest {
-  /** The method. */
-  method: string;
-  /** Path and query. */
-  path: string;
-  /** Headers by lower-case name (repeated headers joined by `, `). */
-  headers: Record<string, string>;
-  /** When it arrived (`Date.now()`). */
-  at: number;
-}
-
-/**
- * A stored manifest.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.seedManifest("app", "v1", { schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
- * console.log(registry.getManifest("app", "v1")?.mediaType);
- * ```
- */
-export interface FakeManifest {
-  /** The bytes, as pushed. */
-  bytes: Uint8Array;
-  /** The media type it was pushed with. */
-  mediaType: string;
-}
-
-/**
- * A repository's content.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * registry.seedBlob("app", "hello");
- * console.log(registry.repositories.get("app")?.blobs.size); // 1
- * ```
- */
-export interface FakeRepository {
-  /** Tag → manifest digest. */
-  tags: Map<string, string>;
-  /** Manifest digest → manifest. */
-  manifests: Map<string, FakeManifest>;
-  /** Digests of the blobs linked into the repository. */
-  blobs: Set<string>;
-}
-
-/**
- * An open upload session.
- *
- * @example
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * console.log(registry.uploads.size); // 0
- * ```
- */
-export interface FakeUpload {
-  /** The repository it uploads into. */
-  repo: string;
-  /** The chunks received. */
-  chunks: Uint8Array[];
-  /** Bytes received. */
-  length: number;
-  /** The `_state` the next request must carry. */
-  state: string;
-  /** Length of the last chunk, if any. */
-  lastChunkLength: number | undefined;
-}
-
-/**
- * The second server, on another port (another origin), that serves blobs
- * when {@linkcode FakeFaults.redirectBlobs} is on, without authentication.
- *
- * @example Check that credentials were not forwarded
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry();
- * console.log(registry.secondOrigin.requests.some((r) => "authorization" in r.headers));
- * ```
- */
-export interface FakeSecondOrigin {
-  /** `http://127.0.0.1:PORT`. */
-  url: string;
-  /** `127.0.0.1:PORT`. */
-  host: string;
-  /** What it received. */
-  requests: RecordedRequest[];
-}
-
-/**
- * A running fake registry. Dispose of it (`await using`) or call
- * {@linkcode FakeRegistry.close}.
- *
- * @example Seed, break, inspect
- * ```ts
- * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
- *
- * await using registry = await startFakeRegistry({ auth: "basic" });
- * const digest = registry.seedBlob("app", new TextEncoder().encode("layer"));
- * registry.faults.dropAfterBytes = { bytes: 2 };
- * // … run the code under test against registry.url …
- * console.log(registry.requests.length, digest);
- * ```
- */
-export interface FakeRegistry extends AsyncDisposable {
-  /** `http://127.0.0.1:PORT`. */
-  readonly url: string;
-  /** `127.0.0.1:PORT`, as in image references. */
-  readonly host: string;
-  /** The faults in force; assign or mutate at any time. */
-  faults: FakeFaults;
-  /** Every request received, oldest first. */
-  readonly requests: RecordedRequest[];
-  /** Blob bytes by digest, shared by all repositories. */
-  readonly blobs: Map<string, Uint8Array>;
-  /** Repositories by name. */
-  readonly repositories: Map<string, FakeRepository>;
-  /** Open upload sessions by UUID. */
-  readonly uploads: Map<string, FakeUpload>;
-  /** The redirect target for blobs. */
-  readonly secondOrigin: FakeSecondOrigin;
-  /** The pull budget, when {@linkcode FakeRegistryOptions.rateLimit} is set. */
-  readonly rateLimit: FakeRateLimit | undefined;
-  /** Bearer tokens issued so far. */
-  readonly tokensIssued: number;
-  /**
-   * Stores a blob and links it into `repo`.
-   *
-   * @param repo The repository name.
-   * @param bytes The content (a string is UTF-8 encoded).
-   * @returns The blob's sha256 digest.
-   */
-  seedBlob(repo: string, bytes: Uint8Array | string): string;
-  /**
-   * Stores a manifest, tagged when `ref` is a tag.
-   *
-   * @param repo The repository name.
-   * @param ref A tag, or a digest (the manifest is then stored untagged).
-   * @param manifest The bytes, a string, or an object to serialize.
-   * @param mediaType The media type; defaults to the body's `mediaType`,
-   *   else the OCI manifest type.
-   * @returns The manifest's digest.
-   */
-  seedManifest(
-    repo: string,
-    ref: string,
-    manifest: Uint8Array | string | Record<string, unknown>,
-    mediaType?: string,
-  ): string;
-  /**
-   * A blob's bytes, from any repository.
-   *
-   * @param digest The blob digest.
-   * @returns The bytes, or `undefined`.
-   */
-  getBlob(digest: string): Uint8Array | undefined;
-  /**
-   * A manifest by tag or digest.
-   *
-   * @param repo The repository name.
-   * @param ref A tag or digest.
-   * @returns The manifest with its digest, or `undefined`.
-   */
-  getManifest(
-    repo: string,
-    ref: string,
-  ): (FakeManifest & { digest: string }) | undefined;
-  /** Invalidates every token and refresh token issued so far. */
-  revokeTokens(): void;
-  /**
-   * Stops both servers and closes every connection.
-   *
-   * @returns When everything is closed.
-   */
-  close(): Promise<void>;
-}
-
-/**
- * Starts a fake registry on `127.0.0.1` (a free port), with a second
- * origin for blob redirects.
- *
- * @param options Authentication and protocol options.
+ * @param options Port, authentication and protocol options.
  * @returns The running registry.
  * @throws {RangeError} When `tagPageLimit`, `tokenLifetimeSeconds` or
- *   `chunkMinLength` is not a positive integer.
+ *   `chunkMinLength` is not a positive integer, or `port` is not an integer
+ *   from 0 to 65535.
+ * @throws {Deno.errors.AddrInUse} When `port` is taken.
  *
  * @example Test a client against a registry that drops a download once
  * ```ts
@@ -535,6 +78,14 @@ export interface FakeRegistry extends AsyncDisposable {
  * await res.arrayBuffer().catch((err) => console.log("dropped:", err.message));
  * const rest = await fetch(`${registry.url}/v2/app/blobs/${digest}`, { headers: { range: "bytes=4-" } });
  * console.log(rest.status, await rest.text()); // 206 "456789"
+ * ```
+ *
+ * @example On a port of your choice, for a tool that must be configured ahead
+ * ```ts
+ * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
+ *
+ * await using registry = await startFakeRegistry({ port: 5000 });
+ * console.log(registry.url); // http://127.0.0.1:5000
  * ```
  */
 export function startFakeRegistry(
@@ -559,13 +110,21 @@ function resolveOptions(options: FakeRegistryOptions): ResolvedOptions {
   positive(options.tagPageLimit, "tagPageLimit");
   positive(options.tokenLifetimeSeconds, "tokenLifetimeSeconds");
   positive(options.chunkMinLength, "chunkMinLength");
+  const port = options.port ?? 0;
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new RangeError(
+      `Cannot start the fake registry: port must be an integer from 0 to 65535, got ${port}`,
+    );
+  }
+  const referrersApi = options.referrersApi ?? true;
   return {
+    port,
     auth: options.auth ?? "none",
     username: options.username ?? "user",
     password: options.password ?? "pass",
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 300,
-    referrersApi: options.referrersApi ?? true,
-    answerOciSubject: options.answerOciSubject ?? true,
+    referrersApi,
+    answerOciSubject: options.answerOciSubject ?? referrersApi,
     chunkMinLength: options.chunkMinLength,
     tagPageLimit: options.tagPageLimit ?? 100,
   };

@@ -8,15 +8,16 @@ import { type Content, openAt } from "./_source.ts";
  * Chunks are views of one reused buffer (bytes: views of the bytes, no
  * copies): a chunk is valid until the next call.
  */
-export interface ChunkReader {
+export interface Chunker {
   next(): Promise<{ chunk: Uint8Array; last: boolean }>;
   close(reason?: unknown): Promise<void>;
 }
 
-export async function chunkReader(
+/** Opens content for reading in chunks of `size` bytes. */
+export async function openChunker(
   content: Content,
   size: number,
-): Promise<ChunkReader> {
+): Promise<Chunker> {
   switch (content.kind) {
     case "bytes": {
       let offset = 0;
@@ -64,7 +65,7 @@ export async function chunkReader(
 }
 
 /** A stream read in chunks, copied into one reused buffer, one piece read ahead. */
-class StreamChunker implements ChunkReader {
+class StreamChunker implements Chunker {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #buffer: Uint8Array;
   #pending: Uint8Array | undefined;

@@ -1,23 +1,22 @@
 // Private: the meter an upload body flows through as fetch pulls it:
-// counts the bytes sent (progress), and optionally hashes them and checks
-// them against the expected size and digest.
+// counts the bytes sent (progress), and checks them (`_check.ts`): against
+// the expected size and digest, or hashing them when the digest is not
+// known yet.
 
-import { type DigestAlgorithm, DigestHasher } from "../../ref/digest.ts";
-import { DigestMismatchError, SizeMismatchError } from "../../errors.ts";
+import type { DigestAlgorithm } from "../../ref/digest.ts";
+import { UploadCheck } from "./_check.ts";
 
 /**
- * Counts (and optionally hashes and size-checks) bytes as fetch pulls them.
- * The first error it raises, or that the source raises, is kept, so that the
- * caller can report it rather than the network error fetch turns it into.
+ * Counts (and checks or hashes) bytes as fetch pulls them. The first error
+ * it raises, or that the source raises, is kept, so that the caller can
+ * report it rather than the network error fetch turns it into.
  */
 export class Meter {
-  readonly hasher?: DigestHasher;
   error?: unknown;
   #sent: number;
-  readonly #expectedSize?: number;
-  readonly #expectedDigest?: string;
+  #digest?: string;
+  readonly #check: UploadCheck;
   readonly #onProgress?: (sent: number) => void;
-  readonly #attempted: string;
 
   constructor(options: {
     start: number;
@@ -28,15 +27,23 @@ export class Meter {
     attempted: string;
   }) {
     this.#sent = options.start;
-    if (options.hash) this.hasher = new DigestHasher(options.hash);
-    this.#expectedSize = options.expectedSize;
-    this.#expectedDigest = options.expectedDigest;
+    this.#check = new UploadCheck({
+      verify: options.expectedDigest,
+      hash: options.expectedDigest === undefined ? options.hash : undefined,
+      expectedSize: options.expectedSize,
+      attempted: options.attempted,
+    });
     this.#onProgress = options.onProgress;
-    this.#attempted = options.attempted;
   }
 
+  /** The bytes sent so far, counted from the blob's start. */
   get sent(): number {
     return this.#sent;
+  }
+
+  /** The digest verified or computed, once the source has ended. */
+  get digest(): string | undefined {
+    return this.#digest;
   }
 
   /**
@@ -73,24 +80,21 @@ export class Meter {
         if (stop.aborted) throw stop.reason;
         if (result.done) {
           stop.removeEventListener("abort", onStop);
-          this.#finish(fail);
+          try {
+            this.#digest = this.#check.finish(this.#sent);
+          } catch (err) {
+            fail(err);
+          }
           controller.close();
           return;
         }
         const chunk = result.value;
         this.#sent += chunk.byteLength;
-        if (
-          this.#expectedSize !== undefined && this.#sent > this.#expectedSize
-        ) {
-          fail(
-            new SizeMismatchError(
-              this.#attempted,
-              this.#expectedSize,
-              this.#sent,
-            ),
-          );
+        try {
+          this.#check.update(chunk, this.#sent);
+        } catch (err) {
+          fail(err);
         }
-        this.hasher?.update(chunk);
         controller.enqueue(chunk);
         this.#onProgress?.(this.#sent);
       },
@@ -99,28 +103,5 @@ export class Meter {
         return reader.cancel(reason);
       },
     }, { highWaterMark: 0 });
-  }
-
-  /** At the end of the source: the size and digest checks. */
-  #finish(fail: (err: unknown) => never): void {
-    if (
-      this.#expectedSize !== undefined && this.#sent < this.#expectedSize
-    ) {
-      fail(
-        new SizeMismatchError(this.#attempted, this.#expectedSize, this.#sent),
-      );
-    }
-    if (this.hasher && this.#expectedDigest !== undefined) {
-      const actual = this.hasher.digest();
-      if (actual !== this.#expectedDigest) {
-        fail(
-          new DigestMismatchError(
-            this.#attempted,
-            this.#expectedDigest,
-            actual,
-          ),
-        );
-      }
-    }
   }
 }

@@ -1,11 +1,13 @@
 // Private: upload sessions and what the registry holds. Opening a session
 // (`POST`, single-request `POST ?digest=`, mount `POST ?mount=&from=`),
 // following its `Location`, asking where it stands (`GET <location>`),
-// cancelling it (`DELETE <location>`), checking the digest the registry
-// confirms, and asking whether a blob is already there (`HEAD`).
+// cancelling it (`DELETE <location>`), and checking the digest the
+// registry confirms. Whether a blob is already there is `statBlob` of
+// `../_blob_head.ts`, the one `HEAD` of a blob.
 
 import type { CallOptions, RepoHttp } from "../_repo_http.ts";
-import { parseDigest } from "../../ref/digest.ts";
+import { parseDigest } from "../../ref/_digest_core.ts";
+import { parseLength } from "../../http/_content_length.ts";
 import {
   DigestMismatchError,
   HttpError,
@@ -78,10 +80,10 @@ function sessionFrom(
   attempted: string,
 ): Session {
   const location = locationOf(res, requestUrl, attempted);
-  const min = Number(res.headers.get("oci-chunk-min-length") ?? NaN);
+  const min = parseLength(res.headers.get("oci-chunk-min-length"));
   return {
     location,
-    ...(Number.isSafeInteger(min) && min > 0 ? { minChunk: min } : {}),
+    ...(min !== undefined && min > 0 ? { minChunk: min } : {}),
   };
 }
 
@@ -233,26 +235,4 @@ export function checkConfirmed(
       confirmed,
     );
   }
-}
-
-/**
- * `HEAD` a blob: `undefined` when the registry lacks it; else its size from
- * `Content-Length`, `size` left out when the registry sends none (or one
- * that is not a size).
- */
-export async function headBlob(
-  http: RepoHttp,
-  digest: string,
-  call: CallOptions | undefined,
-  attempted = `head blob "${http.name}@${digest}"`,
-): Promise<{ size?: number } | undefined> {
-  const res = await http.send(
-    attempted,
-    http.request("HEAD", http.url(`blobs/${digest}`), call),
-    [200, 404],
-  );
-  await res.body?.cancel();
-  if (res.status === 404) return undefined;
-  const length = Number(res.headers.get("content-length") ?? NaN);
-  return Number.isSafeInteger(length) && length >= 0 ? { size: length } : {};
 }

@@ -3,7 +3,7 @@
 // an offset (except a stream), hashed before the upload, and turned into
 // request bodies.
 
-import type { BlobSource } from "./blob_upload.ts";
+import type { BlobSource } from "../options.ts";
 import {
   type DigestAlgorithm,
   DigestHasher,

@@ -5,27 +5,22 @@
 // chunked (`PATCH`es with `Content-Range`) uploads built on it.
 
 import { delay } from "@std/async/delay";
-import type { BlobUploadResult } from "./blob_upload.ts";
-import { type CallOptions, isAbort, type RepoHttp } from "../_repo_http.ts";
-import {
-  type DigestAlgorithm,
-  DigestHasher,
-  parseDigest,
-} from "../../ref/digest.ts";
+import type { DigestAlgorithm } from "../../ref/digest.ts";
 import {
   ConnectionError,
-  DigestMismatchError,
   HttpError,
   InvalidResponseError,
   NotFoundError,
-  SizeMismatchError,
 } from "../../errors.ts";
-import { chunkReader } from "./_chunks.ts";
+import { type CallOptions, isAbort, type RepoHttp } from "../_repo_http.ts";
+import { statBlob } from "../_blob_head.ts";
+import type { BlobUploadResult } from "../options.ts";
+import { UploadCheck } from "./_check.ts";
+import { openChunker } from "./_chunks.ts";
 import { Meter } from "./_meter.ts";
 import {
   cancelSession,
   checkConfirmed,
-  headBlob,
   locationOf,
   OCTET_STREAM,
   type Session,
@@ -141,8 +136,9 @@ async function sendPiece(t: Transfer, piece: Piece): Promise<Response | null> {
       } catch (statusErr) {
         if (statusErr instanceof NotFoundError && piece.method === "PUT") {
           // The session is gone: the closing PUT may have gone through.
-          const there = await headBlob(t.http, piece.digest!, t.call)
-            .catch(() => undefined);
+          const there = await statBlob(t.http, piece.digest!, t.call, {
+            missing: "undefined",
+          }).catch(() => undefined);
           if (there !== undefined) return null;
         }
         throw err;
@@ -206,9 +202,7 @@ export async function putWhole(
         onProgress: t.onProgress,
         attempted: t.attempted,
         expectedSize: options.expectedSize,
-        ...(options.verify && from === 0
-          ? { hash: parseDigest(digest).algorithm, expectedDigest: digest }
-          : {}),
+        ...(options.verify && from === 0 ? { expectedDigest: digest } : {}),
       });
       piece.meter = meter;
       return meter.through(stream, piece.stop.signal);
@@ -246,7 +240,14 @@ async function patchStream(
     stop,
     body: () => Promise.resolve(meter.through(content.stream, stop.signal)),
   });
-  const digest = meter.hasher!.digest();
+  const digest = meter.digest;
+  if (digest === undefined) {
+    // The registry answered the PATCH before the stream had ended.
+    throw new InvalidResponseError(
+      t.attempted,
+      `the registry answered the PATCH after ${meter.sent} bytes, before the stream ended`,
+    );
+  }
   const res = await sendPiece(t, {
     method: "PUT",
     start: meter.sent,
@@ -290,21 +291,25 @@ async function putChunked(
     expectedSize?: number;
   },
 ): Promise<{ digest: string; size: number }> {
-  const { digest, expectedSize } = o;
-  const hasher = digest === undefined || o.verify
-    ? new DigestHasher(o.algorithm)
-    : undefined;
-  const chunker = await chunkReader(content, chunkLength(chunkSize, t.session));
+  const { digest } = o;
+  // Checked on the way: verified when asked, hashed when not known yet.
+  const check = new UploadCheck({
+    verify: o.verify ? digest : undefined,
+    hash: digest === undefined ? o.algorithm : undefined,
+    expectedSize: o.expectedSize,
+    attempted: t.attempted,
+  });
+  const chunker = await openChunker(
+    content,
+    chunkLength(chunkSize, t.session),
+  );
   let offset = 0;
   let failure: unknown;
   try {
     for (;;) {
       const { chunk, last } = await chunker.next();
       const end = offset + chunk.byteLength;
-      if (expectedSize !== undefined && end > expectedSize) {
-        throw new SizeMismatchError(t.attempted, expectedSize, end);
-      }
-      hasher?.update(chunk);
+      check.update(chunk, end);
       const start = offset;
       const body = (from: number) =>
         Promise.resolve(
@@ -323,13 +328,7 @@ async function putChunked(
         t.onProgress?.(offset);
         continue;
       }
-      if (expectedSize !== undefined && end !== expectedSize) {
-        throw new SizeMismatchError(t.attempted, expectedSize, end);
-      }
-      const actual = hasher?.digest() ?? digest!;
-      if (digest !== undefined && actual !== digest) {
-        throw new DigestMismatchError(t.attempted, digest, actual);
-      }
+      const actual = check.finish(end) ?? digest!;
       const res = await sendPiece(t, {
         method: "PUT",
         start,

@@ -2,13 +2,32 @@
  * Blob uploads: monolithic (`POST` then one streaming `PUT ?digest=`),
  * chunked (`PATCH` with `Content-Range`, re-synced with `GET <location>`
  * after a failure), streamed (`PATCH` of a stream of unknown digest, hashed
- * on the way), cross-repository mounts and blob deletes.
+ * on the way), and cross-repository mounts.
  *
  * The public entry points are the methods of `RegistryClientV2`
- * (`blobUpload`, `mountBlob`, `deleteBlob`); this module holds the types they
- * take and return and the entry points behind them. The request logic lives in
- * `upload/`: `_source.ts` (what is read), `_session.ts` (upload sessions),
- * `_transfer.ts` (sending pieces, re-syncing), `_chunks.ts` and `_meter.ts`.
+ * (`blobUpload`, `mountBlob`), which load this module on first use; the
+ * types they take and return are in `../options.ts`. The request logic
+ * lives beside it: `_source.ts` (what is read), `_session.ts` (upload
+ * sessions), `_transfer.ts` (sending pieces, re-syncing), `_chunks.ts`,
+ * `_meter.ts` and `_check.ts` (the checks on the bytes sent, through the
+ * one content verifier).
+ *
+ * - Monolithic (the default): files, `Blob`s and bytes without a known
+ *   digest are hashed first (so that an existing blob is skipped); a stream
+ *   without one is sent in one `PATCH`, hashed on the way, and closed with
+ *   `PUT ?digest=`. Blobs of at most 64 KiB in memory go in a single
+ *   `POST ?digest=`; a registry that opens a session instead (202) or
+ *   refuses it gets the ordinary `PUT`.
+ * - Chunked (`chunkSize`): `PATCH`es with `Content-Range`, at least the
+ *   registry's `OCI-Chunk-Min-Length`, the last chunk in the closing `PUT`;
+ *   a `201` on `PATCH` (ECR) is accepted.
+ * - After a dropped connection, a 416 or a 5xx, the upload re-syncs with
+ *   `GET <location>` and carries on from the registry's offset (files,
+ *   bytes and chunks; a plain stream cannot be re-read).
+ * - The upload `Location` is used exactly as returned (relative or
+ *   absolute, query kept). On failure or abort the session is cancelled
+ *   with `DELETE <location>`.
+ * - With `mountFrom`, a cross-repository mount is tried first.
  *
  * Memory stays bounded whatever the blob's size: files are streamed from
  * disk, chunks are held one at a time, and only small in-memory bodies are
@@ -17,7 +36,7 @@
  * @module
  */
 
-import { type CallOptions, refSuffix, type RepoHttp } from "../_repo_http.ts";
+import { contentLength } from "../../http/_content_length.ts";
 import { digestOf, DigestVerifier, parseDigest } from "../../ref/digest.ts";
 import { isValidRepoName } from "../../ref/reference.ts";
 import {
@@ -25,9 +44,16 @@ import {
   InvalidReferenceError,
   SizeMismatchError,
 } from "../../errors.ts";
+import type { CallOptions, RepoHttp } from "../_repo_http.ts";
+import { statBlob } from "../_blob_head.ts";
+import type {
+  BlobSource,
+  BlobUploadOptions,
+  BlobUploadResult,
+  MountResult,
+} from "../options.ts";
 import {
   cancelSession,
-  headBlob,
   mountSession,
   type Opened,
   singlePost,
@@ -41,135 +67,6 @@ import {
   toContent,
 } from "./_source.ts";
 import { putWhole, type Transfer, uploadInto } from "./_transfer.ts";
-
-export type { CallOptions };
-
-/**
- * What {@linkcode RegistryClientV2.blobUpload} accepts: a stream, bytes, a
- * `Blob` (or `File`), or a file given by path or `file:` URL (streamed from
- * disk, never read whole into memory). A string is always a file path, never
- * the content itself.
- *
- * @example
- * ```ts
- * import type { BlobSource } from "jsr:@scope/docker-registry-client";
- *
- * const sources: BlobSource[] = [
- *   new TextEncoder().encode("{}"),
- *   "/tmp/layer.tar.gz",
- *   new URL("file:///tmp/layer.tar.gz"),
- *   new Blob(["hello"]),
- * ];
- * ```
- */
-export type BlobSource =
-  | ReadableStream<Uint8Array>
-  | Uint8Array
-  | Blob
-  | string
-  | URL;
-
-/**
- * Options of {@linkcode RegistryClientV2.blobUpload}.
- *
- * @example Chunked upload of a file with a progress report
- * ```ts
- * import { createClient } from "jsr:@scope/docker-registry-client";
- *
- * const client = createClient({ repo: "http://127.0.0.1:5000/foo" });
- * await client.blobUpload("/tmp/layer.tar.gz", {
- *   chunkSize: 8 * 1024 * 1024,
- *   onProgress: (sent) => console.log(sent),
- * });
- * ```
- */
-export interface BlobUploadOptions extends CallOptions {
-  /**
-   * The blob's digest, when known. Without it the digest is computed: files,
-   * `Blob`s and bytes are hashed before the upload (so that an existing blob
-   * is skipped), streams while they upload.
-   */
-  digest?: string;
-  /** The blob's size in bytes, when known; checked against the content. */
-  size?: number;
-  /**
-   * The source stream checks itself against `digest` and errors on a
-   * mismatch (as `createBlobReadStream` and `OciLayout.readBlob` do): the
-   * upload does not hash it a second time. Needs `digest` (ignored without
-   * it); the size is still checked, and the registry still checks the
-   * `?digest=` of the closing `PUT`.
-   * @default {false}
-   */
-  verified?: boolean;
-  /**
-   * Upload in chunks of this many bytes (`PATCH` with `Content-Range`),
-   * capped at the largest chunk the registry takes (GHCR: 4 MiB), then
-   * raised to the registry's `OCI-Chunk-Min-Length` when that is larger:
-   * what the registry demands of the upload wins over the cap, but chunks
-   * are never raised beyond it. Without it the blob goes in one streaming
-   * `PUT`.
-   */
-  chunkSize?: number;
-  /**
-   * Upload even when the registry already has the blob (no `HEAD` first).
-   * @default {false}
-   */
-  force?: boolean;
-  /** Called with the number of bytes sent so far, as the upload progresses. */
-  onProgress?: (bytesSent: number) => void;
-  /**
-   * Try a cross-repository mount from this repository (same registry) first;
-   * when the registry opens an ordinary upload instead, the content is
-   * uploaded into it.
-   */
-  mountFrom?: string;
-}
-
-/**
- * What {@linkcode RegistryClientV2.blobUpload} did.
- *
- * @example
- * ```ts
- * import type { BlobUploadResult } from "jsr:@scope/docker-registry-client";
- *
- * const result: BlobUploadResult = { digest: "sha256:" + "0".repeat(64), size: 0, skipped: true };
- * ```
- */
-export interface BlobUploadResult {
-  /** The blob's digest. */
-  digest: string;
-  /**
-   * Its size in bytes: the content's own, or `size` when given. When neither
-   * is known (a stream) and nothing was sent (skipped or mounted), the
-   * registry's `Content-Length`; when the registry sends none, the stream is
-   * read through to count it.
-   */
-  size: number;
-  /** `true` when the registry already had the blob and nothing was sent. */
-  skipped?: boolean;
-  /** `true` when the blob was mounted from `mountFrom`. */
-  mounted?: boolean;
-}
-
-/**
- * What {@linkcode RegistryClientV2.mountBlob} did.
- *
- * @example
- * ```ts
- * import type { MountResult } from "jsr:@scope/docker-registry-client";
- *
- * const result: MountResult = { digest: "sha256:" + "0".repeat(64), mounted: true };
- * ```
- */
-export interface MountResult {
-  /** The blob's digest. */
-  digest: string;
-  /**
-   * `true`: the registry mounted the blob (201). `false`: it opened an
-   * ordinary upload instead (202), and the blob was copied through it.
-   */
-  mounted: boolean;
-}
 
 function checkRepoName(name: string): void {
   if (!isValidRepoName(name)) {
@@ -279,7 +176,7 @@ export async function uploadBlob(
       );
       if (opened.done) {
         const there = size === undefined
-          ? await headBlob(http, digest, call)
+          ? await statBlob(http, digest, call, { missing: "undefined" })
           : undefined;
         return {
           digest,
@@ -288,12 +185,10 @@ export async function uploadBlob(
         };
       }
     } else if (digest !== undefined && !options.force) {
-      const existing = await headBlob(
-        http,
-        digest,
-        call,
-        `push blob ${digest} to "${http.name}" (existence check)`,
-      );
+      const existing = await statBlob(http, digest, call, {
+        missing: "undefined",
+        attempted: `push blob ${digest} to "${http.name}" (existence check)`,
+      });
       if (existing !== undefined) {
         return {
           digest,
@@ -337,6 +232,8 @@ export async function uploadBlob(
  * Mounts a blob from another repository of the same registry. When the
  * registry opens an ordinary upload instead (202), the blob is read from
  * `fromRepo` (verified against its digest) and streamed into that upload.
+ * The token asked for covers pull on `fromRepo` too (the auth layer reads
+ * the scopes from the request).
  *
  * @internal Plumbing of `RegistryClientV2.mountBlob`.
  * @param http The target repository's request plumbing.
@@ -376,11 +273,14 @@ export async function mountBlob(
       ),
       [200],
     );
-    const length = Number(res.headers.get("content-length") ?? NaN);
-    const size = Number.isSafeInteger(length) ? length : undefined;
+    // DigestVerifier: the one ContentVerifier as a pass-through (no copies).
     const verified = (res.body ?? new Response(new Uint8Array(0)).body!)
       .pipeThrough(
-        new DigestVerifier({ digest, size, attempted: `verify ${source}` }),
+        new DigestVerifier({
+          digest,
+          size: contentLength(res.headers),
+          attempted: `verify ${source}`,
+        }),
       );
     await putWhole(t, { kind: "stream", stream: verified }, digest, {
       verify: false,
@@ -390,28 +290,4 @@ export async function mountBlob(
     throw err;
   }
   return { digest, mounted: false };
-}
-
-/**
- * Deletes a blob (`DELETE /v2/<name>/blobs/<digest>`).
- *
- * @internal Plumbing of `RegistryClientV2.deleteBlob`.
- * @param http The repository's request plumbing.
- * @param digest The blob's digest.
- * @param call Cancellation.
- * @returns When the registry has accepted the delete.
- * @throws {NotFoundError} When the blob is not there.
- */
-export async function deleteBlob(
-  http: RepoHttp,
-  digest: string,
-  call: CallOptions = {},
-): Promise<void> {
-  parseDigest(digest);
-  const res = await http.send(
-    `delete blob "${http.name}${refSuffix(digest)}"`,
-    http.request("DELETE", http.url(`blobs/${digest}`), call),
-    [200, 202, 204],
-  );
-  await res.body?.cancel();
 }
