@@ -3,11 +3,22 @@
 // of any size costs one small read per entry; content is later read by
 // offset. Understands ustar (with its name prefix), PAX extended headers
 // (`x`: path, linkpath, size; `g` is skipped), GNU long names (`L`, `K`) and
-// GNU base-256 sizes. Every entry name is checked: an absolute name, a `..`
-// segment or a NUL is refused, never followed.
+// GNU base-256 sizes, through the package's one tar header codec
+// (`../tar/header.ts`). Every entry name is checked: an absolute name, a
+// `..` segment or a NUL is refused, never followed.
 
 import type { FileHandle } from "node:fs/promises";
-import { StoreError } from "../errors.ts";
+import { StoreError, UnsafeTarEntryError } from "../errors.ts";
+import {
+  applyExtensions,
+  decodeHeaderBlock,
+  type HeaderBlock,
+  isZeroBlock,
+  parsePaxRecords,
+  readText,
+  TarHeaderError,
+} from "../tar/header.ts";
+import { checkEntryName, resolveLinkTarget } from "../tar/paths.ts";
 
 /** What an entry is. */
 export type TarEntryType =
@@ -37,37 +48,23 @@ const WINDOW = 64 * 1024;
 /** The largest PAX header or GNU long name read. */
 const MAX_META = 1024 * 1024;
 
-const decoder = new TextDecoder("utf-8", { fatal: false });
-
 /**
  * The normalised name of an entry, or `undefined` for the archive's root
  * (`./`).
  *
- * @throws {StoreError} When the name is absolute, has a `..` segment or a
- * NUL, or is otherwise one that would leave the archive's root.
+ * @throws {UnsafeTarEntryError} When the name is absolute, has a `..`
+ * segment or a NUL, or is otherwise one that would leave the archive's root.
  */
 export function safeEntryName(
   raw: string,
   attempted: string,
   store: string,
 ): string | undefined {
-  const refuse = (why: string) =>
-    new StoreError(
-      attempted,
-      `the archive holds an entry named ${
-        JSON.stringify(raw)
-      }, which ${why}; refusing it`,
-      store,
-    );
-  if (raw.includes("\0")) throw refuse("contains a NUL");
-  if (raw.startsWith("/") || /^[A-Za-z]:/.test(raw) || raw.startsWith("\\")) {
-    throw refuse("is absolute");
+  const checked = checkEntryName(raw);
+  if (checked.problem !== undefined) {
+    throw new UnsafeTarEntryError(attempted, raw, checked.problem, store);
   }
-  const parts = raw.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.some((p) => p === ".." || p.split("\\").includes(".."))) {
-    throw refuse("leaves the archive's root");
-  }
-  return parts.length ? parts.join("/") : undefined;
+  return checked.name === "." ? undefined : checked.name;
 }
 
 /**
@@ -79,17 +76,7 @@ export function resolveInArchive(
   target: string,
   hard: boolean,
 ): string | undefined {
-  if (target.startsWith("/")) return undefined;
-  // A hardlink names its target from the archive's root.
-  const base = hard ? [] : linkName.split("/").slice(0, -1);
-  for (const part of target.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (!base.length) return undefined;
-      base.pop();
-    } else base.push(part);
-  }
-  return base.length ? base.join("/") : undefined;
+  return resolveLinkTarget(linkName, target, hard);
 }
 
 /** Reads a file at offsets through a window, for scanning headers. */
@@ -135,63 +122,14 @@ class WindowReader {
   }
 }
 
-/** The text of a NUL-terminated header field. */
-function text(block: Uint8Array, start: number, length: number): string {
-  const field = block.subarray(start, start + length);
-  const end = field.indexOf(0);
-  return decoder.decode(end < 0 ? field : field.subarray(0, end));
-}
-
-/** A numeric header field: octal, or GNU base-256 when its top bit is set. */
-function number(block: Uint8Array, start: number, length: number): number {
-  const field = block.subarray(start, start + length);
-  if (field[0] & 0x80) {
-    let value = field[0] & 0x7f;
-    for (let i = 1; i < field.length; i++) value = value * 256 + field[i];
-    return Number.isSafeInteger(value) ? value : Number.NaN;
-  }
-  const digits = decoder.decode(field).replace(/[\0 ]+$/, "").replace(
-    /^[\0 ]+/,
-    "",
-  );
-  if (digits === "") return 0;
-  return /^[0-7]+$/.test(digits) ? parseInt(digits, 8) : Number.NaN;
-}
-
-/** Whether the header's checksum (unsigned or, as old tars did, signed) holds. */
-function checksumHolds(block: Uint8Array): boolean {
-  const expected = number(block, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 32 : block[i];
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
-  }
-  return expected === unsigned || expected === signed;
-}
-
-/** The records of a PAX extended header: `"<len> <key>=<value>\n"`. */
+/** PAX records, or `undefined` when they do not parse. */
 function paxRecords(bytes: Uint8Array): Map<string, string> | undefined {
-  const out = new Map<string, string>();
-  let at = 0;
-  while (at < bytes.byteLength) {
-    if (bytes[at] === 0) break;
-    const space = bytes.indexOf(32, at);
-    if (space < 0) return undefined;
-    const length = Number(decoder.decode(bytes.subarray(at, space)));
-    if (!Number.isSafeInteger(length) || length <= space - at) return undefined;
-    const record = bytes.subarray(space + 1, at + length);
-    if (at + length > bytes.byteLength || record.at(-1) !== 10) {
-      return undefined;
-    }
-    const line = decoder.decode(record.subarray(0, -1));
-    const eq = line.indexOf("=");
-    if (eq < 0) return undefined;
-    out.set(line.slice(0, eq), line.slice(eq + 1));
-    at += length;
+  try {
+    return parsePaxRecords(bytes);
+  } catch (err) {
+    if (err instanceof TarHeaderError) return undefined;
+    throw err;
   }
-  return out;
 }
 
 function typeOf(flag: string): TarEntryType {
@@ -250,30 +188,21 @@ export async function indexTar(
       throw malformed("it ends in the middle of a header", position);
     }
     const block = await reader.read(position, BLOCK);
-    if (block.every((b) => b === 0)) break;
-    if (!checksumHolds(block)) {
-      throw malformed("a header's checksum does not match", position);
+    if (isZeroBlock(block)) break;
+    let decoded: HeaderBlock;
+    try {
+      decoded = decodeHeaderBlock(block);
+    } catch (err) {
+      if (err instanceof TarHeaderError) throw malformed(err.message, position);
+      throw err;
     }
-    const flag = String.fromCharCode(block[156]);
-    let size = number(block, 124, 12);
-    if (pax?.has("size")) {
-      const s = Number(pax.get("size"));
-      size = /^[0-9]+$/.test(pax.get("size")!) && Number.isSafeInteger(s)
-        ? s
-        : Number.NaN;
-    }
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw malformed("a header's size does not parse", position);
-    }
-    // Links, directories, devices and FIFOs carry no content, whatever the
-    // header's size says (as Go's archive/tar reads them).
-    if ("123456".includes(flag)) size = 0;
-    const offset = position + BLOCK;
-    const next = offset + Math.ceil(size / BLOCK) * BLOCK;
-    if (offset + size > fileSize) {
-      throw malformed("an entry runs past the end of the file", position);
-    }
+    const flag = decoded.typeflag;
     if (flag === "x" || flag === "g" || flag === "L" || flag === "K") {
+      const size = decoded.size;
+      const offset = position + BLOCK;
+      if (offset + size > fileSize) {
+        throw malformed("an entry runs past the end of the file", position);
+      }
       if (size > MAX_META) {
         throw malformed(`a ${flag} header is over ${MAX_META} bytes`, position);
       }
@@ -282,23 +211,37 @@ export async function indexTar(
         pax = paxRecords(bytes);
         if (!pax) throw malformed("a PAX header does not parse", position);
       } else if (flag === "L") {
-        longName = text(bytes, 0, bytes.byteLength);
+        longName = readText(bytes);
       } else if (flag === "K") {
-        longLink = text(bytes, 0, bytes.byteLength);
+        longLink = readText(bytes);
       } else if (!paxRecords(bytes)) {
         throw malformed("a PAX global header does not parse", position);
       }
-      position = next;
+      position = offset + Math.ceil(size / BLOCK) * BLOCK;
       continue;
     }
-    const ustar = block[257] === 0x75 && block[258] === 0x73 &&
-      block[259] === 0x74 && block[260] === 0x61 && block[261] === 0x72 &&
-      block[262] === 0;
-    let name = text(block, 0, 100);
-    const prefix = ustar ? text(block, 345, 155) : "";
-    if (prefix) name = `${prefix}/${name}`;
-    name = pax?.get("path") ?? longName ?? name;
-    const linkname = pax?.get("linkpath") ?? longLink ?? text(block, 157, 100);
+    let header;
+    try {
+      header = applyExtensions(decoded, pax, {
+        name: longName,
+        linkname: longLink,
+      });
+    } catch (err) {
+      if (err instanceof TarHeaderError) {
+        throw malformed("a header's size does not parse", position);
+      }
+      throw err;
+    }
+    // Links, directories, devices and FIFOs carry no content, whatever the
+    // header's size says (as Go's archive/tar reads them).
+    const size = "123456".includes(flag) ? 0 : header.size ?? 0;
+    const offset = position + BLOCK;
+    const next = offset + Math.ceil(size / BLOCK) * BLOCK;
+    if (offset + size > fileSize) {
+      throw malformed("an entry runs past the end of the file", position);
+    }
+    const name = header.name;
+    const linkname = header.linkname ?? "";
     pax = undefined;
     longName = undefined;
     longLink = undefined;

@@ -1,15 +1,19 @@
-// Private: writing a tar file atomically. The archive is written (by
-// `@std/tar`'s TarStream) to a temporary file beside the destination, synced,
+// Private: writing a tar file atomically. The archive is written (by the
+// package's tar writer, `../tar/writer.ts`) to a temporary file beside the
+// destination, synced,
 // and renamed over the destination only once it is whole: a failure, an
-// abort or a crash never leaves a half-written archive under its name.
+// abort or a crash never leaves a half-written archive under its name. The
+// temporary names beside an archive carry their writer's pid and start
+// time, so that a later run removes those of writers that are gone.
 
 import { open, rename, rm } from "node:fs/promises";
 import { basename } from "@std/path/posix/basename";
 import { dirname } from "@std/path/posix/dirname";
 import { join } from "@std/path/posix/join";
-import { TarStream, type TarStreamInput } from "@std/tar/tar-stream";
-import { ChunkReader } from "../content/_byte_reader.ts";
-import { writeAll } from "../layout/_files.ts";
+import { type TarWriteEntry, TarWriter } from "../tar/writer.ts";
+import { StoreError } from "../errors.ts";
+import { diskError, writeAll } from "../layout/_files.ts";
+import { ownerTag, type RemovedFiles, removeStale } from "../layout/_stale.ts";
 
 /** A file to put in the archive; its content is opened when its turn comes. */
 export interface TarFile {
@@ -21,51 +25,30 @@ export interface TarFile {
   open: () => Promise<ReadableStream<Uint8Array>> | ReadableStream<Uint8Array>;
 }
 
-/** The size of the buffer the archive is read from TarStream into. */
+/** The size of the buffer the archive is written from. */
 const CHUNK = 1024 * 1024;
 
+/** What a temporary name beside an archive is for. */
+type Beside = "staging" | "tmp";
+
 /**
- * A byte stream reading `source`, whose reader is kept in `active` until it
- * ends: TarStream has no way to cancel the file it is reading when the
- * archive's reader is cancelled, so the writer cancels them itself (a file
- * stream then closes its file).
+ * A hidden name beside `path` for a temporary file or directory:
+ * `.<name>.<what>-<pid>-<start>-<random>`.
  */
-function tracked(
-  source: ReadableStream<Uint8Array>,
-  active: Set<ChunkReader>,
-): ReadableStream<Uint8Array> {
-  const reader = new ChunkReader(source);
-  active.add(reader);
-  return new ReadableStream({
-    type: "bytes",
-    autoAllocateChunkSize: 256 * 1024,
-    async pull(controller) {
-      const request = controller.byobRequest!;
-      const view = request.view!;
-      const n = await reader.read(
-        new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-      );
-      if (n === 0) {
-        active.delete(reader);
-        controller.close();
-        request.respond(0);
-        return;
-      }
-      request.respond(n);
-    },
-    cancel(reason) {
-      active.delete(reader);
-      return reader.cancel(reason);
-    },
-  });
+export function besidePath(path: string, what: Beside): string {
+  return join(dirname(path), `.${basename(path)}.${what}-${ownerTag()}`);
 }
 
-/** A hidden name beside `path` for a temporary file or directory. */
-export function besidePath(path: string, what: string): string {
-  return join(
-    dirname(path),
-    `.${basename(path)}.${what}-${crypto.randomUUID().slice(0, 8)}`,
-  );
+/**
+ * Removes the temporary files and staging directories beside the archive
+ * `path` whose writers are gone (see `removeStaleLayoutFiles`).
+ */
+export function removeStaleBeside(path: string): Promise<RemovedFiles> {
+  const prefixes = [".staging-", ".tmp-"].map((w) => `.${basename(path)}${w}`);
+  return removeStale(dirname(path), (name) => {
+    const prefix = prefixes.find((p) => name.startsWith(p));
+    return prefix === undefined ? null : name.slice(prefix.length);
+  });
 }
 
 /**
@@ -85,42 +68,44 @@ export async function writeTarAtomically(
   const temp = besidePath(dest, "tmp");
   const file = await open(temp, "wx", 0o644);
   let closed = false;
-  const active = new Set<ChunkReader>();
+  const entries = async function* (): AsyncGenerator<TarWriteEntry> {
+    for (const path of directories) {
+      yield {
+        header: {
+          name: `${path.replace(/\/+$/, "")}/`,
+          typeflag: "5",
+          mode: 0o755,
+        },
+      };
+    }
+    for await (const f of files) {
+      signal?.throwIfAborted();
+      yield {
+        header: { name: f.path, typeflag: "0", mode: 0o644, size: f.size },
+        open: f.open,
+      };
+    }
+  };
+  // The writer reads each file's stream to its end (a blob's stream checks
+  // its digest there) and closes the one it is reading when cancelled.
+  const writer = new TarWriter(entries(), {
+    ...(signal ? { signal } : {}),
+    attempted: `write "${dest}"`,
+    source: dest,
+  });
+  const onAbort = () => void writer.cancel(signal?.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const inputs = async function* (): AsyncGenerator<TarStreamInput> {
-      for (const path of directories) {
-        yield { type: "directory", path, options: { mtime: 0 } };
-      }
-      for await (const f of files) {
-        signal?.throwIfAborted();
-        yield {
-          type: "file",
-          path: f.path,
-          size: f.size,
-          readable: tracked(await f.open(), active),
-          options: { mtime: 0 },
-        };
-      }
-    };
-    const reader = ReadableStream.from(inputs())
-      .pipeThrough(new TarStream())
-      .getReader({ mode: "byob" });
-    const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
-    signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      let buffer = new Uint8Array(CHUNK);
+      const buffer = new Uint8Array(CHUNK);
       for (;;) {
-        // TarStream writes headers into the buffer it is given and leaves
-        // unused fields as they are: the buffer must be zeroed.
-        const { done, value } = await reader.read(buffer.fill(0));
+        const n = await writer.read(buffer);
         signal?.throwIfAborted();
-        if (value === undefined) break;
-        if (value.byteLength) await writeAll(file, value);
-        if (done) break;
-        buffer = new Uint8Array(value.buffer);
+        if (n === 0) break;
+        await writeAll(file, buffer.subarray(0, n));
       }
     } catch (err) {
-      await reader.cancel(err).catch(() => {});
+      signal?.throwIfAborted();
       throw err;
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -131,9 +116,15 @@ export async function writeTarAtomically(
     await file.close();
     await rename(temp, dest);
   } catch (err) {
-    for (const reader of active) await reader.cancel(err);
+    await writer.cancel(err);
     if (!closed) await file.close().catch(() => {});
     await rm(temp, { force: true }).catch(() => {});
-    throw err;
+    throw diskError(
+      err,
+      `write "${dest}"`,
+      temp,
+      (attempted, problem, options) =>
+        new StoreError(attempted, problem, dest, options),
+    );
   }
 }
