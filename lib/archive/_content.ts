@@ -13,6 +13,7 @@ import {
   isNotFound,
   SizeMismatchError,
   StoreError,
+  UnsafeTarEntryError,
 } from "../errors.ts";
 import {
   isManifestMediaType,
@@ -33,7 +34,12 @@ import { OciLayout } from "../layout/oci_layout.ts";
 import { isMissing, openRead, verifiedFileStream } from "../layout/_files.ts";
 import { MAX_JSON_BYTES, parseIndexJson } from "../layout/_index.ts";
 import { indexTar, type TarEntry } from "./_tar_index.ts";
-import { besidePath, type TarFile, writeTarAtomically } from "./_tar_write.ts";
+import {
+  besidePath,
+  removeStaleBeside,
+  type TarFile,
+  writeTarAtomically,
+} from "./_tar_write.ts";
 
 /** A metadata file written into an archive (`index.json`, `manifest.json` …). */
 export interface MetaFile {
@@ -96,7 +102,8 @@ export class ArchiveContent {
 
   /**
    * Opens (indexes) an archive; a missing or empty file is a new archive
-   * when `create` is set.
+   * when `create` is set (the stale staging directories and temporary files
+   * beside it, of writers that are gone, are then removed).
    *
    * @throws {StoreError} When the file is missing (code `NOT_FOUND`, without
    * `create`), is not a tar, or holds an unsafe entry.
@@ -107,6 +114,7 @@ export class ArchiveContent {
     create: boolean,
   ): Promise<ArchiveContent> {
     const attempted = `open ${label}`;
+    if (create) await removeStaleBeside(path);
     let size: number;
     try {
       const info = await stat(path);
@@ -138,9 +146,10 @@ export class ArchiveContent {
       const special = entry.name.startsWith("blobs/") ||
         METADATA.includes(entry.name);
       if (special && entry.type !== "file" && entry.type !== "directory") {
-        throw new StoreError(
+        throw new UnsafeTarEntryError(
           attempted,
-          `the archive's entry "${entry.name}" is a ${entry.type}, not a regular file; links are not followed`,
+          entry.name,
+          `is a ${entry.type}, not a regular file (links are not followed)`,
           path,
         );
       }

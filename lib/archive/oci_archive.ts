@@ -69,6 +69,8 @@ import {
   referrersAmong,
 } from "./_content.ts";
 
+export * from "./cleanup.ts";
+
 /** Options of {@linkcode OciArchive.open} and `DockerArchive.open`. */
 export interface OpenArchiveOptions {
   /**
@@ -259,7 +261,7 @@ export class OciArchive implements ImageStore {
    *
    * const archive = await OciArchive.open("./app.tar");
    * const { descriptor, manifest } = await archive.fetchManifest("1");
-   * console.log(descriptor.digest, manifest.mediaType);
+   * console.log(descriptor.digest, descriptor.mediaType);
    * ```
    */
   async fetchManifest(

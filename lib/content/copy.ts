@@ -21,7 +21,12 @@
  * @module
  */
 
-import { DigestMismatchError, RegistryError, StoreError } from "../errors.ts";
+import {
+  DigestMismatchError,
+  LimitExceededError,
+  RegistryError,
+  StoreError,
+} from "../errors.ts";
 import {
   type Descriptor,
   isImageIndex,
@@ -35,7 +40,13 @@ import {
   selectPlatform,
 } from "../ref/platform.ts";
 import type { ImageStore, ManifestData, ReadOnlyImageStore } from "./store.ts";
-import { type ImageGraph, walkGraph } from "./_walk.ts";
+import {
+  DEFAULT_WALK_LIMITS,
+  type ImageGraph,
+  WalkBudget,
+  walkGraph,
+  type WalkLimits,
+} from "./_walk.ts";
 import { runPool } from "./_pool.ts";
 import type {
   BlobAction,
@@ -73,6 +84,38 @@ export interface TransferOptions {
   onProgress?: (event: ImageProgressEvent) => void;
   /** Cancels the operation. */
   signal?: AbortSignal;
+  /**
+   * The longest the whole operation may take, in milliseconds; past it, it
+   * stops with a `LimitExceededError` (option `timeoutMs`). `0` or
+   * `Infinity`: no limit. Each request is bounded besides (the client's
+   * `requestTimeoutMs`, `requestDeadlineMs`, `minSpeed`).
+   * @default {Infinity}
+   */
+  timeoutMs?: number;
+  /**
+   * How deep manifests may nest below the root: each index entry and each
+   * referrer is one level further. Going over is a `LimitExceededError`.
+   * @default {8}
+   */
+  maxIndexDepth?: number;
+  /**
+   * How many manifests one operation visits (indexes, image manifests,
+   * referrers).
+   * @default {10000}
+   */
+  maxManifests?: number;
+  /**
+   * How many descriptors one operation reads (index entries, configs,
+   * layers, referrers).
+   * @default {100000}
+   */
+  maxDescriptors?: number;
+  /**
+   * How many manifest bytes one operation reads, all manifests together
+   * (they are held until written). 64 MiB by default.
+   * @default {67108864}
+   */
+  maxTotalManifestBytes?: number;
 }
 
 /** Options of {@linkcode copy}. */
@@ -137,6 +180,64 @@ export function platformFilter(
   return platform;
 }
 
+/** The walk limits of the options, checked. */
+function walkLimitsOf(options: TransferOptions): WalkLimits {
+  const limits = { ...DEFAULT_WALK_LIMITS };
+  for (const key of Object.keys(limits) as (keyof WalkLimits)[]) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!(Number.isSafeInteger(value) && value > 0)) {
+      throw new RangeError(
+        `Invalid ${key} ${value}: expected a positive integer`,
+      );
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+/**
+ * The operation's signal: the caller's, and a deadline that aborts it with
+ * a {@linkcode LimitExceededError} after `timeoutMs`; `clear()` stops the
+ * timer.
+ */
+function deadlineOf(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  attempted: string,
+): { signal: AbortSignal; clear: () => void } {
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0)
+  ) {
+    throw new RangeError(
+      `Invalid timeoutMs ${timeoutMs}: expected 0 (none) or more milliseconds`,
+    );
+  }
+  if (!timeoutMs || timeoutMs === Infinity) {
+    return { signal: signal ?? new AbortController().signal, clear() {} };
+  }
+  const controller = new AbortController();
+  const started = Date.now();
+  const timer = setTimeout(() =>
+    controller.abort(
+      new LimitExceededError(
+        attempted,
+        "time",
+        Date.now() - started,
+        timeoutMs,
+        "timeoutMs",
+        "ms",
+      ),
+    ), timeoutMs);
+  return {
+    signal: signal
+      ? AbortSignal.any([signal, controller.signal])
+      : controller.signal,
+    clear: () => clearTimeout(timer),
+  };
+}
+
 function concurrencyOf(value: number | undefined): number {
   const n = value ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(n) || n < 1 || n > 64) {
@@ -172,7 +273,9 @@ function sourceError(
  * platform, concurrency, referrers, progress, cancellation.
  * @returns What was done.
  * @throws {TypeError} On a malformed platform.
- * @throws {RangeError} On a bad concurrency.
+ * @throws {RangeError} On a bad concurrency, timeout or limit.
+ * @throws {LimitExceededError} When the graph goes over a bound (depth,
+ * manifests, descriptors, manifest bytes) or the operation over `timeoutMs`.
  * @throws {DigestMismatchError} When content does not match its digest, or
  * the destination's reference names another digest.
  * @throws {NotFoundError} (registry) or {StoreError} (others) when the image is not there.
@@ -193,11 +296,28 @@ export async function copy(
   target: ImageStore,
   options: StoreCopyOptions = {},
 ): Promise<ImageTransferResult> {
+  const attempted = `copy "${source.name}" to "${target.name}"`;
+  const budget = new WalkBudget(walkLimitsOf(options), attempted);
+  const deadline = deadlineOf(options.signal, options.timeoutMs, attempted);
+  try {
+    return await transfer(source, target, options, deadline.signal, budget);
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** {@linkcode copy}, within its signal and budget. */
+async function transfer(
+  source: ReadOnlyImageStore,
+  target: ImageStore,
+  options: StoreCopyOptions,
+  signal: AbortSignal,
+  budget: WalkBudget,
+): Promise<ImageTransferResult> {
   const started = performance.now();
   const concurrency = concurrencyOf(options.concurrency);
   const want = platformFilter(options.platform);
   const referrers = options.referrers ?? false;
-  const signal = options.signal ?? new AbortController().signal;
   signal.throwIfAborted();
   const fail = (attempted: string, problem: string) =>
     sourceError(source, attempted, problem);
@@ -209,8 +329,10 @@ export async function copy(
     : undefined;
 
   let root = await source.fetchManifest(options.reference, { signal });
+  budget.manifest(root.bytes.byteLength);
   let chosen: string | undefined;
   if (want && isImageIndex(root.manifest)) {
+    budget.descriptors(root.manifest.manifests.length);
     const entry = selectPlatform(root.manifest, want);
     if (!entry) {
       const have = root.manifest.manifests
@@ -222,6 +344,7 @@ export async function copy(
       );
     }
     root = await source.fetchManifest(entry, { signal });
+    budget.manifest(root.bytes.byteLength);
     chosen = formatPlatform(entry.platform!);
   }
   if (isSchema1Manifest(root.manifest)) {
@@ -260,6 +383,8 @@ export async function copy(
       concurrency,
       signal,
       isPresent,
+      budget,
+      fail: (problem) => fail(`walk the graph of "${source.name}"`, problem),
     });
   for (const m of graph.manifests) {
     if (m.data && isSchema1Manifest(m.data.manifest)) {

@@ -1,14 +1,24 @@
 // Private: writing one blob into a layout — through a temporary file that
 // is renamed to `blobs/<alg>/<hex>` only once its digest and size check out
 // (content a store already verified is only counted), so a blob file is
-// always complete and correct.
+// always complete and correct. The temporary file is named after this
+// process (a later run removes it if the process dies), is created
+// exclusively, and is removed on any failure (a full disk included, then
+// reported as such); `blobs/` and `blobs/<alg>/` are checked not to be links
+// before the rename.
 
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { CHUNK_SIZE, ChunkReader } from "../content/_byte_reader.ts";
 import { ContentVerifier, isVerified } from "../content/verify.ts";
-import { DigestHasher } from "../ref/digest.ts";
+import { DigestHasher, parseDigest } from "../ref/digest.ts";
 import { SizeMismatchError } from "../errors.ts";
-import { tempPath, writeAll } from "./_files.ts";
+import {
+  diskError,
+  type DiskErrorFactory,
+  tempPath,
+  writeAll,
+} from "./_files.ts";
+import { checkDirs, type UnsafePathFactory } from "./_paths.ts";
 
 /** What {@linkcode writeBlobFile} is told of the content. */
 export interface BlobFileOptions {
@@ -24,6 +34,14 @@ export interface BlobFileOptions {
   onBytes?: (bytes: number) => void;
 }
 
+/** How the layout builds its errors. */
+export interface BlobFileErrors {
+  /** For a directory that may not be followed. */
+  unsafe: UnsafePathFactory;
+  /** For a full disk. */
+  make: DiskErrorFactory;
+}
+
 /**
  * Writes `source` as a blob of the layout at `dir`; `digest` is the digest
  * it must have (computed here when undefined).
@@ -34,6 +52,7 @@ export async function writeBlobFile(
   source: ReadableStream<Uint8Array> | Uint8Array,
   digest: string | undefined,
   options: BlobFileOptions,
+  errors: BlobFileErrors,
 ): Promise<{ digest: string; size: number; path: string; existed: false }> {
   const { signal } = options;
   const attempted = `write blob ${
@@ -88,13 +107,18 @@ export async function writeBlobFile(
     verifier?.finish();
     const final = digest ?? hashUnknown!.digest();
     const path = blobPath(final);
-    await mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    const dirs = ["blobs", parseDigest(final).algorithm];
+    // mkdir follows a link it is given: check first, and after.
+    if (!(await checkDirs(dir, dirs, errors.unsafe))) {
+      await mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      await checkDirs(dir, dirs, errors.unsafe);
+    }
     await rename(temp, path);
     return { digest: final, size, path, existed: false };
   } catch (err) {
     await reader?.cancel(err);
     await rm(temp, { force: true }).catch(() => {});
-    throw err;
+    throw diskError(err, attempted, temp, errors.make);
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }

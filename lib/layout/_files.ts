@@ -1,26 +1,76 @@
 // Private: the file operations an OCI layout is made of, on `node:fs` (which
 // Deno, Node and Bun all have): a file read as a stream verified against its
-// digest, a file written whole through a temporary file and a rename, and
-// telling "no such file" from other failures.
+// digest, a file written whole through a temporary file and a rename (or
+// created only if absent, through a hard link), temporary names a later run
+// can recognise as stale, and telling "no such file" and "disk full" from
+// other failures.
 
-import { open, rename, rm, writeFile } from "node:fs/promises";
+import { link, open, rename, rm, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "@std/path/posix/join";
 import { ContentVerifier, markVerified } from "../content/verify.ts";
+import type { StoreErrorCode } from "../errors.ts";
+import { ownerTag } from "./_stale.ts";
 
 /** The size of the buffers a default reader of a file stream gets. */
 export const FILE_CHUNK = 256 * 1024;
 
+/** The prefix of every temporary name in a layout's root. */
+export const TEMP_PREFIX = ".tmp-";
+
+/** The `code` of a file-system error, if any. */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 /** Whether a file-system error means the path does not exist. */
 export function isMissing(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
+  const code = errorCode(err);
   return code === "ENOENT" || code === "ENOTDIR" ||
     (typeof Deno !== "undefined" && err instanceof Deno.errors.NotFound);
 }
 
-/** A fresh temporary file name in `dir` for `what` (removed on failure). */
+/** Whether a file-system error means the disk (or a quota) is full. */
+export function isNoSpace(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG";
+}
+
+/** Builds a store's error (an `OciLayoutError`, a `StoreError`). */
+export type DiskErrorFactory = (
+  attempted: string,
+  problem: string,
+  options: { cause: unknown; code?: StoreErrorCode },
+) => Error;
+
+/**
+ * A write that failed because the disk is full, as a typed error naming
+ * the file; any other error as it is.
+ */
+export function diskError(
+  err: unknown,
+  attempted: string,
+  path: string,
+  make: DiskErrorFactory,
+): unknown {
+  if (!isNoSpace(err)) return err;
+  return make(
+    attempted,
+    `no space left on the device while writing "${path}" (${
+      errorCode(err)
+    }); the partial file was removed`,
+    { cause: err, code: "NO_SPACE" },
+  );
+}
+
+/**
+ * A fresh temporary file name in `dir` for `what`:
+ * `.tmp-<pid>-<start>-<random>-<what>`, so that a later run can tell
+ * whether its writer is still running.
+ */
 export function tempPath(dir: string, what: string): string {
-  return join(dir, `.tmp-${what}-${crypto.randomUUID()}`);
+  return join(dir, `${TEMP_PREFIX}${ownerTag()}-${what}`);
 }
 
 /** Writes `dir/name` whole, through a temporary file and a rename. */
@@ -31,11 +81,50 @@ export async function atomicWrite(
 ): Promise<void> {
   const temp = tempPath(dir, name);
   try {
-    await writeFile(temp, bytes, { mode: 0o644 });
+    await writeFile(temp, bytes, { mode: 0o644, flag: "wx" });
     await rename(temp, join(dir, name));
   } catch (err) {
     await rm(temp, { force: true }).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Creates `dir/name` whole unless it exists: written to a temporary file,
+ * then hard-linked into place, which fails if the name is taken (where hard
+ * links are not supported, an exclusive create). A reader never sees it
+ * half-written; a file already there is never replaced.
+ *
+ * @returns `true` when it was created, `false` when it was there.
+ */
+export async function createExclusive(
+  dir: string,
+  name: string,
+  bytes: Uint8Array,
+): Promise<boolean> {
+  const final = join(dir, name);
+  const temp = tempPath(dir, name);
+  try {
+    await writeFile(temp, bytes, { mode: 0o644, flag: "wx" });
+    try {
+      await link(temp, final);
+      return true;
+    } catch (err) {
+      if (errorCode(err) === "EEXIST") return false;
+      const code = errorCode(err);
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") {
+        throw err;
+      }
+    }
+    try {
+      await writeFile(final, bytes, { mode: 0o644, flag: "wx" });
+      return true;
+    } catch (err) {
+      if (errorCode(err) === "EEXIST") return false;
+      throw err;
+    }
+  } finally {
+    await rm(temp, { force: true }).catch(() => {});
   }
 }
 
@@ -123,7 +212,7 @@ export function verifiedFileStream(
   return markVerified(stream, verifier.digest);
 }
 
-/** Opens a file for reading. */
+/** Opens a file for reading (the path given by the user: links followed). */
 export function openRead(path: string): Promise<FileHandle> {
   return open(path, "r");
 }

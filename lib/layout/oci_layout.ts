@@ -23,14 +23,11 @@
  * @module
  */
 
-import { readFile, rm, stat } from "node:fs/promises";
+import { lstat, rm } from "node:fs/promises";
 import { join } from "@std/path/posix/join";
 import {
-  bytesOf,
   collectBounded,
-  isManifestMediaType,
   manifestDescriptor,
-  manifestEntry,
   manifestMediaType,
   parseManifestBytes,
 } from "../content/_manifest.ts";
@@ -45,10 +42,15 @@ import type {
   StorePushOptions,
 } from "../content/store.ts";
 import { digestOf, parseDigest } from "../ref/digest.ts";
-import { SizeMismatchError } from "../errors.ts";
 import type { Descriptor, ImageIndex } from "../ref/media_types.ts";
 import { writeBlobFile } from "./_blob_write.ts";
-import { initLayout, inspectLayoutDir } from "./_open.ts";
+import { readBlobFile } from "./_blob_read.ts";
+import { pushToLayout } from "./_push.ts";
+import { BlobChecker } from "./_blob_check.ts";
+import { initLayout, inspectLayoutDir, unsafePath } from "./_open.ts";
+import { readIndexFile, updateIndexFile } from "./_index_file.ts";
+import { checkDirs } from "./_paths.ts";
+import { removeStaleLayoutFiles } from "./cleanup.ts";
 import {
   OciLayoutError,
   type OpenLayoutOptions,
@@ -60,7 +62,6 @@ import {
   emptyIndex,
   findEntry,
   MAX_JSON_BYTES,
-  parseIndexJson,
   REF_NAME_ANNOTATION,
   referrersIn,
   type StoreErrorFactory,
@@ -68,22 +69,22 @@ import {
   withEntry,
   withoutEntry,
 } from "./_index.ts";
-import {
-  atomicWrite,
-  isMissing,
-  openRead,
-  verifiedFileStream,
-} from "./_files.ts";
+import { createExclusive, type DiskErrorFactory } from "./_files.ts";
 
 export { REF_NAME_ANNOTATION };
 export * from "./options.ts";
+export * from "./cleanup.ts";
 
 export { OCI_IMAGE_LAYOUT_VERSION } from "./_open.ts";
 
 /**
  * An OCI image layout directory, and an {@linkcode ImageStore}. Open one
- * with {@linkcode OciLayout.open}. Updates of `index.json` made through one
- * instance are serialised.
+ * with {@linkcode OciLayout.open}. Several processes may write one layout
+ * at once: `index.json` is changed under a lock file, each change applied
+ * to the index as it then is, so no entry is lost. No path inside the
+ * layout is followed through a symlink (code `UNSAFE_PATH`). A blob already
+ * there is hashed the first time an instance relies on it (see
+ * {@linkcode OpenLayoutOptions.verifyExisting}).
  *
  * @example Write a blob and tag a manifest
  * ```ts
@@ -107,24 +108,35 @@ export class OciLayout implements ImageStore {
   /** Set while the layout waits for its first write to be created. */
   #pending?: () => Promise<void>;
   #creating?: Promise<void>;
+  #blobs: BlobChecker;
 
-  private constructor(path: string, reference?: string) {
+  private constructor(path: string, options: OpenLayoutOptions) {
     this.path = path;
     this.name = path;
-    if (reference !== undefined) this.reference = reference;
+    if (options.reference !== undefined) this.reference = options.reference;
+    this.#blobs = new BlobChecker(
+      path,
+      options.verifyExisting ?? true,
+      unsafePath(path, `use OCI layout "${path}"`),
+    );
   }
 
   /**
    * Opens a layout; with `create`, makes one in a missing or empty
    * directory (`oci-layout`, `index.json` with no entries, `blobs/`), at
-   * once or (`"on-write"`) at the first write.
+   * once or (`"on-write"`) at the first write. Several processes may create
+   * the same layout at once: each succeeds, and one layout results. Opened
+   * for writing (`create`), a layout's stale temporary files (those of
+   * processes that are gone) are removed.
    *
    * @param path The directory.
-   * @param options Whether to create the layout; its default reference.
+   * @param options Whether to create the layout; its default reference;
+   * whether to verify blobs already there.
    * @returns The layout.
    * @throws {OciLayoutError} When the directory is not an OCI layout (no
    * `oci-layout` file, an unknown major version, or, with `create`, a
-   * directory that holds other files).
+   * directory that holds other files), or `oci-layout`, `index.json` or
+   * `blobs/` is a symlink (code `UNSAFE_PATH`).
    *
    * @example
    * ```ts
@@ -137,10 +149,19 @@ export class OciLayout implements ImageStore {
     path: string,
     options: OpenLayoutOptions = {},
   ): Promise<OciLayout> {
-    const layout = new OciLayout(path, options.reference);
-    const state = await inspectLayoutDir(path, options.create ?? false);
-    if (state === "missing-index") await layout.writeIndex(emptyIndex());
-    else if (state === "empty") {
+    const layout = new OciLayout(path, options);
+    const create = options.create ?? false;
+    const state = await inspectLayoutDir(path, create);
+    if (state !== "empty" && create && options.removeStale !== false) {
+      await removeStaleLayoutFiles(path);
+    }
+    if (state === "missing-index") {
+      await createExclusive(
+        path,
+        "index.json",
+        new TextEncoder().encode(JSON.stringify(emptyIndex())),
+      );
+    } else if (state === "empty") {
       if (options.create === "on-write") {
         layout.#pending = () => initLayout(path);
       } else await initLayout(path);
@@ -164,6 +185,13 @@ export class OciLayout implements ImageStore {
       notFound ? { code: "NOT_FOUND" } : undefined,
     );
 
+  #make: DiskErrorFactory = (attempted, problem, options) =>
+    new OciLayoutError(attempted, problem, this.path, options);
+
+  #errors(attempted: string) {
+    return { unsafe: unsafePath(this.path, attempted), make: this.#make };
+  }
+
   /**
    * The path of a blob's file, `blobs/<alg>/<hex>`.
    *
@@ -185,12 +213,16 @@ export class OciLayout implements ImageStore {
 
   /**
    * Whether the layout holds a blob (of the given size, when given). The
-   * content is not re-hashed: blobs are only ever renamed into place after
-   * their digest was checked.
+   * first time an instance is asked about a blob it did not write, the
+   * file is hashed (read once, at disk speed) unless the layout was opened
+   * with `verifyExisting: false`: a file that does not match its digest
+   * counts as missing, so that a copy fetches it again (and replaces it).
    *
    * @param digest The blob's digest.
    * @param size The expected size, if known.
-   * @returns `true` when the file is there (with that size).
+   * @returns `true` when the file is there (with that size, and verified).
+   * @throws {OciLayoutError} With code `UNSAFE_PATH` when the blob file,
+   * `blobs/` or `blobs/<alg>/` is a symlink or not what it should be.
    *
    * @example
    * ```ts
@@ -201,13 +233,13 @@ export class OciLayout implements ImageStore {
    */
   async hasBlob(digest: string, size?: number): Promise<boolean> {
     if (this.#pending) return false;
-    try {
-      const info = await stat(this.blobPath(digest));
-      return info.isFile() && (size === undefined || info.size === size);
-    } catch (err) {
-      if (isMissing(err)) return false;
-      throw err;
-    }
+    const { algorithm } = parseDigest(digest);
+    return await this.#blobs.has(
+      digest,
+      algorithm,
+      this.blobPath(digest),
+      size,
+    );
   }
 
   /**
@@ -233,35 +265,21 @@ export class OciLayout implements ImageStore {
     digest: string,
     options: ReadLayoutBlobOptions = {},
   ): Promise<ReadableStream<Uint8Array>> {
-    const path = this.blobPath(digest);
-    const attempted = `read blob ${digest} of OCI layout "${this.path}"`;
-    let file;
-    try {
-      if (this.#pending) throw Object.assign(new Error(), { code: "ENOENT" });
-      file = await openRead(path);
-    } catch (err) {
-      if (isMissing(err)) {
-        throw new OciLayoutError(attempted, "no such blob", this.path, {
-          code: "NOT_FOUND",
-        });
-      }
-      throw err;
+    if (this.#pending) {
+      throw new OciLayoutError(
+        `read blob ${digest} of OCI layout "${this.path}"`,
+        "no such blob",
+        this.path,
+        { code: "NOT_FOUND" },
+      );
     }
-    try {
-      const { size } = await file.stat();
-      if (options.size !== undefined && size !== options.size) {
-        throw new SizeMismatchError(attempted, options.size, size);
-      }
-    } catch (err) {
-      await file.close();
-      throw err;
-    }
-    return verifiedFileStream(file, {
+    return await readBlobFile(
+      this.path,
       digest,
-      size: options.size,
-      attempted,
-      signal: options.signal,
-    });
+      this.blobPath(digest),
+      options,
+      this.#errors(`read blob ${digest} of OCI layout "${this.path}"`).unsafe,
+    );
   }
 
   /**
@@ -333,7 +351,7 @@ export class OciLayout implements ImageStore {
         const path = this.blobPath(digest);
         if (await this.hasBlob(digest, options.size)) {
           if (source instanceof ReadableStream) await source.cancel();
-          const size = options.size ?? (await stat(path)).size;
+          const size = options.size ?? (await lstat(path)).size;
           return { digest, size, path, existed: true };
         }
       }
@@ -344,13 +362,20 @@ export class OciLayout implements ImageStore {
       }
       throw err;
     }
-    return await writeBlobFile(
+    const written = await writeBlobFile(
       this.path,
       (d) => this.blobPath(d),
       source,
       digest,
       options,
+      this.#errors(
+        `write blob ${
+          digest ?? "(digest unknown)"
+        } to OCI layout "${this.path}"`,
+      ),
     );
+    this.#blobs.remember(written.digest);
+    return written;
   }
 
   /**
@@ -370,36 +395,17 @@ export class OciLayout implements ImageStore {
     if (this.#pending) return emptyIndex();
     await this.#creating;
     const attempted = `read index.json of OCI layout "${this.path}"`;
-    let bytes: Uint8Array;
-    try {
-      const path = join(this.path, "index.json");
-      const info = await stat(path);
-      if (info.size > MAX_JSON_BYTES) {
-        throw new OciLayoutError(
-          attempted,
-          "index.json is too large",
-          this.path,
-        );
-      }
-      bytes = await readFile(path);
-    } catch (err) {
-      if (err instanceof OciLayoutError) throw err;
-      throw new OciLayoutError(attempted, String(err), this.path, {
-        cause: err,
-      });
-    }
-    return parseIndexJson(
-      bytes,
-      (problem, cause) =>
-        new OciLayoutError(attempted, problem, this.path, { cause }),
-    );
+    return await readIndexFile(this.path, attempted, this.#errors(attempted));
   }
 
   /**
-   * Replaces `index.json` atomically (temporary file and rename).
+   * Replaces `index.json` atomically (temporary file and rename), under the
+   * layout's lock (see {@linkcode OciLayout.setTag}).
    *
    * @param index The new index.
    * @returns Nothing.
+   * @throws {OciLayoutError} With code `NO_SPACE` when the disk is full,
+   * `LOCKED` when another writer holds the lock for over two minutes.
    *
    * @example
    * ```ts
@@ -408,13 +414,8 @@ export class OciLayout implements ImageStore {
    * await layout.writeIndex({ ...(await layout.readIndex()), manifests: [] });
    * ```
    */
-  async writeIndex(index: ImageIndex): Promise<void> {
-    await this.#ready();
-    await atomicWrite(
-      this.path,
-      "index.json",
-      new TextEncoder().encode(JSON.stringify(index)),
-    );
+  writeIndex(index: ImageIndex): Promise<void> {
+    return this.#updateIndex(() => index);
   }
 
   /**
@@ -472,12 +473,18 @@ export class OciLayout implements ImageStore {
 
   /**
    * Adds an entry to `index.json`: tagged (replacing any entry with that
-   * tag), or untagged (kept once per digest, as for referrers).
+   * tag), or untagged (kept once per digest, as for referrers). The change
+   * is made under a lock file (`index.json.lock`) shared with other
+   * processes, to the index as it is then, and written atomically: entries
+   * other writers add meanwhile are kept. A lock whose holder is gone (or
+   * older than 30 s) is broken.
    *
    * @param tag The tag to give it, or `undefined` for an untagged entry.
    * @param descriptor The manifest's descriptor (its blob should be there).
    * @returns Nothing.
-   * @throws {OciLayoutError} When `index.json` cannot be read.
+   * @throws {OciLayoutError} When `index.json` cannot be read; with code
+   * `NO_SPACE` when the disk is full, `LOCKED` when a live writer holds the
+   * lock for over two minutes.
    *
    * @example
    * ```ts
@@ -495,8 +502,8 @@ export class OciLayout implements ImageStore {
   ): Promise<void> {
     const update = this.#indexLock.then(async () => {
       await this.#ready();
-      const next = change(await this.readIndex());
-      if (next) await this.writeIndex(next);
+      const attempted = `update index.json of OCI layout "${this.path}"`;
+      await updateIndexFile(this.path, change, this.#errors(attempted));
     });
     this.#indexLock = update.catch(() => {});
     return update;
@@ -517,7 +524,7 @@ export class OciLayout implements ImageStore {
    * import { OciLayout } from "jsr:@scope/docker-registry-client";
    * const layout = await OciLayout.open("./out");
    * const { manifest, descriptor } = await layout.fetchManifest("v1");
-   * console.log(descriptor.digest, manifest.mediaType);
+   * console.log(descriptor.digest, descriptor.mediaType);
    * ```
    */
   async fetchManifest(
@@ -657,43 +664,7 @@ export class OciLayout implements ImageStore {
     content: PushContent,
     options: StorePushOptions = {},
   ): Promise<PushAction> {
-    const { signal } = options;
-    const manifest = isManifestMediaType(descriptor.mediaType);
-    if (!manifest) {
-      if (await this.hasBlob(descriptor.digest, descriptor.size)) {
-        if (content instanceof ReadableStream) await content.cancel();
-        return "exists";
-      }
-      const source = typeof content === "function" ? await content() : content;
-      const { existed } = await this.writeBlob(source, {
-        digest: descriptor.digest,
-        size: descriptor.size,
-        signal,
-        onBytes: options.onBytes,
-      });
-      return existed ? "exists" : "copied";
-    }
-    const bytes = await bytesOf(content, descriptor, this.path);
-    const { existed } = await this.writeBlob(bytes, {
-      digest: descriptor.digest,
-      size: descriptor.size,
-      signal,
-    });
-    options.onBytes?.(bytes.byteLength);
-    const { entry, referrer } = manifestEntry(
-      bytes,
-      descriptor,
-      (problem) =>
-        new OciLayoutError(
-          `push manifest ${descriptor.digest}`,
-          problem,
-          this.path,
-        ),
-    );
-    if (options.tag !== undefined) await this.setTag(options.tag, entry);
-    else if (referrer) await this.setTag(undefined, referrer);
-    else if (options.listed) await this.setTag(undefined, entry);
-    return existed ? "exists" : "copied";
+    return await pushToLayout(this, descriptor, content, options);
   }
 
   /**
@@ -769,7 +740,14 @@ export class OciLayout implements ImageStore {
   ): Promise<void> {
     await this.#updateIndex((index) => withoutEntry(index, target));
     if (typeof target === "object") {
-      await rm(this.blobPath(target.digest), { force: true });
+      const { algorithm, digest } = parseDigest(target.digest);
+      const unsafe = this.#errors(
+        `delete ${digest} from OCI layout "${this.path}"`,
+      ).unsafe;
+      if (await checkDirs(this.path, ["blobs", algorithm], unsafe)) {
+        await rm(this.blobPath(digest), { force: true });
+      }
+      this.#blobs.forget(digest);
     }
   }
 

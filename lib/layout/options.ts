@@ -5,11 +5,13 @@
  * @module
  */
 
-import { StoreError } from "../errors.ts";
+import { StoreError, type StoreErrorCode } from "../errors.ts";
 
 /**
  * A directory that is not a usable OCI image layout, or a tag or blob it
- * does not hold (then {@linkcode StoreError.code} is `NOT_FOUND`).
+ * does not hold (then {@linkcode StoreError.code} is `NOT_FOUND`), a path
+ * in it that is a symlink (`UNSAFE_PATH`), a full disk (`NO_SPACE`), a lock
+ * held too long by another writer (`LOCKED`).
  *
  * @example
  * ```ts
@@ -32,13 +34,13 @@ export class OciLayoutError extends StoreError {
    * @param attempted What was attempted, e.g. `open OCI layout "./x"`.
    * @param problem What is wrong.
    * @param path The layout directory.
-   * @param options The cause, if any; `code: "NOT_FOUND"` for what is missing.
+   * @param options The cause, if any; a {@linkcode StoreErrorCode}.
    */
   constructor(
     attempted: string,
     problem: string,
     path: string,
-    options?: { cause?: unknown; code?: "NOT_FOUND" },
+    options?: { cause?: unknown; code?: StoreErrorCode },
   ) {
     super(attempted, problem, path, options);
     this.name = "OciLayoutError";
@@ -57,6 +59,21 @@ export interface OpenLayoutOptions {
   create?: boolean | "on-write";
   /** The tag or digest calls use when they name none (`oci:DIR:TAG`). */
   reference?: string;
+  /**
+   * Hash a blob already in the layout (once per instance, at disk speed)
+   * before relying on it: before a copy skips it, a tag points at it. A
+   * blob that does not match its digest is then written again. `false`
+   * trusts any file of the right name and size, for disks you trust.
+   * @default {true}
+   */
+  verifyExisting?: boolean;
+  /**
+   * With `create`, remove the layout's stale temporary files on opening it
+   * (those of processes that are gone: see
+   * {@linkcode removeStaleLayoutFiles}).
+   * @default {true}
+   */
+  removeStale?: boolean;
 }
 
 /** Options of reading a blob from a layout. */

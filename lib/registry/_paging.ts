@@ -1,13 +1,17 @@
 // Private: the one paging loop. Tags, the catalog and the referrers are read
 // page by page, following `Link: <…>; rel="next"` (as the distribution spec
 // pages listings): each page read up to a bound, a next page on another
-// host refused, at most `maxPages` pages. Listings of names (tags, catalog)
-// also ask for the rest with `last=` when a registry sends a full page
-// without `Link`, as long as the listing advances.
+// host refused, a next page already read refused at once (a cycle, which
+// would otherwise be followed until `maxPages`), at most `maxPages` pages
+// and `maxListingBytes` bytes in all (what a listing read whole keeps).
+// Listings of names (tags, catalog) also ask for the rest with `last=` when
+// a registry sends a full page without `Link`, as long as the listing
+// advances.
 
 import { readBounded } from "../http/_body.ts";
+import { redactUrl } from "../http/_redact.ts";
 import { nextLink } from "../http/link.ts";
-import { InvalidResponseError } from "../errors.ts";
+import { InvalidResponseError, LimitExceededError } from "../errors.ts";
 import { isJsonObject } from "../ref/_manifest_checks.ts";
 import { quirksFor } from "../registries.ts";
 import type { CallOptions, RepoHttp } from "./_repo_http.ts";
@@ -17,6 +21,9 @@ import type { ListOptions } from "./options.ts";
 
 /** Pages of names (tags, repositories) are read up to this many bytes. */
 const NAME_PAGE_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The most bytes of one listing, all pages together, by default (64 MiB). */
+export const DEFAULT_MAX_LISTING_BYTES: number = 64 * 1024 * 1024;
 
 /** How to read one paged listing. */
 export interface Paging<T> {
@@ -30,6 +37,8 @@ export interface Paging<T> {
   maxPages: number;
   /** The most bytes of one page. */
   maxBytes: number;
+  /** The most bytes of all pages together. @default {DEFAULT_MAX_LISTING_BYTES} */
+  maxTotalBytes?: number;
   /** Headers of every page request, e.g. `Accept`. */
   headers?: HeadersInit;
   /** Reads one page's JSON body; throws when the page is not valid. */
@@ -50,7 +59,20 @@ export async function* pages<T>(
   p: Paging<T>,
 ): AsyncGenerator<T> {
   let url: URL | undefined = p.url;
+  const seen = new Set<string>();
+  const maxTotal = p.maxTotalBytes ?? DEFAULT_MAX_LISTING_BYTES;
+  let total = 0;
   for (let n = 0; url !== undefined; n++) {
+    const key = pageKey(url);
+    if (seen.has(key)) {
+      throw new InvalidResponseError(
+        p.attempted,
+        `page ${n + 1} is ${
+          redactUrl(url.href)
+        }, a page already read: the Link headers go round in a cycle`,
+      );
+    }
+    seen.add(key);
     if (n >= p.maxPages) {
       throw new InvalidResponseError(
         p.attempted,
@@ -69,11 +91,45 @@ export async function* pages<T>(
       return;
     }
     const link = res.headers.get("link");
-    const body = await readBounded(res, p.maxBytes, p.attempted);
+    const room = maxTotal - total;
+    const body = room >= p.maxBytes
+      ? await readBounded(res, p.maxBytes, p.attempted)
+      : await readBounded(
+        res,
+        room,
+        p.attempted,
+        (_, __, size) =>
+          tooMuch(p.attempted, total + (size ?? room + 1), maxTotal),
+      );
+    total += body.byteLength;
     const page = p.read(parseJson(body, p.attempted), res.headers);
     yield page;
     url = nextPage(link, url, p.attempted) ?? p.nextWithoutLink?.(page, url);
   }
+}
+
+/** The error of a listing over `maxListingBytes`. */
+function tooMuch(attempted: string, total: number, max: number): never {
+  throw new LimitExceededError(
+    attempted,
+    "listing bytes",
+    total,
+    max,
+    "maxListingBytes",
+    "bytes",
+  );
+}
+
+/**
+ * What makes two page URLs the same page: the path and the query, its
+ * parameters in any order (a registry that shuffles them is still going
+ * round).
+ */
+function pageKey(url: URL): string {
+  const params = [...url.searchParams].sort(([a, x], [b, y]) =>
+    a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0
+  );
+  return `${url.pathname}?${new URLSearchParams(params)}`;
 }
 
 /** The `rel="next"` target of `link`, on the same host as `url`. */
@@ -132,6 +188,7 @@ export function namePages(
     call: options,
     maxPages: maxPages(ctx, options.maxPages),
     maxBytes: NAME_PAGE_MAX_BYTES,
+    maxTotalBytes: ctx.options.maxListingBytes,
     read: (json) => readNames(json, key, attempted),
     nextWithoutLink: ({ items }, current) => {
       // A full page without Link: ask for the rest with last=, as long as

@@ -2,12 +2,17 @@
 // `pages()`, so `Link` following, the page bound and the host check behave
 // the same for the three. Against an injected fetch that pages by `Link`.
 
-import { assertEquals, assertRejects } from "@std/assert";
-import { InvalidResponseError, NotFoundError } from "../errors.ts";
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import {
+  InvalidResponseError,
+  LimitExceededError,
+  NotFoundError,
+} from "../errors.ts";
 import { MEDIA_TYPE } from "../ref/media_types.ts";
 import { RepoHttp } from "./_repo_http.ts";
 import { pages } from "./_paging.ts";
 import { createClient } from "./client.ts";
+import { startFakeRegistry } from "../testing/fake_registry.ts";
 
 const SUBJECT = "sha256:" + "a".repeat(64);
 const BASE = "http://127.0.0.1:5000";
@@ -212,4 +217,112 @@ Deno.test("pages() takes the first page's 404 fallback only on the first page", 
     }, NotFoundError);
     assertEquals(seen, [[0]]);
   });
+});
+
+Deno.test("every listing refuses a Link back to a page already read, at once", async (t) => {
+  const cycles = [
+    // The last page links to the first: 3 pages read, then the cycle.
+    [
+      "to the first page",
+      (path: string, n: number) =>
+        `<${path}${n === 2 ? "" : `?page=${n + 1}`}>; rel="next"`,
+      3,
+      1,
+    ],
+    // A page that links to itself, its query shuffled.
+    [
+      "to itself, its query in another order",
+      (path: string, n: number) =>
+        n === 0
+          ? `<${path}?page=1&n=2>; rel="next"`
+          : `<${path}?n=2&page=1>; rel="next"`,
+      2,
+      2,
+    ],
+  ] as const;
+  for (const [what, link, read, back] of cycles) {
+    const { fetch, urls } = pagingFetch(1, link);
+    const client = clientOf(fetch);
+    for (
+      const [name, call, path] of [
+        ["tags", () => client.listTags(), "/v2/app/tags/list"],
+        ["catalog", () => client.listCatalog(), "/v2/_catalog"],
+        [
+          "referrers",
+          () => client.getReferrers(SUBJECT),
+          `/v2/app/referrers/${SUBJECT}`,
+        ],
+      ] as const
+    ) {
+      await t.step(`${what}: ${name}`, async () => {
+        urls.length = 0;
+        const err = await assertRejects(call, InvalidResponseError);
+        assertEquals(urls.length, read);
+        assertEquals(
+          err.message.endsWith(
+            `: page ${read + 1} is ${BASE}${path}${
+              back === 1 ? "" : "?n=2&page=REDACTED"
+            }, a page already read: the Link headers go round in a cycle`,
+          ),
+          true,
+          err.message,
+        );
+      });
+    }
+  }
+});
+
+Deno.test("a Link cycle of the fake registry ends the listing after one round", async () => {
+  await using registry = await startFakeRegistry({ tagPageLimit: 2 });
+  for (const tag of ["a", "b", "c", "d", "e"]) {
+    registry.seedManifest("app", tag, {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.OCI_INDEX,
+      manifests: [],
+    });
+  }
+  registry.faults.linkCycle = true;
+  const client = createClient({
+    repo: `${registry.url}/app`,
+    useDefaultCredentials: false,
+  });
+  await assertRejects(
+    () => client.listTags({ pageSize: 2 }),
+    InvalidResponseError,
+    "go round in a cycle",
+  );
+  assertEquals(
+    registry.requests.filter((r) => r.path.includes("/tags/list")).length,
+    3,
+  );
+});
+
+Deno.test("every listing stops at maxListingBytes, all pages together", async (t) => {
+  // Pages without end, each a new one: only the byte bound stops them.
+  const { fetch, urls } = pagingFetch(
+    1,
+    (path, n) => `<${path}?page=${n + 1}>; rel="next"`,
+  );
+  const client = createClient({
+    repo: `${BASE}/app`,
+    useDefaultCredentials: false,
+    retry: { maxAttempts: 1 },
+    fetch,
+    maxListingBytes: 1_000,
+  });
+  for (
+    const [name, call] of [
+      ["tags", () => client.listTags()],
+      ["catalog", () => client.listCatalog()],
+      ["referrers", () => client.getReferrers(SUBJECT)],
+    ] as const
+  ) {
+    await t.step(name, async () => {
+      urls.length = 0;
+      const err = await assertRejects(call, LimitExceededError);
+      assertEquals([err.option, err.limit], ["maxListingBytes", 1_000]);
+      assert(err.value > 1_000);
+      assert(urls.length < 100, `${urls.length} pages`);
+    });
+  }
 });

@@ -86,6 +86,16 @@ export class Authority {
     this.#refreshTokens.clear();
   }
 
+  /** Expires every token issued so far (refresh tokens stay valid). */
+  expireTokens(): void {
+    this.#tokens.clear();
+  }
+
+  /** The 401 answer with the challenge for `needed` and an `error`. */
+  refuse(needed: Access[], error: string, message: string): Response {
+    return this.#unauthorized(needed, error, message);
+  }
+
   /**
    * `undefined` when the request may go on, else the 401 answer with the
    * challenge for `needed`.

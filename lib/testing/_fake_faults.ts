@@ -13,7 +13,10 @@ export type CountedFaultKey =
   | "status"
   | "dropAfterBytes"
   | "flipByte"
-  | "dropUploadAfterBytes";
+  | "dropUploadAfterBytes"
+  | "trickle"
+  | "uploadUnauthorized"
+  | "expireTokensAt";
 
 /** Default `times` of each counted fault. */
 const DEFAULT_TIMES: Readonly<Record<CountedFaultKey, number>> = {
@@ -21,6 +24,9 @@ const DEFAULT_TIMES: Readonly<Record<CountedFaultKey, number>> = {
   dropAfterBytes: 1,
   flipByte: Infinity,
   dropUploadAfterBytes: 1,
+  trickle: Infinity,
+  uploadUnauthorized: 1,
+  expireTokensAt: 1,
 };
 
 /** Uses of each fault object, kept outside the caller's objects. */
@@ -50,7 +56,9 @@ export function takeFault<K extends CountedFaultKey>(
   method: string,
   pathAndQuery: string,
 ): NonNullable<FakeFaults[K]> | undefined {
-  const fault = faults[key] as (FaultFilter & FakeFaults[K]) | undefined;
+  const fault = faults[key] as
+    | (FaultFilter & FakeFaults[K])
+    | undefined;
   if (fault === undefined || !matches(fault, method, pathAndQuery)) {
     return undefined;
   }

@@ -130,14 +130,21 @@ function paginate<T>(
   const more = after.length > limit ||
     (forever && ctx.state.faults.tagsPageForever === true);
   if (!more) return { items };
-  const cursor = items.length > 0 ? key(items[items.length - 1]) : last ?? "";
+  // Past the end (`tagsPageForever`), each next page is a new one, after
+  // a cursor that grows: an endless listing, not a cycle.
+  const cursor = items.length > 0
+    ? key(items[items.length - 1])
+    : `${last ?? ""}~`;
   return {
     items,
     next: `n=${limit}&last=${encodeURIComponent(cursor)}`,
   };
 }
 
-/** Adds the `Link` header of the next page (or the `badLink` fault). */
+/**
+ * Adds the `Link` header of the next page (or the `badLink` fault; with the
+ * `linkCycle` fault, the last page links back to the first).
+ */
 function withLink<T>(
   ctx: Context,
   response: Response,
@@ -149,6 +156,12 @@ function withLink<T>(
     response.headers.set("link", bad);
   } else if (page.next !== undefined) {
     response.headers.set("link", `<${path}?${page.next}>; rel="next"`);
+  } else if (ctx.state.faults.linkCycle) {
+    // The first page as the client asked for it: its query without `last`.
+    const first = new URLSearchParams(ctx.url.search);
+    first.delete("last");
+    const query = first.size > 0 ? `?${first}` : "";
+    response.headers.set("link", `<${path}${query}>; rel="next"`);
   }
   return response;
 }

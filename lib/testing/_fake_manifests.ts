@@ -11,6 +11,7 @@ import { parseMediaType } from "@std/media-types/parse-media-type";
 import { MEDIA_TYPE } from "../ref/media_types.ts";
 import type { Context } from "./_fake_context.ts";
 import { flipByte, takeFault } from "./_fake_faults.ts";
+import { nestedManifest } from "./_fake_hostile.ts";
 import { empty, ociError, readBody } from "./_fake_http.ts";
 import {
   digestOf,
@@ -26,7 +27,7 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** `GET`/`HEAD /v2/<name>/manifests/<reference>`. */
 export function getManifest(ctx: Context): Response {
   const { name, ref, state } = ctx;
-  const found = state.store.resolveManifest(name, ref);
+  const found = nestedManifest(ctx) ?? state.store.resolveManifest(name, ref);
   if (found === undefined) {
     return state.store.repositories.has(name)
       ? ociError(STATUS_CODE.NotFound, "MANIFEST_UNKNOWN", "manifest unknown", {

@@ -18,8 +18,9 @@ import type {
   FakeSecondOrigin,
   FakeUpload,
   RecordedRequest,
+  UploadStep,
 } from "./_fake_types.ts";
-import { Authority } from "./_fake_auth.ts";
+import { type Access, Authority } from "./_fake_auth.ts";
 import { serveBlob } from "./_fake_blobs.ts";
 import type {
   Context,
@@ -27,6 +28,7 @@ import type {
   ResolvedOptions,
 } from "./_fake_context.ts";
 import { hugeStream, matches, takeFault } from "./_fake_faults.ts";
+import { trickled, uploadStep } from "./_fake_hostile.ts";
 import {
   API_VERSION_HEADERS,
   codeForStatus,
@@ -182,7 +184,40 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
         API_VERSION_HEADERS["docker-distribution-api-version"],
       );
     }
-    return response;
+    const trickle = takeFault(this.faults, "trickle", req.method, pathAndQuery);
+    return trickle === undefined ? response : trickled(response, trickle);
+  }
+
+  /**
+   * The upload faults of a request (`step` of an upload, if it is one):
+   * `expireTokensAt` expires every token before the request is
+   * authenticated; `uploadUnauthorized` refuses it once it is (the 401
+   * answer is returned).
+   */
+  #uploadFault(
+    req: Request,
+    pathAndQuery: string,
+    step: UploadStep | undefined,
+    phase: "before" | "after",
+    needed: Access[],
+  ): Response | undefined {
+    if (step === undefined) return undefined;
+    const key = phase === "before" ? "expireTokensAt" : "uploadUnauthorized";
+    if (
+      this.faults[key]?.step !== step ||
+      !takeFault(this.faults, key, req.method, pathAndQuery)
+    ) {
+      return undefined;
+    }
+    if (phase === "before") {
+      this.#authority.expireTokens();
+      return undefined;
+    }
+    return this.#authority.refuse(
+      needed,
+      "invalid_token",
+      `token refused at the upload's ${step} (fault)`,
+    );
   }
 
   /** The answer of a `status` or `hugeBody` fault, if one applies. */
@@ -256,7 +291,11 @@ export class FakeRegistryServer implements FakeRegistry, RegistryState {
         state: this,
         kill: () => this.#relay.kill((info.remoteAddr as Deno.NetAddr).port),
       };
-      const denied = this.#authority.authorize(req, route.access(ctx));
+      const needed = route.access(ctx);
+      const step = uploadStep(req.method, url.pathname);
+      this.#uploadFault(req, pathAndQuery, step, "before", needed);
+      const denied = this.#authority.authorize(req, needed) ??
+        this.#uploadFault(req, pathAndQuery, step, "after", needed);
       return denied ?? await handler(ctx);
     }
     return notFound();

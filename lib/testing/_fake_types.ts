@@ -237,6 +237,77 @@ export interface HugeBodyFault {
 }
 
 /**
+ * Serve a chain of image indexes nested `depth` deep: a manifest `GET` or
+ * `HEAD` by tag (of any repository, or of those whose path matches) answers
+ * the top index, whose one entry is the next index, and so on down to an
+ * image manifest with the empty config (seeded into the repository) and no
+ * layers. The chain is built once per fault object (its manifests are served
+ * by digest, not stored), so a depth of thousands costs a few MiB. Shows
+ * that a client bounds how deep it walks, and keeps its memory flat.
+ *
+ * @example An index nested 5,000 deep under every tag
+ * ```ts
+ * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
+ *
+ * await using registry = await startFakeRegistry();
+ * registry.faults.nestedIndex = { depth: 5_000 };
+ * ```
+ */
+export interface NestedIndexFault {
+  /** How many indexes are nested (the top one counted). */
+  depth: number;
+  /** Only manifest requests whose path and query match. */
+  path?: RegExp;
+}
+
+/**
+ * Send response bodies a few bytes at a time, `everyMs` apart (headers come
+ * at once): a peer that trickles, each byte arriving before an inactivity
+ * timeout would fire. Applies to every answer with a body that matches
+ * (manifests, blobs, listings, tokens, errors). `times` defaults to
+ * `Infinity`.
+ *
+ * @example A byte every 50 ms on blob downloads
+ * ```ts
+ * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
+ *
+ * await using registry = await startFakeRegistry();
+ * registry.faults.trickle = { everyMs: 50, path: /\/blobs\//, method: "GET" };
+ * ```
+ */
+export interface TrickleFault extends FaultFilter {
+  /** The wait between two sends, in milliseconds. */
+  everyMs: number;
+  /** Bytes per send. @default {1} */
+  bytes?: number;
+}
+
+/** A request of a blob upload: open (`POST`), chunk (`PATCH`), close (`PUT`). */
+export type UploadStep = "POST" | "PATCH" | "PUT";
+
+/**
+ * Answer one step of blob uploads with 401 (`error="invalid_token"`, the
+ * challenge of the registry's auth mode) after authentication passed, as a
+ * registry whose token was revoked does; the session itself is untouched.
+ * `times` defaults to 1; `Infinity` refuses that step always (a renewed
+ * token does not help).
+ *
+ * @example The closing PUT refused once
+ * ```ts
+ * import { startFakeRegistry } from "jsr:@scope/docker-registry-client/testing";
+ *
+ * await using registry = await startFakeRegistry({ auth: "bearer" });
+ * registry.faults.uploadUnauthorized = { step: "PUT" };
+ * ```
+ */
+export interface UploadAuthFault {
+  /** Which request of the upload. */
+  step: UploadStep;
+  /** How many matching requests it hits. */
+  times?: number;
+}
+
+/**
  * Faults, switchable at any time by assigning to
  * {@linkcode FakeRegistry.faults}. Counted faults remove themselves once
  * used up.
@@ -296,7 +367,10 @@ export interface FakeFaults {
    * (another host, garbage…).
    */
   badLink?: string;
-  /** Tags and catalog pages always announce a next page. */
+  /**
+   * Tags and catalog pages always announce a next page, a new one each
+   * time (past the end, after a cursor that grows by `~`).
+   */
   tagsPageForever?: boolean;
   /** The `WWW-Authenticate` value of every 401 challenge, verbatim. */
   wwwAuthenticate?: string;
@@ -304,6 +378,24 @@ export interface FakeFaults {
   tokenAnswer?: unknown;
   /** The `Location` of every upload session answer, verbatim. */
   location?: string;
+  /** Indexes nested N deep, see {@linkcode NestedIndexFault}. */
+  nestedIndex?: NestedIndexFault;
+  /** Bodies sent a byte at a time, see {@linkcode TrickleFault}. */
+  trickle?: TrickleFault;
+  /**
+   * The last page of every tags, catalog and referrers listing links back
+   * to the first (a one-page listing to itself): a `Link` cycle.
+   */
+  linkCycle?: boolean;
+  /** A 401 at one step of uploads, see {@linkcode UploadAuthFault}. */
+  uploadUnauthorized?: UploadAuthFault;
+  /**
+   * Every bearer token expires when an upload reaches this step (that
+   * request is refused with 401 `invalid_token`; a new token works): a token
+   * that expires between the start and the end of an upload. `times`
+   * defaults to 1. Refresh tokens stay valid.
+   */
+  expireTokensAt?: UploadAuthFault;
 }
 
 /**

@@ -3,7 +3,9 @@
  * distribution API (and the Docker token protocol) on `127.0.0.1`, keeps
  * everything in memory, records every request, and misbehaves on demand —
  * dropped connections, 429s, corrupted bytes, expiring tokens, endless
- * pages, huge bodies.
+ * pages, huge bodies, and a hostile registry's tricks: indexes nested
+ * thousands deep, bodies trickled a byte at a time, `Link` cycles, a 401 at
+ * a chosen step of an upload, tokens that expire mid-upload.
  *
  * Use it to test your own registry tools without touching the network.
  *
@@ -52,8 +54,12 @@ export type {
   FaultFilter,
   FlipByteFault,
   HugeBodyFault,
+  NestedIndexFault,
   RecordedRequest,
   StatusFault,
+  TrickleFault,
+  UploadAuthFault,
+  UploadStep,
 } from "./_fake_types.ts";
 
 /**

@@ -242,7 +242,7 @@ Deno.test("fault badLink and tagsPageForever change paging Links", async () => {
   assertEquals((await forever.json()).tags, []);
   assertEquals(
     forever.headers.get("link"),
-    '</v2/app/tags/list?n=10&last=only>; rel="next"',
+    '</v2/app/tags/list?n=10&last=only~>; rel="next"',
   );
   registry.faults.badLink = "<http://elsewhere.invalid/v2/x>; rel=next";
   const bad = await fetch(url);

@@ -1,8 +1,8 @@
 // Private: the token scopes a request needs, read from its method and URL.
 //
 // `/v2/<name>/(manifests|blobs|tags|referrers)/...` needs
-// `repository:<name>:pull` to read, `pull,push` to write and `delete` to
-// delete; a mount (`?mount=&from=`) also needs `pull` on the source;
+// `repository:<name>:pull` to read, `pull,push` to write (cancelling an
+// upload session included) and `delete` to delete; a mount (`?mount=&from=`) also needs `pull` on the source;
 // `/v2/_catalog` needs `registry:catalog:*`.
 
 import { CATALOG_SCOPE, repositoryScope, type Scope } from "../ref/scope.ts";
@@ -25,7 +25,15 @@ export function scopesForRequest(method: string, url: URL): Scope[] {
       scopes.push(repositoryScope(name, ["pull"]));
       break;
     case "DELETE":
-      scopes.push(repositoryScope(name, ["delete"]));
+      // Cancelling an upload session is part of pushing, not a delete.
+      scopes.push(
+        repositoryScope(
+          name,
+          /\/blobs\/uploads\/[^/]*$/.test(url.pathname)
+            ? ["pull", "push"]
+            : ["delete"],
+        ),
+      );
       break;
     default:
       scopes.push(repositoryScope(name, ["pull", "push"]));

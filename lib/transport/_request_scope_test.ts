@@ -21,6 +21,11 @@ Deno.test("scopesForRequest() reads the repository from every route", async (t) 
     ["PATCH", "/v2/app/blobs/uploads/5f0c?_state=x", [
       "repository:app:pull,push",
     ]],
+    // Cancelling an upload is part of a push, not a delete.
+    ["DELETE", "/v2/app/blobs/uploads/5f0c?_state=x", [
+      "repository:app:pull,push",
+    ]],
+    ["DELETE", `/v2/app/blobs/${digest}`, ["repository:app:delete"]],
     ["GET", `/v2/app/referrers/${digest}`, ["repository:app:pull"]],
     ["POST", `/v2/app/blobs/uploads/?mount=${digest}&from=base/img`, [
       "repository:app:pull,push",

@@ -14,7 +14,10 @@
  *
  * Tokens are cached per scope set until shortly before they expire;
  * concurrent requests share one token request; a 401 that asks for more scope
- * (or refuses a cached token) gets one more token and one replay.
+ * (or refuses a cached token) gets one more token and one replay. A request
+ * whose body is a stream cannot be replayed: the token is renewed all the
+ * same and the 401 returned, for the caller (an upload) to resend from where
+ * the registry stands.
  *
  * Credentials go only to the registry's origin and its token realm.
  *
@@ -279,11 +282,12 @@ export class RegistryAuth {
     const spare = isReplayable(request) ? cloneForReplay(request) : undefined;
     const used = await this.#authorize(request, ping.challenges, wanted);
     const res = await this.#inner(request);
-    if (res.status !== 401 || spare === undefined || used === undefined) {
-      return res;
-    }
+    if (res.status !== 401 || used === undefined) return res;
     // One more token, one replay: the registry wants more scope, or refused
-    // a token it should have accepted (revoked, or expired early).
+    // a token it should have accepted (revoked, or expired early). A request
+    // whose body is a stream cannot be replayed: the token is renewed all
+    // the same and the 401 goes back, so that the caller (an upload) can
+    // resend from where the registry stands with the new token.
     let challenge: BearerChallenge | undefined;
     let asked: Scope[] = [];
     try {
@@ -298,6 +302,10 @@ export class RegistryAuth {
       return res;
     }
     if (!challenge) return res;
+    if (spare === undefined) {
+      await this.#renew(used, challenge, [...wanted, ...asked], request.signal);
+      return res;
+    }
     await res.body?.cancel();
     this.#forget(used);
     const token = await this.#tokenFor(
@@ -361,6 +369,25 @@ export class RegistryAuth {
         `${attempted} to ${url.host}`,
         "refusing to send credentials over plain http to a non-loopback host (set insecure to allow it)",
       );
+    }
+  }
+
+  /**
+   * Replaces a refused token, for requests that cannot be replayed here:
+   * the next request gets the new one. A failed renewal is left to that
+   * request (it asks again); the 401 in hand is what the caller sees now.
+   */
+  async #renew(
+    used: CachedToken,
+    challenge: BearerChallenge,
+    scopes: Scope[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.#forget(used);
+    try {
+      await this.#tokenFor(challenge, mergeScopes(scopes), signal, true);
+    } catch {
+      // The caller's next request asks for a token again.
     }
   }
 
@@ -501,6 +528,7 @@ export class RegistryAuth {
         method,
         realm.href,
         secrets,
+        "the token server",
       );
     }
     const body = await readBounded(res, MAX_TOKEN_ANSWER, attempted);

@@ -302,3 +302,37 @@ Deno.test("ping() keeps the registry's error codes", async () => {
   const err = await assertRejects(() => auth.ping(), HttpError);
   assertEquals(err.codes, ["UNSUPPORTED"]);
 });
+
+Deno.test("RegistryAuth renews a token refused on a request with a streamed body, and hands the 401 back", async () => {
+  await using fake = await startFakeRegistry({ auth: "bearer" });
+  const auth = new RegistryAuth((request) => fetch(request), {
+    registry: fake.url,
+    credentials: () => Promise.resolve({ username: "user", password: "pass" }),
+  });
+  const opened = await auth.transport(
+    new Request(`${fake.url}/v2/app/blobs/uploads/`, { method: "POST" }),
+  );
+  await opened.body?.cancel();
+  assertEquals(opened.status, 202);
+  const location = new URL(opened.headers.get("location")!, fake.url);
+  const patch = () =>
+    new Request(location, {
+      method: "PATCH",
+      body: new Blob(["chunk"]).stream(),
+      duplex: "half",
+    } as RequestInit);
+  fake.faults.uploadUnauthorized = { step: "PATCH" };
+  const refused = await auth.transport(patch());
+  await refused.body?.cancel();
+  assertEquals(refused.status, 401, "a stream is not replayed");
+  assertEquals(fake.tokensIssued, 2, "but the token was renewed");
+  const first = fake.requests.find((r) => r.method === "PATCH")!.headers
+    .authorization;
+  const again = await auth.transport(patch());
+  await again.body?.cancel();
+  assertEquals(again.status, 202);
+  const sent = fake.requests.filter((r) => r.method === "PATCH");
+  assertEquals(sent.length, 2);
+  assert(sent[1].headers.authorization !== first, "the new token was sent");
+  assertEquals(fake.tokensIssued, 2);
+});

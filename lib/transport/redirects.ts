@@ -10,7 +10,7 @@
 import { InvalidResponseError, UnsafeRequestError } from "../errors.ts";
 import { redactUrl } from "../http/_redact.ts";
 import type { Transport } from "./transport.ts";
-import { isReplayable, markReplayable } from "./_replay.ts";
+import { carryMarks, isReplayable, markReplayable } from "./_replay.ts";
 
 /** Options of {@linkcode withRedirects}. */
 export interface RedirectOptions {
@@ -58,7 +58,10 @@ export function withRedirects(
     const replayBody = request.body !== null && canReplay
       ? new Uint8Array(await request.clone().arrayBuffer())
       : undefined;
-    let current = new Request(request, { redirect: "manual" });
+    let current = carryMarks(
+      request,
+      new Request(request, { redirect: "manual" }),
+    );
     if (canReplay) markReplayable(current);
     for (let hops = 0;; hops++) {
       const res = await inner(current);
@@ -118,7 +121,8 @@ export function withRedirects(
         headers.delete("content-type");
         headers.delete("content-length");
       }
-      current = markReplayable(
+      current = markReplayable(carryMarks(
+        request,
         new Request(to, {
           method,
           headers,
@@ -126,7 +130,7 @@ export function withRedirects(
           redirect: "manual",
           signal: request.signal,
         }),
-      );
+      ));
     }
   };
 }

@@ -1,6 +1,7 @@
 // Private: content read in chunks of one size for a chunked upload, one
 // buffer reused throughout (bytes: views of the bytes, no copies).
 
+import { open } from "node:fs/promises";
 import { type Content, openAt } from "./_source.ts";
 
 /**
@@ -34,7 +35,7 @@ export async function openChunker(
       };
     }
     case "file": {
-      const file = await Deno.open(content.path, { read: true });
+      const file = await open(content.path, "r");
       const buffer = new Uint8Array(size);
       let position = 0;
       let closed = false;
@@ -42,9 +43,13 @@ export async function openChunker(
         async next() {
           let filled = 0;
           while (filled < size) {
-            const n = await file.read(buffer.subarray(filled));
-            if (n === null) break;
-            filled += n;
+            const { bytesRead } = await file.read(
+              buffer,
+              filled,
+              size - filled,
+            );
+            if (bytesRead === 0) break;
+            filled += bytesRead;
           }
           position += filled;
           return {
@@ -52,10 +57,10 @@ export async function openChunker(
             last: filled < size || position >= content.size,
           };
         },
-        close() {
-          if (!closed) file.close();
+        async close() {
+          if (closed) return;
           closed = true;
-          return Promise.resolve();
+          await file.close();
         },
       };
     }

@@ -1,8 +1,9 @@
 // Private: what a blob upload reads. A `BlobSource` (bytes, a `Blob`, a file
-// by path or URL, a stream) becomes `Content`, which can be opened again from
-// an offset (except a stream), hashed before the upload, and turned into
-// request bodies.
+// by path or URL, a function that opens a stream, a stream) becomes
+// `Content`, which can be opened again from an offset (except a stream),
+// hashed before the upload, and turned into request bodies.
 
+import { type FileHandle, open, stat } from "node:fs/promises";
 import type { BlobSource } from "../options.ts";
 import {
   type DigestAlgorithm,
@@ -27,6 +28,11 @@ export type Content =
   | { kind: "bytes"; bytes: Uint8Array; size: number }
   | { kind: "blob"; blob: Blob; size: number }
   | { kind: "file"; path: string | URL; size: number }
+  | {
+    kind: "open";
+    open: () => Promise<ReadableStream<Uint8Array>>;
+    size?: number;
+  }
   | { kind: "stream"; stream: ReadableStream<Uint8Array>; size?: undefined };
 
 export async function toContent(source: BlobSource): Promise<Content> {
@@ -36,6 +42,7 @@ export async function toContent(source: BlobSource): Promise<Content> {
   if (source instanceof ReadableStream) {
     return { kind: "stream", stream: source };
   }
+  if (typeof source === "function") return { kind: "open", open: source };
   if (source instanceof Blob) {
     if (source.size <= SINGLE_POST_MAX) {
       const bytes = new Uint8Array(await source.arrayBuffer());
@@ -44,14 +51,14 @@ export async function toContent(source: BlobSource): Promise<Content> {
     return { kind: "blob", blob: source, size: source.size };
   }
   if (typeof source === "string" || source instanceof URL) {
-    const info = await Deno.stat(source);
-    if (!info.isFile) {
+    const info = await stat(source);
+    if (!info.isFile()) {
       throw new TypeError(`Cannot upload "${String(source)}": not a file`);
     }
     return { kind: "file", path: source, size: info.size };
   }
   throw new TypeError(
-    "A blob source must be a ReadableStream, Uint8Array, Blob, file path or file URL",
+    "A blob source must be a ReadableStream, a function that opens one, a Uint8Array, a Blob, a file path or a file URL",
   );
 }
 
@@ -65,20 +72,86 @@ export async function openAt(
       return bytesStream(content.bytes.subarray(offset));
     case "blob":
       return content.blob.slice(offset).stream();
-    case "file": {
-      const file = await Deno.open(content.path, { read: true });
-      try {
-        if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
-      } catch (err) {
-        file.close();
-        throw err;
-      }
-      return file.readable; // closes the file at its end and on cancel
+    case "file":
+      return fileStream(await open(content.path, "r"), offset);
+    case "open": {
+      const stream = await content.open();
+      return offset > 0 ? skipBytes(stream, offset) : stream;
     }
     case "stream":
       if (offset !== 0) throw new RangeError("a stream cannot be re-read");
       return content.stream;
   }
+}
+
+/** The stream without its first `count` bytes (read and dropped). */
+function skipBytes(
+  stream: ReadableStream<Uint8Array>,
+  count: number,
+): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let left = count;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return controller.close();
+        if (left >= value.byteLength) {
+          left -= value.byteLength;
+          continue;
+        }
+        controller.enqueue(left > 0 ? value.subarray(left) : value);
+        left = 0;
+        return;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
+/**
+ * An open file as a byte stream from `position` on; the file is closed at
+ * its end, on error and on cancel.
+ */
+function fileStream(
+  file: FileHandle,
+  position: number,
+): ReadableStream<Uint8Array> {
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await file.close().catch(() => {});
+    }
+  };
+  return new ReadableStream({
+    type: "bytes",
+    autoAllocateChunkSize: STREAM_PIECE,
+    async pull(controller) {
+      try {
+        const request = controller.byobRequest!;
+        const view = request.view!;
+        const { bytesRead } = await file.read(
+          new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+          0,
+          view.byteLength,
+          position,
+        );
+        if (bytesRead === 0) {
+          await close();
+          controller.close();
+          request.respond(0);
+          return;
+        }
+        position += bytesRead;
+        request.respond(bytesRead);
+      } catch (err) {
+        await close();
+        throw err;
+      }
+    },
+    cancel: close,
+  });
 }
 
 /** Bytes as a stream of subarrays (no copies), for bodies too big to buffer. */
@@ -106,13 +179,17 @@ export async function hashContent(
   if (content.kind === "bytes") return digestOf(content.bytes, algorithm);
   const hasher = new DigestHasher(algorithm);
   if (content.kind === "file") {
-    using file = await Deno.open(content.path, { read: true });
-    const buffer = new Uint8Array(HASH_BUFFER_SIZE);
-    for (;;) {
-      signal?.throwIfAborted();
-      const n = await file.read(buffer);
-      if (n === null) break;
-      hasher.update(buffer.subarray(0, n));
+    const file = await open(content.path, "r");
+    try {
+      const buffer = new Uint8Array(HASH_BUFFER_SIZE);
+      for (;;) {
+        signal?.throwIfAborted();
+        const { bytesRead } = await file.read(buffer, 0, buffer.byteLength);
+        if (bytesRead === 0) break;
+        hasher.update(buffer.subarray(0, bytesRead));
+      }
+    } finally {
+      await file.close();
     }
     return hasher.digest();
   }

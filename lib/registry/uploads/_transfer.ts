@@ -7,11 +7,13 @@
 import { delay } from "@std/async/delay";
 import type { DigestAlgorithm } from "../../ref/digest.ts";
 import {
+  AuthenticationError,
   ConnectionError,
   HttpError,
   InvalidResponseError,
   NotFoundError,
 } from "../../errors.ts";
+import { markTransfer } from "../../transport/_replay.ts";
 import { type CallOptions, isAbort, type RepoHttp } from "../_repo_http.ts";
 import { statBlob } from "../_blob_head.ts";
 import type { BlobUploadResult } from "../options.ts";
@@ -63,6 +65,8 @@ interface Piece {
   meter?: Meter;
   /** Aborted after a failed attempt: releases the body's source. */
   stop?: AbortController;
+  /** Whether a 401 was answered already (the token was renewed then). */
+  reauthorized?: boolean;
 }
 
 /** Shared state of one upload. */
@@ -78,7 +82,10 @@ export interface Transfer {
 /**
  * Sends one piece to the session, re-syncing with `GET <location>` after a
  * dropped connection or a 416/5xx and sending the rest from the registry's
- * offset. Returns the final response (already drained).
+ * offset. A 401 (a token that expired or was revoked mid-upload: the auth
+ * layer has renewed it meanwhile) is re-synced the same way, once per
+ * piece; a second one, or one on a body that cannot be read again, is the
+ * `AuthenticationError`. Returns the final response (already drained).
  */
 async function sendPiece(t: Transfer, piece: Piece): Promise<Response | null> {
   let from = piece.start;
@@ -109,22 +116,30 @@ async function sendPiece(t: Transfer, piece: Piece): Promise<Response | null> {
     try {
       res = await t.http.send(
         attempted,
-        t.http.request(piece.method, url, t.call, {
-          headers,
-          body: body as BodyInit | null,
-        }),
+        markTransfer(
+          t.http.request(piece.method, url, t.call, {
+            headers,
+            body: body as BodyInit | null,
+          }),
+        ),
         ok,
       );
     } catch (err) {
       piece.stop?.abort(err);
       if (piece.meter?.error !== undefined) throw piece.meter.error;
-      if (!piece.resumable || !resyncable(err) || t.resyncs >= MAX_RESYNCS) {
+      if (err instanceof AuthenticationError) {
+        if (!piece.resumable || piece.reauthorized) throw err;
+        piece.reauthorized = true;
+      } else if (
+        !piece.resumable || !resyncable(err) || t.resyncs >= MAX_RESYNCS
+      ) {
         throw err;
+      } else {
+        t.resyncs++;
+        await delay(Math.min(2000, 100 * 2 ** (t.resyncs - 1)), {
+          signal: t.http.signal(t.call),
+        });
       }
-      t.resyncs++;
-      await delay(Math.min(2000, 100 * 2 ** (t.resyncs - 1)), {
-        signal: t.http.signal(t.call),
-      });
       let status;
       try {
         status = await uploadStatus(

@@ -23,7 +23,10 @@
  *   a `201` on `PATCH` (ECR) is accepted.
  * - After a dropped connection, a 416 or a 5xx, the upload re-syncs with
  *   `GET <location>` and carries on from the registry's offset (files,
- *   bytes and chunks; a plain stream cannot be re-read).
+ *   bytes, chunks and functions that open a stream; a plain stream cannot
+ *   be re-read). After a 401 (a token that expired or was revoked
+ *   mid-upload; the auth layer renews it) it does the same, once per
+ *   request; a second 401 is an `AuthenticationError`.
  * - The upload `Location` is used exactly as returned (relative or
  *   absolute, query kept). On failure or abort the session is cancelled
  *   with `DELETE <location>`.
@@ -44,6 +47,7 @@ import {
   InvalidReferenceError,
   SizeMismatchError,
 } from "../../errors.ts";
+import { markTransfer } from "../../transport/_replay.ts";
 import type { CallOptions, RepoHttp } from "../_repo_http.ts";
 import { statBlob } from "../_blob_head.ts";
 import type {
@@ -136,6 +140,7 @@ export async function uploadBlob(
     : parseDigest(given).algorithm;
   const call: CallOptions = { signal: options.signal };
   const content = await toContent(source);
+  if (content.kind === "open") content.size ??= options.size;
   const attempted = `push blob${given ? ` ${given}` : ""} to "${http.name}"`;
   try {
     if (
@@ -160,6 +165,8 @@ export async function uploadBlob(
       const known = size ?? registrySize ??
         (content.kind === "stream"
           ? await countStream(content.stream, http.signal(call))
+          : content.kind === "open"
+          ? await countStream(await content.open(), http.signal(call))
           : 0);
       await cancelStream(content);
       return known;
@@ -215,7 +222,8 @@ export async function uploadBlob(
       // checked above or the stream checks itself. A digest computed here
       // from the content is not checked again.
       verify: given !== undefined && content.kind !== "bytes" &&
-        !(options.verified && content.kind === "stream"),
+        !(options.verified &&
+          (content.kind === "stream" || content.kind === "open")),
       expectedSize: options.size,
       chunkSize: options.chunkSize,
       call,
@@ -266,10 +274,12 @@ export async function mountBlob(
     const source = `get blob "${fromRepo}@${digest}"`;
     const res = await http.send(
       source,
-      http.request(
-        "GET",
-        `${http.baseUrl}/v2/${fromRepo}/blobs/${digest}`,
-        call,
+      markTransfer(
+        http.request(
+          "GET",
+          `${http.baseUrl}/v2/${fromRepo}/blobs/${digest}`,
+          call,
+        ),
       ),
       [200],
     );

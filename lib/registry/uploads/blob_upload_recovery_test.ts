@@ -24,7 +24,6 @@ import {
   type RecordedRequest,
   startFakeRegistry,
 } from "../../testing/fake_registry.ts";
-import type { hashedBytes } from "../../../test_support/hashed_bytes.ts";
 import type { Transport } from "../../transport/transport.ts";
 
 function sha256(bytes: Uint8Array): string {

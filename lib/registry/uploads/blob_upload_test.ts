@@ -2,24 +2,10 @@
 // registry cannot produce (201 on PATCH, dropped connections, chunk minimum,
 // refused single-request uploads), Location handling, cancellation.
 
-import {
-  assert,
-  assertEquals,
-  type assertMatch,
-  assertRejects,
-  type assertStrictEquals,
-} from "@std/assert";
+import { assert, assertEquals, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
 import { createClient, type RegistryClientV2 } from "../client.ts";
-import {
-  type AuthenticationError,
-  DigestMismatchError,
-  type HttpError,
-  type InvalidDigestError,
-  type InvalidReferenceError,
-  type NotFoundError,
-  SizeMismatchError,
-} from "../../errors.ts";
+import { DigestMismatchError, SizeMismatchError } from "../../errors.ts";
 import {
   type FakeRegistry,
   type RecordedRequest,
