@@ -15,7 +15,8 @@
  * ```
  *
  * Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C
- * during pull, push or copy). `dreg COMMAND --help` describes each command.
+ * during pull, push or copy), 143 terminated (SIGTERM). `dreg COMMAND
+ * --help` describes each command.
  *
  * @module
  */

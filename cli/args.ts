@@ -22,14 +22,18 @@ export interface FlagSpec {
   value?: string;
   /** One line of help. */
   help: string;
+  /** The flag may be given more than once; every value is kept (see {@linkcode listFlag}). */
+  repeat?: boolean;
 }
 
 /** Parsed arguments. */
 export interface ParsedArgs {
   /** The positional arguments. */
   positional: string[];
-  /** Flag values by long name (`true` for boolean flags). */
+  /** Flag values by long name (`true` for boolean flags; the last value of a repeated flag). */
   flags: Map<string, string | true>;
+  /** Every value of each repeatable flag given, in order. */
+  lists: Map<string, string[]>;
 }
 
 /** `-h`/`--help`, which every command knows. */
@@ -54,6 +58,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): ParsedArgs {
   const parsed: Record<string, unknown> = parseFlags(argv, {
     boolean: all.filter((s) => s.value === undefined).map(key),
     string: all.filter((s) => s.value !== undefined).map(key),
+    collect: all.filter((s) => s.repeat && s.value !== undefined).map(key),
     alias: Object.fromEntries(
       all.flatMap((s) => s.short ? [[key(s), s.short.slice(1)]] : []),
     ),
@@ -68,8 +73,16 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): ParsedArgs {
     },
   });
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   for (const s of all) {
-    const v = parsed[key(s)];
+    let v = parsed[key(s)];
+    if (Array.isArray(v)) {
+      if (v.includes("")) {
+        throw new UsageError(`${s.name} needs a value (${s.value})`);
+      }
+      if (v.length > 0) lists.set(s.name, v as string[]);
+      v = v.at(-1);
+    }
     if (s.value === undefined) {
       if (v === true) flags.set(s.name, true);
     } else if (v === "") {
@@ -78,7 +91,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): ParsedArgs {
   }
   if (unknown !== undefined) throw new UsageError(`unknown flag ${unknown}`);
   positional.push(...parsed["--"] as string[]);
-  return { positional, flags };
+  return { positional, flags, lists };
 }
 
 /** A string flag's value, if given. */
@@ -88,6 +101,11 @@ export function stringFlag(
 ): string | undefined {
   const v = args.flags.get(name);
   return typeof v === "string" ? v : undefined;
+}
+
+/** Every value of a repeatable flag, in order (none when not given). */
+export function listFlag(args: ParsedArgs, name: string): string[] {
+  return args.lists.get(name) ?? [];
 }
 
 /** Whether a boolean flag was given. */

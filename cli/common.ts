@@ -20,6 +20,13 @@ import {
   stringFlag,
   UsageError,
 } from "./args.ts";
+import { DEBUG_FLAG, logOf, PASSWORD_STDIN_FLAG } from "./global_flags.ts";
+import {
+  commandDeadlineArg,
+  requestLimitsArg,
+  TIME_FLAGS,
+} from "./limit_flags.ts";
+import { namingHost } from "./error_context.ts";
 
 /** Where a command writes. Injectable for tests. */
 export interface Io {
@@ -79,6 +86,9 @@ export const COMMON_FLAGS: FlagSpec[] = [
     help: "allow credentials over plain http to non-loopback hosts",
   },
   { name: "--json", help: "print JSON" },
+  PASSWORD_STDIN_FLAG,
+  DEBUG_FLAG,
+  ...TIME_FLAGS,
 ];
 
 /** `--platform`. */
@@ -92,12 +102,12 @@ export const PLATFORM_FLAG: FlagSpec = {
 export const TRANSFER_FLAGS: Record<string, FlagSpec> = {
   src: {
     name: "--src-creds",
-    value: "USER:PASS",
+    value: "USER[:PASS]",
     help: "credentials for the source only",
   },
   dst: {
     name: "--dest-creds",
-    value: "USER:PASS",
+    value: "USER[:PASS]",
     help: "credentials for the destination only",
   },
   concurrency: {
@@ -173,7 +183,11 @@ function credsArg(
   const text = stringFlag(args, flag);
   if (text === undefined) return undefined;
   const colon = text.indexOf(":");
-  if (colon <= 0) throw new UsageError(`${flag} must be USER:PASS`);
+  if (colon <= 0) {
+    throw new UsageError(
+      `${flag} must be USER:PASS (or USER, with --password-stdin)`,
+    );
+  }
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
@@ -190,9 +204,12 @@ export function clientOptionsArg(
   if ((username === undefined) !== (password === undefined)) {
     throw new UsageError("-u and -p go together");
   }
+  const log = logOf(args);
   const options: ImageClientOptions = {
     ...(username !== undefined ? { username, password } : {}),
     ...(boolFlag(args, "--insecure") ? { insecure: true } : {}),
+    ...(log ? { log } : {}),
+    ...requestLimitsArg(args),
   };
   const specific = side === "src"
     ? credsArg(args, "--src-creds")
@@ -202,14 +219,26 @@ export function clientOptionsArg(
   return specific ? { ...options, ...specific } : options;
 }
 
-/** A client for a reference, with the flags' credentials. */
+/**
+ * A client for a reference, with the flags' credentials; its errors name
+ * the registry's host.
+ */
 export function clientFor(
   ref: RepoRef | string,
   args: ParsedArgs,
   extra: Partial<ClientOptions> = {},
 ): RegistryClientV2 {
   const repo = typeof ref === "string" ? refArg(ref) : ref;
-  return createClient({ ...clientOptionsArg(args), ...extra, repo });
+  const signal = commandDeadlineArg(args);
+  return namingHost(
+    createClient({
+      ...clientOptionsArg(args),
+      ...(signal ? { signal } : {}),
+      ...extra,
+      repo,
+    }),
+    repo.index.name,
+  );
 }
 
 /**

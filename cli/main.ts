@@ -1,10 +1,12 @@
 // The command-line tool's entry: dispatches to a subcommand, turns errors
 // into one `error: ...` line and an exit code (0 ok, 1 failed, 2 bad usage,
-// 130 interrupted).
+// 130 interrupted by SIGINT, 143 by SIGTERM).
 
 import { formatFlags, parseArgs, UsageError } from "./args.ts";
 import { COMMON_FLAGS, helpOf, type Io, PROGRAM } from "./common.ts";
 import { COMMANDS } from "./commands/mod.ts";
+import { applyGlobalFlags } from "./global_flags.ts";
+import { InterruptedError } from "./_signals.ts";
 
 const encoder = new TextEncoder();
 
@@ -53,9 +55,19 @@ export function topHelp(): string {
     "References look like alpine:3.20, quay.io/org/app@sha256:...,",
     "or http://127.0.0.1:5000/foo:tag (a loopback host uses http anyway).",
     `Run "${PROGRAM} COMMAND --help" for a command's flags.`,
+    `"${PROGRAM} --version" prints the version.`,
     "",
-    "Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted.",
+    "Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (SIGINT),",
+    "143 terminated (SIGTERM).",
   ].join("\n") + "\n";
+}
+
+/** `dreg --version`: the package's version (from deno.json) and Deno's. */
+async function versionText(): Promise<string> {
+  const { default: config } = await import("../deno.json", {
+    with: { type: "json" },
+  });
+  return `${PROGRAM} ${config.version} (${config.name})\ndeno ${Deno.version.deno}\n`;
 }
 
 /** One line for an error: its message, whitespace folded. */
@@ -70,10 +82,18 @@ function messageOf(err: unknown): string {
  * @returns The exit code.
  */
 export async function main(argv: string[], io: Io = denoIo()): Promise<number> {
-  const [name, ...rest] = argv;
+  // `dreg -v COMMAND ...` is `dreg COMMAND -v ...`.
+  let first = 0;
+  while (argv[first] === "-v" || argv[first] === "--debug") first++;
+  const [name, ...rest] = argv.slice(first);
+  rest.push(...argv.slice(0, first));
   if (name === undefined) {
     io.err(topHelp());
     return 2;
+  }
+  if (name === "--version" || name === "-V") {
+    io.out(await versionText());
+    return 0;
   }
   if (name === "-h" || name === "--help" || name === "help") {
     const cmd = COMMANDS.find((c) => c.name === rest[0]);
@@ -102,6 +122,7 @@ export async function main(argv: string[], io: Io = denoIo()): Promise<number> {
         } given)`,
       );
     }
+    await applyGlobalFlags(args, io);
     return await cmd.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
@@ -113,6 +134,6 @@ export async function main(argv: string[], io: Io = denoIo()): Promise<number> {
       return 2;
     }
     io.err(`error: ${messageOf(err)}\n`);
-    return 1;
+    return err instanceof InterruptedError ? err.exitCode : 1;
   }
 }

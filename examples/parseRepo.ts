@@ -2,13 +2,14 @@
 /**
  * Prints how a repository name is parsed.
  *
- * Usage: ./examples/parseRepo.ts [INDEX/]NAME
+ * Usage: ./examples/parseRepo.ts [-v] [INDEX/]NAME
  *
  *     $ ./examples/parseRepo.ts mongo
  *     $ ./examples/parseRepo.ts https://quay.io/trentm/foo
  *
- * Exits 0 after printing the parsed name as JSON, 1 when the name does not
- * parse, 2 on bad usage.
+ * Exits 0 after printing the parsed name as JSON, 1 when it does not
+ * parse, 2 on bad usage. `-v` is taken, as by every example (nothing is
+ * requested here, so there is nothing to log).
  *
  * @module
  */
@@ -16,10 +17,10 @@
 import { parseRepo } from "../lib/ref/reference.ts";
 import { ParseError } from "../lib/errors.ts";
 
-const USAGE = "usage: ./examples/parseRepo.ts [INDEX/]NAME";
+const USAGE = "usage: ./examples/parseRepo.ts [-v] [INDEX/]NAME";
 
 if (import.meta.main) {
-  const args = Deno.args;
+  const args = Deno.args.filter((a) => a !== "-v" && a !== "--verbose");
   if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
     console.log(USAGE);
     Deno.exit(0);

@@ -78,6 +78,12 @@ export interface HttpErrorInit extends RegistryErrorOptions {
   status: number;
   /** The OCI error codes from the body, if any. */
   errors?: OciErrorDetail[];
+  /**
+   * Who answered, as the message names it; a named server's 401 reads
+   * "refused the credentials".
+   * @default {"registry"}
+   */
+  server?: string;
 }
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -124,7 +130,10 @@ export class HttpError extends RegistryError {
     let what = `${init.status}`;
     if (codes.length) what += ` ${codes.join(", ")}`;
     if (firstMessage) what += ` (${firstMessage.slice(0, 200)})`;
-    super(`Cannot ${init.attempted}: registry returned ${what}`, {
+    const verdict = init.server !== undefined && init.status === 401
+      ? `refused the credentials: ${what}`
+      : `returned ${what}`;
+    super(`Cannot ${init.attempted}: ${init.server ?? "registry"} ${verdict}`, {
       cause: init.cause,
     });
     this.name = "HttpError";
@@ -546,6 +555,70 @@ export class ConnectionError extends RegistryError {
 }
 
 /**
+ * What kind of {@linkcode StoreError} it is: `NOT_FOUND` (what was asked
+ * for is not there), `UNSAFE_PATH` (a path of the store is a symlink or
+ * leaves its root: refused, never followed), `NO_SPACE` (the disk or quota
+ * is full; nothing partial was kept), `LOCKED` (another writer held
+ * `index.json` for too long).
+ *
+ * @example
+ * ```ts
+ * import { StoreError, type StoreErrorCode } from "jsr:@scope/docker-registry-client";
+ *
+ * const code: StoreErrorCode | undefined = new StoreError("x", "y", "z").code;
+ * console.log(code); // undefined
+ * ```
+ */
+export type StoreErrorCode =
+  | "NOT_FOUND"
+  | "UNSAFE_PATH"
+  | "NO_SPACE"
+  | "LOCKED";
+
+/**
+ * An operation went over a bound against hostile sources (index depth,
+ * manifests, descriptors or manifest bytes of a walk, an operation's
+ * deadline), whatever the store; the message names the option to raise.
+ *
+ * @example
+ * ```ts
+ * import { LimitExceededError } from "jsr:@scope/docker-registry-client";
+ *
+ * const err = new LimitExceededError('copy "app:1"', "index nesting depth", 9, 8, "maxIndexDepth");
+ * console.log(err.message); // Cannot copy "app:1": index nesting depth 9 exceeds the limit of 8 (maxIndexDepth)
+ * ```
+ */
+export class LimitExceededError extends Error {
+  /** The value reached (the first over the limit). */
+  readonly value: number;
+  /** The limit. */
+  readonly limit: number;
+  /** The option that sets the limit, e.g. `maxIndexDepth`. */
+  readonly option: string;
+
+  /**
+   * Creates the error from what was attempted (`copy "app:1"`), what is
+   * counted (`index nesting depth`), the value reached, the limit, the
+   * option that sets it, and the unit of both for the message (`ms`).
+   */
+  constructor(
+    attempted: string,
+    what: string,
+    value: number,
+    limit: number,
+    option: string,
+    unit = "",
+  ) {
+    const u = unit && ` ${unit}`;
+    super(
+      `Cannot ${attempted}: ${what} ${value}${u} exceeds the limit of ${limit}${u} (${option})`,
+    );
+    this.name = "LimitExceededError";
+    [this.value, this.limit, this.option] = [value, limit, option];
+  }
+}
+
+/**
  * A store that is not a registry (an OCI layout, an OCI or docker archive,
  * memory) could not do what was asked: a file that is not what it should
  * be, a path that leaves the store, a tag it does not hold.
@@ -564,8 +637,8 @@ export class ConnectionError extends RegistryError {
 export class StoreError extends Error {
   /** The store: a directory, an archive's path, `memory`. */
   readonly store: string;
-  /** `NOT_FOUND` when what was asked for is not there. */
-  readonly code?: "NOT_FOUND";
+  /** What kind of failure it is, when a caller can act on it. */
+  readonly code?: StoreErrorCode;
 
   /**
    * Creates the error.
@@ -573,13 +646,13 @@ export class StoreError extends Error {
    * @param attempted What was attempted, e.g. `read blob sha256:… of OCI layout "./x"`.
    * @param problem What is wrong.
    * @param store The store.
-   * @param options The cause, if any; `code: "NOT_FOUND"` when something is missing.
+   * @param options The cause, if any; a {@linkcode StoreErrorCode}.
    */
   constructor(
     attempted: string,
     problem: string,
     store: string,
-    options?: { cause?: unknown; code?: "NOT_FOUND" },
+    options?: { cause?: unknown; code?: StoreErrorCode },
   ) {
     super(`Cannot ${attempted}: ${problem}`, options);
     this.name = "StoreError";
@@ -614,6 +687,88 @@ export class ContentNotFoundError extends StoreError {
   constructor(attempted: string, store: string, problem = "not found") {
     super(attempted, problem, store, { code: "NOT_FOUND" });
     this.name = "ContentNotFoundError";
+  }
+}
+
+/**
+ * A tar entry that would land outside its root (absolute, `..`, a NUL,
+ * through a symlink of the same archive, a hard link to such a path):
+ * refused, never followed. Code `UNSAFE_PATH`.
+ *
+ * @example
+ * ```ts
+ * import { UnsafeTarEntryError } from "jsr:@scope/docker-registry-client";
+ *
+ * console.log(new UnsafeTarEntryError("read x.tar", "../a", "leaves the archive's root", "x.tar").entry);
+ * ```
+ */
+export class UnsafeTarEntryError extends StoreError {
+  /** The entry's name, as written in the archive. */
+  readonly entry: string;
+
+  /**
+   * Creates the error.
+   * @param attempted What was attempted, e.g. `read layer sha256:…`.
+   * @param entry The entry's name, as written.
+   * @param problem Why it is refused, e.g. `is absolute`.
+   * @param store The archive or store it comes from.
+   */
+  constructor(
+    attempted: string,
+    entry: string,
+    problem: string,
+    store: string,
+  ) {
+    const name = JSON.stringify(entry.slice(0, 300));
+    super(
+      attempted,
+      `the archive holds an entry named ${name}, which ${problem}; refusing it`,
+      store,
+      { code: "UNSAFE_PATH" },
+    );
+    this.name = "UnsafeTarEntryError";
+    this.entry = entry;
+  }
+}
+
+/**
+ * An artifact that would write outside the directory it is pulled into (a
+ * title or entry that is absolute or has `..`, a link out, a path through a
+ * symlink): code `UNSAFE_PATH`, and nothing is written.
+ *
+ * @example
+ * ```ts
+ * import { pullArtifact, RegistryStore, UnsafeArtifactError } from "jsr:@scope/docker-registry-client";
+ *
+ * const err = await pullArtifact(new RegistryStore("http://127.0.0.1:5000/a:1"), "out").catch((e) => e);
+ * if (err instanceof UnsafeArtifactError) console.error("refused:", err.path);
+ * ```
+ */
+export class UnsafeArtifactError extends StoreError {
+  /** The offending title, entry or link, as the artifact names it. */
+  readonly path: string;
+  /**
+   * Creates the error.
+   * @param attempted What was attempted, e.g. `pull artifact "app:1" into "./out"`.
+   * @param path The offending title, entry or link, as written.
+   * @param problem Why it is refused, e.g. `is absolute`.
+   * @param store The directory written into.
+   * @param options The cause, if any.
+   */
+  constructor(
+    attempted: string,
+    path: string,
+    problem: string,
+    store: string,
+    options?: { cause?: unknown },
+  ) {
+    const shown = JSON.stringify(path.slice(0, 300));
+    super(attempted, `${shown} ${problem}; refusing the artifact`, store, {
+      ...options,
+      code: "UNSAFE_PATH",
+    });
+    this.name = "UnsafeArtifactError";
+    this.path = path;
   }
 }
 

@@ -2,6 +2,7 @@
 // (`REF`, `docker://REF`), OCI layouts (`oci:PATH[:TAG]`) and archives
 // (`oci-archive:PATH[:TAG]`, `docker-archive:PATH[:REF]`).
 
+import { WALK_LIMIT_FLAGS } from "../limit_flags.ts";
 import type { Command } from "../common.ts";
 import {
   clientOptionsArg,
@@ -9,8 +10,13 @@ import {
   refArg,
   TRANSFER_FLAGS,
 } from "../common.ts";
-import { runTransfer, transferOptionsArg } from "./_transfer.ts";
+import {
+  runTransfer,
+  transferOptionsArg,
+  TRUST_EXISTING_FLAG,
+} from "./_transfer.ts";
 import { UsageError } from "../args.ts";
+import { ALL_TAGS_FLAG, copyAllTags } from "./sync.ts";
 import {
   parseStoreName,
   type StoreName,
@@ -60,11 +66,20 @@ export const copy: Command = {
     PLATFORM_FLAG,
     TRANSFER_FLAGS.concurrency,
     TRANSFER_FLAGS.referrers,
+    ...WALK_LIMIT_FLAGS,
     TRANSFER_FLAGS.src,
     TRANSFER_FLAGS.dst,
+    TRUST_EXISTING_FLAG,
+    ALL_TAGS_FLAG,
+    {
+      name: "--signatures",
+      help:
+        "also copy the image's signatures, attestations and SBOMs (cosign tags, referrers)",
+    },
   ],
   arity: [2, 2],
   run(args, io) {
+    if (args.flags.has("--all-tags")) return copyAllTags(args, io);
     const [src, dst] = args.positional;
     const from = storeNameArg(src, "source");
     const to = storeNameArg(dst, "destination");
@@ -73,23 +88,19 @@ export const copy: Command = {
       dst: clientOptionsArg(args, "dst"),
       ...transferOptionsArg(args),
     };
-    if (from.transport === "docker" && to.transport === "docker") {
-      refArg(from.path, "source reference");
-      refArg(to.path, "destination reference");
-      return runTransfer(
-        args,
-        io,
-        { ing: "Copying", ed: "Copied" },
-        async (onProgress, signal) =>
-          (await import("../../lib/image/copy.ts")).copyImage(
-            from.path,
-            to.path,
-            { ...options, onProgress, signal },
-          ),
-      );
-    }
-    if (from.transport === "docker") refArg(from.path, "source reference");
-    if (to.transport === "docker") refArg(to.path, "destination reference");
+    // A registry's errors name its host; each side's errors name the side.
+    const fromHost = from.transport === "docker"
+      ? refArg(from.path, "source reference").index.name
+      : undefined;
+    const toHost = to.transport === "docker"
+      ? refArg(to.path, "destination reference").index.name
+      : undefined;
+    // Both sides on one registry with the same credentials: one auth state
+    // (one token for both repositories, and blobs mounted between them).
+    const shareAuth = fromHost !== undefined && fromHost === toHost &&
+      !args.flags.has("--src-creds") && !args.flags.has("--dest-creds");
+    const withSignatures = args.flags.has("--signatures");
+    let signaturesCopied = 0;
     return runTransfer(
       args,
       io,
@@ -97,21 +108,61 @@ export const copy: Command = {
       async (onProgress, signal) => {
         const { openStore } = await import("../../lib/content/transports.ts");
         const { copy } = await import("../../lib/content/copy.ts");
-        const source = await sideStep(
+        const { sideStore } = await import("./_sides.ts");
+        let source = await sideStep(
           "source",
           () => openStore(src, options.src),
         );
         const target = await sideStep(
           "destination",
-          () => openStore(dst, { ...options.dst, write: true }),
+          () =>
+            openStore(dst, {
+              ...options.dst,
+              write: true,
+              verifyExisting: options.verifyExisting,
+            }),
         );
+        if (shareAuth) {
+          const { RegistryStore } = await import("../../lib/registry/store.ts");
+          if (
+            source instanceof RegistryStore &&
+            target instanceof RegistryStore &&
+            source.client.baseUrl === target.client.baseUrl
+          ) {
+            await source.close();
+            source = await openStore(src, {
+              ...options.src,
+              auth: target.client.auth,
+            });
+          }
+        }
         try {
-          const result = await copy(source, target, {
-            ...options,
-            onProgress,
-            signal,
-          });
-          await sideStep("destination", () => target.close());
+          const result = await copy(
+            sideStore(source, "source", fromHost),
+            sideStore(target, "destination", toHost),
+            { ...options, onProgress, signal },
+          );
+          if (withSignatures) {
+            const { copySignatures } = await import(
+              "../../lib/artifact/signatures.ts"
+            );
+            const copied = await copySignatures(
+              sideStore(source, "source", fromHost),
+              sideStore(target, "destination", toHost),
+              {
+                reference: result.digest,
+                referrers: !options.referrers,
+                signal,
+              },
+            );
+            signaturesCopied = copied.length;
+            Object.assign(result, { signatures: copied });
+          }
+          // An archive is written at close: a signal then leaves it unwritten.
+          const closable = target as {
+            close(options?: { signal?: AbortSignal }): Promise<void>;
+          };
+          await sideStep("destination", () => closable.close({ signal }));
           return result;
         } catch (err) {
           await target.discard().catch(() => {});
@@ -120,6 +171,14 @@ export const copy: Command = {
           await source.close().catch(() => {});
         }
       },
-    );
+      dst,
+    ).then((code) => {
+      if (withSignatures && code === 0 && !args.flags.has("--json")) {
+        io.out(
+          `Copied ${signaturesCopied} signatures, attestations and SBOMs\n`,
+        );
+      }
+      return code;
+    });
   },
 };

@@ -18,20 +18,13 @@ export const login: Command = {
     "echo secret | dreg login -u me --password-stdin registry.example.com",
   ],
   flags: [
-    { name: "--password-stdin", help: "read the password from stdin" },
     { name: "--no-save", help: "check the credentials only" },
   ],
   arity: [1, 1],
   async run(args, io) {
+    // --password-stdin has set -p already (see global_flags.ts).
     const username = stringFlag(args, "--username");
-    let password = stringFlag(args, "--password");
-    if (boolFlag(args, "--password-stdin")) {
-      if (password !== undefined) {
-        throw new UsageError("-p and --password-stdin exclude each other");
-      }
-      password = (await io.readStdin()).replace(/\r?\n$/, "");
-      args.flags.set("--password", password);
-    }
+    const password = stringFlag(args, "--password");
     if (username === undefined || password === undefined) {
       throw new UsageError(
         "login needs -u USER and -p PASS (or --password-stdin)",

@@ -1,6 +1,8 @@
 // `dreg push DIR[:TAG] REF`: an image from an OCI image layout.
 
+import { WALK_LIMIT_FLAGS } from "../limit_flags.ts";
 import type { Command } from "../common.ts";
+import { atHost } from "../error_context.ts";
 import {
   clientOptionsArg,
   PLATFORM_FLAG,
@@ -24,12 +26,13 @@ export const push: Command = {
     PLATFORM_FLAG,
     TRANSFER_FLAGS.concurrency,
     TRANSFER_FLAGS.referrers,
+    ...WALK_LIMIT_FLAGS,
     TRANSFER_FLAGS.dst,
   ],
   arity: [2, 2],
   run(args, io) {
     const ref = args.positional[1];
-    refArg(ref);
+    const host = refArg(ref).index.name;
     const options = {
       ...clientOptionsArg(args, "dst"),
       ...transferOptionsArg(args),
@@ -38,11 +41,15 @@ export const push: Command = {
       args,
       io,
       { ing: "Pushing", ed: "Pushed" },
-      async (onProgress, signal) =>
-        (await import("../../lib/image/push.ts")).pushImage(
-          args.positional[0],
-          ref,
-          { ...options, onProgress, signal },
+      (onProgress, signal) =>
+        atHost(
+          host,
+          async () =>
+            (await import("../../lib/image/push.ts")).pushImage(
+              args.positional[0],
+              ref,
+              { ...options, onProgress, signal },
+            ),
         ),
     );
   },

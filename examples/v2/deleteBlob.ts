@@ -1,11 +1,19 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: deleteBlob.ts [-u USER -p PASS] [--insecure] REPO@DIGEST
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: deleteBlob.ts [-v] [-u USER -p PASS] [-k] REPO@DIGEST
 // Deletes a blob from a repository.
 
-import { clientFor, parseArgs, printJson, run, usageExit } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  printJson,
+  run,
+  usageExit,
+} from "./_common.ts";
 
-const USAGE = `Usage: deleteBlob.ts [-u USER -p PASS] [--insecure] REPO@DIGEST
-Deletes a blob from a repository.`;
+const USAGE = `Usage: deleteBlob.ts [-v] [-u USER -p PASS] [-k] REPO@DIGEST
+Deletes a blob from a repository.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, { min: 1, max: 1 });

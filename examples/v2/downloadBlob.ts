@@ -1,25 +1,35 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: downloadBlob.ts [-u USER -p PASS] [--insecure] REPO@DIGEST FILE
-// Downloads a blob to FILE, verified against its digest while it streams; on a
-// mismatch nothing is left behind.
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run --allow-write
+// Usage: downloadBlob.ts [-v] [-u USER -p PASS] [-k] REPO@DIGEST [FILE]
+// Downloads a blob to FILE (by default <first 12 hex digits>.blob in the
+// current directory, as the earlier clients named it), verified against its
+// digest while it streams; on a mismatch nothing is left behind. Prints
+// {digest, size, path}.
 
-import { clientFor, parseArgs, printJson, run } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  printJson,
+  run,
+  usageExit,
+} from "./_common.ts";
 
 const USAGE =
-  `Usage: downloadBlob.ts [-u USER -p PASS] [--insecure] REPO@DIGEST FILE
-Downloads a blob to FILE, verified against its digest while it streams; on a
-mismatch nothing is left behind.`;
+  `Usage: downloadBlob.ts [-v] [-u USER -p PASS] [-k] REPO@DIGEST [FILE]
+Downloads a blob to FILE (by default <first 12 hex digits>.blob in the
+current directory, as the earlier clients named it), verified against its
+digest while it streams; on a mismatch nothing is left behind. Prints
+{digest, size, path}.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
-  const args = parseArgs(Deno.args, USAGE, { min: 2, max: 2 });
+  const args = parseArgs(Deno.args, USAGE, { min: 1, max: 2 });
   await run(async () => {
     const client = clientFor(args.positional[0], args);
-    if (!client.repo.digest) {
-      console.error("error: give the blob as REPO@DIGEST");
-      Deno.exit(2);
-    }
-    printJson(
-      await client.downloadBlob(client.repo.digest, args.positional[1]),
-    );
+    const digest = client.repo.digest;
+    if (!digest) usageExit(USAGE);
+    const file = args.positional[1] ??
+      `${digest.slice(digest.indexOf(":") + 1, digest.indexOf(":") + 13)}.blob`;
+    printJson(await client.downloadBlob(digest, file));
   });
 }

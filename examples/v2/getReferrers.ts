@@ -1,14 +1,21 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: getReferrers.ts [-u USER -p PASS] [--insecure] [--artifact-type TYPE] REPO[:TAG|@DIGEST]
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: getReferrers.ts [-v] [-u USER -p PASS] [-k] [--artifact-type TYPE] REPO[:TAG|@DIGEST]
 // Lists the manifests that refer to a manifest (OCI referrers API, or the
 // tag-schema fallback) and prints the index.
 
-import { clientFor, parseArgs, printJson, run } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  printJson,
+  run,
+} from "./_common.ts";
 
 const USAGE =
-  `Usage: getReferrers.ts [-u USER -p PASS] [--insecure] [--artifact-type TYPE] REPO[:TAG|@DIGEST]
+  `Usage: getReferrers.ts [-v] [-u USER -p PASS] [-k] [--artifact-type TYPE] REPO[:TAG|@DIGEST]
 Lists the manifests that refer to a manifest (OCI referrers API, or the
-tag-schema fallback) and prints the index.`;
+tag-schema fallback) and prints the index.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, {

@@ -1,11 +1,18 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: headBlob.ts [-u USER -p PASS] [--insecure] REPO@DIGEST
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: headBlob.ts [-v] [-u USER -p PASS] [-k] REPO@DIGEST
 // Prints {digest, size, mediaType} of a blob.
 
-import { clientFor, parseArgs, printJson, run } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  printJson,
+  run,
+} from "./_common.ts";
 
-const USAGE = `Usage: headBlob.ts [-u USER -p PASS] [--insecure] REPO@DIGEST
-Prints {digest, size, mediaType} of a blob.`;
+const USAGE = `Usage: headBlob.ts [-v] [-u USER -p PASS] [-k] REPO@DIGEST
+Prints {digest, size, mediaType} of a blob.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, { min: 1, max: 1 });

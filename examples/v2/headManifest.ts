@@ -1,12 +1,19 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: headManifest.ts [-u USER -p PASS] [--insecure] REPO[:TAG|@DIGEST]
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: headManifest.ts [-v] [-u USER -p PASS] [-k] REPO[:TAG|@DIGEST]
 // Prints {digest, mediaType, size} of a manifest without reading its body.
 
-import { clientFor, parseArgs, printJson, run } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  printJson,
+  run,
+} from "./_common.ts";
 
 const USAGE =
-  `Usage: headManifest.ts [-u USER -p PASS] [--insecure] REPO[:TAG|@DIGEST]
-Prints {digest, mediaType, size} of a manifest without reading its body.`;
+  `Usage: headManifest.ts [-v] [-u USER -p PASS] [-k] REPO[:TAG|@DIGEST]
+Prints {digest, mediaType, size} of a manifest without reading its body.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, { min: 1, max: 1 });

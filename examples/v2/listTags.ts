@@ -1,12 +1,19 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: listTags.ts [-u USER -p PASS] [--insecure] [-n PAGE_SIZE] REPO
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: listTags.ts [-v] [-u USER -p PASS] [-k] [-n PAGE_SIZE] REPO
 // Lists every tag of REPO (all pages) and prints {name, tags}.
 
-import { clientFor, parseArgs, printJson, run } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  printJson,
+  run,
+} from "./_common.ts";
 
 const USAGE =
-  `Usage: listTags.ts [-u USER -p PASS] [--insecure] [-n PAGE_SIZE] REPO
-Lists every tag of REPO (all pages) and prints {name, tags}.`;
+  `Usage: listTags.ts [-v] [-u USER -p PASS] [-k] [-n PAGE_SIZE] REPO
+Lists every tag of REPO (all pages) and prints {name, tags}.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, {

@@ -132,14 +132,14 @@ Deno.test("login.ts exits 2 on bad usage", async (t) => {
   await using h = await home();
   for (
     const args of [
-      [],
+      ["127.0.0.1:1/app", "127.0.0.1:1/other"],
       ["--save", "127.0.0.1:1/app"],
       ["-u", "bob", "--save", "127.0.0.1:1/app"],
       ["-u", "bob", "-p", "x", "--password-stdin", "127.0.0.1:1/app"],
       ["--bogus", "127.0.0.1:1/app"],
     ]
   ) {
-    await t.step(args.join(" ") || "(no arguments)", async () => {
+    await t.step(args.join(" "), async () => {
       const run = await h.login(args, "");
       assertEquals(run.code, 2);
       assertMatch(run.stderr, /^Usage: login\.ts/);

@@ -1,16 +1,17 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: putManifest.ts [-u USER -p PASS] [--insecure] [--media-type TYPE] REPO[:TAG|@DIGEST] FILE
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: putManifest.ts [-v] [-u USER -p PASS] [-k] [--media-type TYPE] REPO[:TAG|@DIGEST] FILE
 // Pushes the JSON manifest in FILE (its exact bytes) to a tag (or digest) and
 // prints the digest the registry confirmed. Content-Type is the manifest's own
 // mediaType, else --media-type, else an OCI index or manifest by its shape.
 
-import { clientFor, parseArgs, run } from "./_common.ts";
+import { clientFor, COMMON_FLAGS, parseArgs, run } from "./_common.ts";
 
 const USAGE =
-  `Usage: putManifest.ts [-u USER -p PASS] [--insecure] [--media-type TYPE] REPO[:TAG|@DIGEST] FILE
+  `Usage: putManifest.ts [-v] [-u USER -p PASS] [-k] [--media-type TYPE] REPO[:TAG|@DIGEST] FILE
 Pushes the JSON manifest in FILE (its exact bytes) to a tag (or digest) and
 prints the digest the registry confirmed. Content-Type is the manifest's own
-mediaType, else --media-type, else an OCI index or manifest by its shape.`;
+mediaType, else --media-type, else an OCI index or manifest by its shape.
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, {

@@ -1,14 +1,21 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env
-// Usage: uploadBlob.ts [-u USER -p PASS] [--insecure] [--chunk-size BYTES] [--force] REPO FILE
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env --allow-run
+// Usage: uploadBlob.ts [-v] [-u USER -p PASS] [-k] [--chunk-size BYTES] [--force] REPO FILE
 // Uploads a file to a blob of REPO, streamed from disk, and prints its digest.
 // The upload is skipped when the registry already has the blob (unless --force).
 
-import { clientFor, parseArgs, run, usageExit } from "./_common.ts";
+import {
+  clientFor,
+  COMMON_FLAGS,
+  parseArgs,
+  run,
+  usageExit,
+} from "./_common.ts";
 
 const USAGE =
-  `Usage: uploadBlob.ts [-u USER -p PASS] [--insecure] [--chunk-size BYTES] [--force] REPO FILE
+  `Usage: uploadBlob.ts [-v] [-u USER -p PASS] [-k] [--chunk-size BYTES] [--force] REPO FILE
 Uploads a file to a blob of REPO, streamed from disk, and prints its digest.
-The upload is skipped when the registry already has the blob (unless --force).`;
+The upload is skipped when the registry already has the blob (unless --force).
+${COMMON_FLAGS}`;
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, USAGE, {

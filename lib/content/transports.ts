@@ -103,6 +103,12 @@ export interface OpenStoreOptions extends RegistryStoreOptions {
    * @default {false}
    */
   write?: boolean;
+  /**
+   * For a layout: hash a blob already there before relying on it (see
+   * `OpenLayoutOptions.verifyExisting`).
+   * @default {true}
+   */
+  verifyExisting?: boolean;
 }
 
 /**
@@ -128,7 +134,7 @@ export async function openStore(
   name: string,
   options: OpenStoreOptions = {},
 ): Promise<ImageStore> {
-  const { write = false, ...rest } = options;
+  const { write = false, verifyExisting, ...rest } = options;
   const parsed = parseStoreName(name);
   const reference = parsed.reference;
   switch (parsed.transport) {
@@ -143,6 +149,7 @@ export async function openStore(
       const { OciLayout } = await import("../layout/oci_layout.ts");
       return await OciLayout.open(parsed.path, {
         ...(write ? { create: "on-write" as const } : {}),
+        ...(verifyExisting !== undefined ? { verifyExisting } : {}),
         ...(reference !== undefined ? { reference } : {}),
       });
     }

@@ -1,8 +1,10 @@
 // Private: reading docker's and podman's credential files. Nothing here puts
 // a secret (or file content that could hold one) into an error.
 
+import { readFile } from "node:fs/promises";
 import { decodeBase64, encodeBase64 } from "@std/encoding/base64";
 import { join } from "@std/path/posix/join";
+import { isNotCapable, osName, readEnv } from "../_runtime.ts";
 import { CredentialsError } from "../errors.ts";
 import { findRegistryKey } from "./_keys.ts";
 import { isValidHelperName } from "./_helper_exec.ts";
@@ -11,19 +13,9 @@ import type { CredentialEnv, Credentials } from "./provider.ts";
 /** Reads one environment variable. */
 export type EnvReader = (name: string) => string | undefined;
 
-/** `Deno.env.get`, with a variable Deno may not read counting as unset. */
-function readProcessEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) return undefined;
-    throw err;
-  }
-}
-
-/** Turns the `env` option into a reader; the default is `Deno.env.get`. */
+/** Turns the `env` option into a reader; the default is the process's environment. */
 export function envReader(env: CredentialEnv | undefined): EnvReader {
-  if (env === undefined) return readProcessEnv;
+  if (env === undefined) return readEnv;
   if (typeof env === "function") return env;
   return (name) => Object.hasOwn(env, name) ? env[name] : undefined;
 }
@@ -45,7 +37,7 @@ export function helperPath(env: CredentialEnv | undefined): string | undefined {
 /** The user's home directory from the environment, if known. */
 export function homeDir(env: EnvReader): string | undefined {
   return envValue(env, "HOME") ??
-    (Deno.build.os === "windows" ? envValue(env, "USERPROFILE") : undefined);
+    (osName() === "windows" ? envValue(env, "USERPROFILE") : undefined);
 }
 
 /** docker's config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
@@ -58,6 +50,35 @@ export function dockerConfigPath(
   if (dir !== undefined) return join(dir, "config.json");
   const home = homeDir(env);
   return home === undefined ? undefined : join(home, ".docker", "config.json");
+}
+
+/**
+ * podman's `auth.json` files, in the order they are read
+ * (containers/image's `getAuthFilePaths`); `path` alone when given.
+ */
+export function containersAuthPaths(
+  env: EnvReader,
+  path: string | undefined,
+): string[] {
+  if (path !== undefined) return [path];
+  const explicit = envValue(env, "REGISTRY_AUTH_FILE");
+  if (explicit !== undefined) return [explicit];
+  const paths: string[] = [];
+  const home = homeDir(env);
+  if (osName() === "linux") {
+    const runtimeDir = envValue(env, "XDG_RUNTIME_DIR");
+    if (runtimeDir !== undefined) {
+      paths.push(join(runtimeDir, "containers", "auth.json"));
+    }
+  } else if (home !== undefined) {
+    paths.push(join(home, ".config", "containers", "auth.json"));
+  }
+  const configHome = envValue(env, "XDG_CONFIG_HOME") ??
+    (home === undefined ? undefined : join(home, ".config"));
+  if (configHome !== undefined) {
+    paths.push(join(configHome, "containers", "auth.json"));
+  }
+  return [...new Set(paths)];
 }
 
 /** A JSON object as read from a file. */
@@ -105,12 +126,18 @@ export async function readConfigFile(
 ): Promise<JsonObject | undefined> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readFile(path, "utf8");
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
+    if (errorCode(err) === "ENOENT") return undefined;
     throw fileError(`read ${what} "${path}"`, err);
   }
   return parseConfigText(text, what, path);
+}
+
+/** The `code` of a file-system error (`ENOENT`, `EACCES`, …), if any. */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 /** A `CredentialsError` for a failed file operation. */
@@ -119,16 +146,17 @@ export function fileError(
   err: unknown,
   permission = "--allow-read",
 ): CredentialsError {
-  if (err instanceof Deno.errors.NotCapable) {
+  if (isNotCapable(err)) {
     return new CredentialsError(
       attempted,
       `Deno lacks the permission (${permission})`,
       { cause: err },
     );
   }
-  const problem = err instanceof Deno.errors.PermissionDenied
+  const code = errorCode(err);
+  const problem = code === "EACCES" || code === "EPERM"
     ? "permission denied"
-    : err instanceof Deno.errors.IsADirectory
+    : code === "EISDIR"
     ? "it is a directory"
     : err instanceof Error
     ? err.message

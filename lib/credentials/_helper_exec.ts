@@ -3,6 +3,11 @@
 // so it never reaches an error; stderr is quoted (one short line) only when
 // it does not contain the secret that was sent.
 
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
+import process from "node:process";
+import type { Readable } from "node:stream";
+import { isNotCapable } from "../_runtime.ts";
 import { CredentialsError } from "../errors.ts";
 import type { Credentials } from "./provider.ts";
 
@@ -55,36 +60,36 @@ export interface HelperRunOptions {
 
 interface Collected {
   done: Promise<void>;
-  cancel(): Promise<void>;
+  cancel(): void;
   bytes(): Uint8Array;
   readonly overflow: boolean;
 }
 
-function collect(stream: ReadableStream<Uint8Array>): Collected {
-  const reader = stream.getReader();
+/** Keeps what a child writes on one pipe, up to `MAX_OUTPUT_BYTES`. */
+function collect(stream: Readable | null): Collected {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let overflow = false;
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        if (size + value.byteLength > MAX_OUTPUT_BYTES) {
-          overflow = true;
-          await reader.cancel();
-          return;
-        }
-        chunks.push(value);
-        size += value.byteLength;
+  const done = new Promise<void>((resolve) => {
+    if (stream === null) return resolve();
+    stream.on("data", (chunk: Uint8Array) => {
+      if (overflow) return;
+      if (size + chunk.byteLength > MAX_OUTPUT_BYTES) {
+        overflow = true;
+        stream.destroy();
+        return;
       }
-    } catch {
-      // The pipe broke or was cancelled: keep what arrived.
-    }
-  })();
+      chunks.push(chunk);
+      size += chunk.byteLength;
+    });
+    // The pipe ended, broke or was destroyed: keep what arrived.
+    stream.on("end", resolve);
+    stream.on("close", resolve);
+    stream.on("error", () => resolve());
+  });
   return {
     done,
-    cancel: () => reader.cancel().catch(() => {}),
+    cancel: () => stream?.destroy(),
     bytes() {
       const all = new Uint8Array(size);
       let offset = 0;
@@ -106,6 +111,27 @@ interface HelperOutcome {
   stdout: string;
   stderr: string;
   overflow: boolean;
+}
+
+/** Why a helper could not be started, for a message. */
+function startProblem(program: string, err: unknown): string {
+  if (isNotCapable(err)) {
+    return `Deno lacks the permission to run ${program} (--allow-run, --allow-env)`;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return `${program} was not found on PATH`;
+  return `${program} could not be started (${
+    typeof code === "string" ? code : err instanceof Error ? err.name : "error"
+  })`;
+}
+
+/** The exit code Deno and shells report: 128 + the signal's number when killed. */
+function exitCode(code: number | null, signal: string | null): number {
+  if (code !== null) return code;
+  const number = signal === null
+    ? undefined
+    : (constants.signals as Record<string, number | undefined>)[signal];
+  return 128 + (number ?? 0);
 }
 
 /**
@@ -130,53 +156,43 @@ async function runHelper(
       `"${program}" is not a valid helper name`,
     );
   }
-  let child: Deno.ChildProcess;
+  let child: ChildProcess;
   try {
-    child = new Deno.Command(program, {
-      args: [action],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      env: options.path === undefined ? undefined : { PATH: options.path },
-    }).spawn();
+    child = spawn(program, [action], {
+      stdio: ["pipe", "pipe", "pipe"],
+      // Like docker: the helper gets our environment, with PATH replaced
+      // when one is given.
+      env: options.path === undefined
+        ? undefined
+        : { ...process.env, PATH: options.path },
+    });
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new CredentialsError(
-        attempted,
-        `${program} was not found on PATH`,
-        {
-          cause: err,
-        },
-      );
-    }
-    if (err instanceof Deno.errors.NotCapable) {
-      throw new CredentialsError(
-        attempted,
-        `Deno lacks the permission to run ${program} (--allow-run)`,
-        { cause: err },
-      );
-    }
-    throw new CredentialsError(
-      attempted,
-      `${program} could not be started (${
-        err instanceof Error ? err.name : "error"
-      })`,
-      { cause: err },
-    );
+    // Deno refuses synchronously when it lacks a permission.
+    throw new CredentialsError(attempted, startProblem(program, err), {
+      cause: err,
+    });
   }
 
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
-  const writing = (async () => {
-    const writer = child.stdin.getWriter();
-    try {
-      await writer.write(new TextEncoder().encode(input));
-      await writer.close();
-    } catch {
-      // The helper exited without reading its input.
-      await writer.abort().catch(() => {});
-    }
-  })();
+  const writing = new Promise<void>((resolve) => {
+    const stdin = child.stdin;
+    if (stdin === null) return resolve();
+    // The helper may exit without reading its input (EPIPE): not a failure.
+    stdin.on("error", () => resolve());
+    stdin.on("close", () => resolve());
+    stdin.on("finish", () => resolve());
+    stdin.end(new TextEncoder().encode(input));
+  });
+  const exited = new Promise<
+    | { kind: "exit"; code: number }
+    | { kind: "error"; error: unknown }
+  >((resolve) => {
+    child.on("exit", (code, sig) => {
+      resolve({ kind: "exit", code: exitCode(code, sig) });
+    });
+    child.on("error", (error) => resolve({ kind: "error", error }));
+  });
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
@@ -188,21 +204,29 @@ async function runHelper(
     }
   });
   const first = await Promise.race([
-    child.status.then((status) => ({ kind: "exit" as const, status })),
+    exited,
     stopped.then((kind) => ({ kind })),
   ]);
   clearTimeout(timer);
   if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
 
+  const stopReading = () => {
+    stdout.cancel();
+    stderr.cancel();
+    child.stdin?.destroy();
+  };
+  if (first.kind === "error") {
+    stopReading();
+    await Promise.all([stdout.done, stderr.done, writing]);
+    throw new CredentialsError(attempted, startProblem(program, first.error), {
+      cause: first.error,
+    });
+  }
   if (first.kind !== "exit") {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // It exited in the meantime.
-    }
-    await child.status;
+    child.kill("SIGKILL");
+    await exited;
     // A grandchild may still hold the pipes open: stop reading them.
-    await Promise.all([stdout.cancel(), stderr.cancel()]);
+    stopReading();
     await Promise.all([stdout.done, stderr.done, writing]);
     if (first.kind === "abort") throw signal?.reason;
     throw new CredentialsError(
@@ -220,14 +244,13 @@ async function runHelper(
     }),
   ]);
   clearTimeout(graceTimer);
-  if (graceOver) {
-    await Promise.all([stdout.cancel(), stderr.cancel()]);
-    await drained;
-  }
+  if (graceOver) stopReading();
+  await drained;
+  child.stdin?.destroy();
   await writing;
   const decoder = new TextDecoder();
   return {
-    code: first.status.code,
+    code: first.code,
     stdout: decoder.decode(stdout.bytes()),
     stderr: decoder.decode(stderr.bytes()),
     overflow: stdout.overflow,
@@ -330,4 +353,33 @@ export async function helperStore(
       }`,
     );
   }
+}
+
+/**
+ * `docker-credential-<helper> erase`: the server URL on stdin, as
+ * `docker logout` sends it. Returns `false` when the helper held nothing for
+ * the server ("credentials not found").
+ */
+export async function helperErase(
+  helper: string,
+  serverUrl: string,
+  options: HelperRunOptions,
+): Promise<boolean> {
+  const program = `docker-credential-${helper}`;
+  const attempted = `erase the credentials for "${serverUrl}" with ${program}`;
+  const outcome = await runHelper(
+    helper,
+    "erase",
+    serverUrl,
+    attempted,
+    options,
+  );
+  if (outcome.code === 0) return true;
+  if (isNotFound(outcome)) return false;
+  throw new CredentialsError(
+    attempted,
+    `${program} exited with code ${outcome.code}${
+      stderrNote(outcome.stderr, [])
+    }`,
+  );
 }

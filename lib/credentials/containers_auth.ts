@@ -20,16 +20,13 @@
  * @module
  */
 
-import { join } from "@std/path/posix/join";
 import { canonicalRegistry } from "./_keys.ts";
 import {
   checkHelperName,
+  containersAuthPaths,
   decodeAuthEntry,
-  type EnvReader,
   envReader,
-  envValue,
   helperPath,
-  homeDir,
   objectField,
   readConfigFile,
   stringMapField,
@@ -50,7 +47,7 @@ export interface ContainersAuthProviderOptions {
    * Where `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME`, `HOME`
    * and `PATH` (to find and run helpers) are read from.
    *
-   * @default {Deno.env.get}
+   * @default {the process's environment}
    */
   env?: CredentialEnv;
   /**
@@ -63,29 +60,6 @@ export interface ContainersAuthProviderOptions {
 }
 
 const WHAT = "containers auth file";
-
-/** The files to read, in order (containers/image's `getAuthFilePaths`). */
-function authFilePaths(env: EnvReader, path: string | undefined): string[] {
-  if (path !== undefined) return [path];
-  const explicit = envValue(env, "REGISTRY_AUTH_FILE");
-  if (explicit !== undefined) return [explicit];
-  const paths: string[] = [];
-  const home = homeDir(env);
-  if (Deno.build.os === "linux") {
-    const runtimeDir = envValue(env, "XDG_RUNTIME_DIR");
-    if (runtimeDir !== undefined) {
-      paths.push(join(runtimeDir, "containers", "auth.json"));
-    }
-  } else if (home !== undefined) {
-    paths.push(join(home, ".config", "containers", "auth.json"));
-  }
-  const configHome = envValue(env, "XDG_CONFIG_HOME") ??
-    (home === undefined ? undefined : join(home, ".config"));
-  if (configHome !== undefined) {
-    paths.push(join(configHome, "containers", "auth.json"));
-  }
-  return [...new Set(paths)];
-}
 
 /**
  * The `auths` keys to try, best first: the repository, its namespaces, the
@@ -152,7 +126,7 @@ export function containersAuthProvider(
       const env = envReader(options.env);
       const registry = canonicalRegistry(request.registry);
       const keys = lookupKeys(registry, request.repository);
-      for (const path of authFilePaths(env, options.path)) {
+      for (const path of containersAuthPaths(env, options.path)) {
         request.signal?.throwIfAborted();
         const config = await readConfigFile(path, WHAT);
         if (config === undefined) continue;

@@ -20,7 +20,7 @@ export interface DefaultCredentialChainOptions {
    * `DOCKER_AUTH_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`,
    * `XDG_CONFIG_HOME`, `PATH`).
    *
-   * @default {Deno.env.get}
+   * @default {the process's environment}
    */
   env?: CredentialEnv;
   /**

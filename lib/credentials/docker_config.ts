@@ -52,7 +52,7 @@ export interface DockerConfigProviderOptions {
    * Where `HOME`, `DOCKER_CONFIG`, `DOCKER_AUTH_CONFIG` and `PATH` (to find
    * and run helpers) are read from.
    *
-   * @default {Deno.env.get}
+   * @default {the process's environment}
    */
   env?: CredentialEnv;
   /**

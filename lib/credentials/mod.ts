@@ -1,7 +1,8 @@
 /**
  * Where registry credentials come from: fixed values, docker's config file
  * and its credential helpers (`docker-credential-*`), podman's `auth.json`,
- * and chains of those; and saving credentials as `docker login` does.
+ * and chains of those; and saving (and removing) credentials as `docker login`
+ * (and `docker logout`) do.
  *
  * Providers answer `undefined` when they have nothing (anonymous access, or
  * ask the next one) and throw a `CredentialsError` when a source is broken;
@@ -46,6 +47,9 @@ export {
   type DefaultCredentialChainOptions,
 } from "./default_chain.ts";
 export {
+  type RemovedDockerCredentials,
+  removeDockerCredentials,
+  type RemoveDockerCredentialsOptions,
   type SavedDockerCredentials,
   saveDockerCredentials,
   type SaveDockerCredentialsOptions,

@@ -67,10 +67,11 @@ export interface CredentialProvider {
 /**
  * Where providers read environment variables (`HOME`, `DOCKER_CONFIG`,
  * `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `XDG_CONFIG_HOME`, `PATH`): a
- * record, or a function such as `Deno.env.get`. The default is
- * `Deno.env.get`, which needs `--allow-env`; a variable Deno is not allowed
- * to read counts as unset, so without the permission the file providers find
- * no file and answer `undefined`.
+ * record, or a function such as `Deno.env.get`. The default is the process's
+ * environment (`Deno.env` in Deno, `process.env` in Node and Bun); in Deno it
+ * needs `--allow-env`, and a variable Deno is not allowed to read counts as
+ * unset, so without the permission the file providers find no file and
+ * answer `undefined`.
  */
 export type CredentialEnv =
   | Record<string, string | undefined>

@@ -1,7 +1,8 @@
 /**
  * Writing credentials where `docker login` writes them: through the helper
  * docker's config names for the registry (`credHelpers`, else `credsStore`),
- * or as `auths[key].auth` (base64 of `user:password`) in the config file.
+ * or as `auths[key].auth` (base64 of `user:password`) in the config file;
+ * and removing them as `docker logout` (and `podman logout`) do.
  *
  * Needs `--allow-read` and `--allow-write` for the config file, `--allow-env`
  * unless `env` is given, and `--allow-run` when a helper is configured.
@@ -9,21 +10,34 @@
  * @module
  */
 
+import {
+  chmod,
+  mkdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { dirname } from "@std/path/posix/dirname";
+import { join } from "@std/path/posix/join";
+import { osName } from "../_runtime.ts";
 import { CredentialsError } from "../errors.ts";
 import {
+  containersAuthPaths,
   dockerConfigHelper,
   dockerConfigPath,
   encodeAuth,
   envReader,
+  errorCode,
   fileError,
   helperPath,
   type JsonObject,
   objectField,
   readConfigFile,
 } from "./_config_file.ts";
-import { helperStore } from "./_helper_exec.ts";
-import { dockerServerUrl } from "./_keys.ts";
+import { helperErase, helperStore } from "./_helper_exec.ts";
+import { canonicalRegistry, dockerServerUrl, sameRegistry } from "./_keys.ts";
 import type { CredentialEnv } from "./provider.ts";
 
 /** Options of {@linkcode saveDockerCredentials}. */
@@ -34,7 +48,7 @@ export interface SaveDockerCredentialsOptions {
    * Where `HOME`, `DOCKER_CONFIG` and `PATH` (to find and run helpers) are
    * read from.
    *
-   * @default {Deno.env.get}
+   * @default {the process's environment}
    */
   env?: CredentialEnv;
   /**
@@ -68,36 +82,42 @@ function isEmptyEntry(entry: unknown): boolean {
 }
 
 /** Writes the file through a temporary file and a rename. */
-async function writeConfig(path: string, config: JsonObject): Promise<void> {
-  const attempted = `write ${WHAT} "${path}"`;
+async function writeConfig(
+  path: string,
+  config: JsonObject,
+  what = WHAT,
+): Promise<void> {
+  const attempted = `write ${what} "${path}"`;
   let target = path;
   let mode = 0o600;
   try {
-    target = await Deno.realPath(path);
-    const info = await Deno.stat(target);
-    if (info.mode !== null) mode = info.mode & 0o777;
+    target = await realpath(path);
+    mode = (await stat(target)).mode & 0o777;
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) {
+    if (errorCode(err) !== "ENOENT") {
       throw fileError(attempted, err, PERMISSIONS);
     }
     try {
-      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     } catch (mkdirErr) {
       throw fileError(attempted, mkdirErr, PERMISSIONS);
     }
   }
-  let temp: string | undefined;
+  const temp = join(
+    dirname(target),
+    `.config.json.${crypto.randomUUID()}.tmp`,
+  );
+  let created = false;
   try {
-    temp = await Deno.makeTempFile({
-      dir: dirname(target),
-      prefix: ".config.json.",
-      suffix: ".tmp",
+    await writeFile(temp, JSON.stringify(config, null, "\t"), {
+      flag: "wx",
+      mode: 0o600,
     });
-    await Deno.writeTextFile(temp, JSON.stringify(config, null, "\t"));
-    if (Deno.build.os !== "windows") await Deno.chmod(temp, mode);
-    await Deno.rename(temp, target);
+    created = true;
+    if (osName() !== "windows") await chmod(temp, mode);
+    await rename(temp, target);
   } catch (err) {
-    if (temp !== undefined) await Deno.remove(temp).catch(() => {});
+    if (created) await rm(temp, { force: true }).catch(() => {});
     throw fileError(attempted, err, PERMISSIONS);
   }
 }
@@ -186,4 +206,134 @@ export async function saveDockerCredentials(
   config.auths = auths;
   await writeConfig(path, config);
   return { stored: "file", path };
+}
+
+/** Options of {@linkcode removeDockerCredentials}. */
+export interface RemoveDockerCredentialsOptions {
+  /** Edit this file instead of `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
+  path?: string;
+  /**
+   * Edit only this podman `auth.json` instead of the ones podman reads
+   * (`$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
+   * `$XDG_CONFIG_HOME/containers/auth.json`).
+   */
+  containersAuthPath?: string;
+  /**
+   * Where `HOME`, `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`,
+   * `XDG_CONFIG_HOME` and `PATH` (to find and run helpers) are read from.
+   *
+   * @default {the process's environment}
+   */
+  env?: CredentialEnv;
+  /**
+   * Kill a credential helper and fail when it has not answered after this
+   * many milliseconds.
+   *
+   * @default {10000}
+   */
+  helperTimeoutMs?: number;
+  /** Cancels the removal (a helper in flight is killed). */
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode removeDockerCredentials} removed. */
+export interface RemovedDockerCredentials {
+  /**
+   * Where credentials were removed: config files by path, credential helpers
+   * as `helper:<name>`. Empty when none held any for the registry.
+   */
+  removed: string[];
+}
+
+/** Removes the `auths` keys `matches` accepts; whether there were any. */
+function dropKeys(
+  config: JsonObject,
+  what: string,
+  path: string,
+  matches: (key: string) => boolean,
+): boolean {
+  const auths = objectField(config, "auths", what, path);
+  if (auths === undefined) return false;
+  const keys = Object.keys(auths).filter(matches);
+  for (const key of keys) delete auths[key];
+  return keys.length > 0;
+}
+
+/**
+ * Removes the saved credentials of a registry, as `docker logout` does, and
+ * podman's too:
+ *
+ * - when docker's config names a helper for the registry, runs
+ *   `docker-credential-<name> erase` with the server URL on stdin;
+ * - removes every `auths` entry of docker's config file for the registry
+ *   (`host`, `http://host`, `https://host/…`; Docker Hub's
+ *   `https://index.docker.io/v1/`);
+ * - removes the registry's entries (not those of single repositories) from
+ *   podman's `auth.json` files.
+ *
+ * Files are rewritten atomically and keep their other keys and their mode;
+ * a missing file is skipped.
+ *
+ * @param registry The registry: `docker.io`, `quay.io`, `127.0.0.1:5000`
+ * (a scheme or path is ignored).
+ * @param options Other files, the environment, the helper timeout, a signal.
+ * @returns Where credentials were removed.
+ * @throws {TypeError} When `registry` is empty.
+ * @throws {CredentialsError} When a file is malformed or cannot be written,
+ * or the helper fails.
+ *
+ * @example Log out of a local registry
+ * ```ts
+ * import { removeDockerCredentials } from "jsr:@scope/docker-registry-client/credentials";
+ *
+ * const { removed } = await removeDockerCredentials("127.0.0.1:5000");
+ * console.log(removed.length ? `removed from ${removed.join(", ")}` : "not logged in");
+ * ```
+ */
+export async function removeDockerCredentials(
+  registry: string,
+  options: RemoveDockerCredentialsOptions = {},
+): Promise<RemovedDockerCredentials> {
+  if (typeof registry !== "string" || registry.trim() === "") {
+    throw new TypeError("The registry must be a non-empty string");
+  }
+  options.signal?.throwIfAborted();
+  const env = envReader(options.env);
+  const removed: string[] = [];
+
+  const path = dockerConfigPath(env, options.path);
+  const config = path === undefined
+    ? undefined
+    : await readConfigFile(path, WHAT);
+  if (path !== undefined && config !== undefined) {
+    const helper = dockerConfigHelper(config, registry, WHAT, path);
+    if (helper !== undefined) {
+      const erased = await helperErase(helper, dockerServerUrl(registry), {
+        timeoutMs: options.helperTimeoutMs,
+        signal: options.signal,
+        path: helperPath(options.env),
+      });
+      if (erased) removed.push(`helper:${helper}`);
+    }
+    if (dropKeys(config, WHAT, path, (key) => sameRegistry(key, registry))) {
+      await writeConfig(path, config);
+      removed.push(path);
+    }
+  }
+
+  const podman = "containers auth file";
+  const wanted = canonicalRegistry(registry);
+  const registryKey = (key: string) =>
+    (!key.includes("/") || /^https?:\/\//i.test(key)) &&
+    canonicalRegistry(key) === wanted;
+  for (const file of containersAuthPaths(env, options.containersAuthPath)) {
+    options.signal?.throwIfAborted();
+    const auth = await readConfigFile(file, podman);
+    if (auth === undefined || !dropKeys(auth, podman, file, registryKey)) {
+      continue;
+    }
+    await writeConfig(file, auth, podman);
+    removed.push(file);
+  }
+  return { removed };
 }

@@ -1,11 +1,12 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { CredentialsError } from "../errors.ts";
 import { dockerConfigProvider } from "./docker_config.ts";
-import { saveDockerCredentials } from "./save.ts";
+import { removeDockerCredentials, saveDockerCredentials } from "./save.ts";
 import {
   assertRejectsCredentialsError,
   CAN_RUN_SCRIPTS,
   fakeHelpers,
+  HELPER_SECRETS,
   tempDir,
   writeConfigFile,
 } from "./testdata/fake_helpers.ts";
@@ -239,4 +240,120 @@ Deno.test("saveDockerCredentials() rejects bad arguments", async (t) => {
       "Cannot find docker's config file: neither DOCKER_CONFIG nor HOME is set",
     );
   });
+});
+
+Deno.test("removeDockerCredentials() removes the registry's entries from docker's config and podman's auth.json", async () => {
+  await using dir = await tempDir();
+  const docker = await writeConfigFile(`${dir.path}/docker/config.json`, {
+    auths: {
+      "127.0.0.1:5000": { auth: b64("bob:s3cr3t") },
+      "http://127.0.0.1:5000": { auth: b64("bob:old") },
+      "https://127.0.0.1:5000/v2/": { auth: b64("bob:older") },
+      "quay.io": { auth: b64("q:keep") },
+    },
+    credsStore: "",
+    HttpHeaders: { "X-Meta": "kept" },
+  });
+  if (isPosix) await Deno.chmod(docker, 0o640);
+  const podman = await writeConfigFile(`${dir.path}/containers/auth.json`, {
+    auths: {
+      "127.0.0.1:5000": { auth: b64("bob:s3cr3t") },
+      "127.0.0.1:5000/team/app": { auth: b64("bob:repo-only") },
+      "quay.io": { auth: b64("q:keep") },
+    },
+  });
+  const env = {
+    DOCKER_CONFIG: `${dir.path}/docker`,
+    REGISTRY_AUTH_FILE: podman,
+    HOME: "/nonexistent",
+  };
+  const result = await removeDockerCredentials("127.0.0.1:5000", { env });
+  assertEquals(result, { removed: [docker, podman] });
+  assertEquals(await readJson(docker), {
+    auths: { "quay.io": { auth: b64("q:keep") } },
+    credsStore: "",
+    HttpHeaders: { "X-Meta": "kept" },
+  });
+  if (isPosix) assertEquals((await Deno.stat(docker)).mode! & 0o777, 0o640);
+  assertEquals(await readJson(podman), {
+    auths: {
+      "127.0.0.1:5000/team/app": { auth: b64("bob:repo-only") },
+      "quay.io": { auth: b64("q:keep") },
+    },
+  });
+  assertEquals(
+    await dockerConfigProvider({ env }).resolve({ registry: "127.0.0.1:5000" }),
+    undefined,
+  );
+  // Nothing left: nothing removed, nothing rewritten, no error.
+  const before = await Deno.stat(docker);
+  assertEquals(await removeDockerCredentials("127.0.0.1:5000", { env }), {
+    removed: [],
+  });
+  assertEquals((await Deno.stat(docker)).mtime, before.mtime);
+});
+
+Deno.test("removeDockerCredentials() with no config file removes nothing and creates none", async () => {
+  await using dir = await tempDir();
+  assertEquals(
+    await removeDockerCredentials("docker.io", {
+      env: { HOME: dir.path, XDG_RUNTIME_DIR: `${dir.path}/run` },
+    }),
+    { removed: [] },
+  );
+  assertEquals([...Deno.readDirSync(dir.path)], []);
+  await assertRejects(
+    () => removeDockerCredentials(" "),
+    TypeError,
+    "The registry must be a non-empty string",
+  );
+});
+
+Deno.test({
+  name:
+    "removeDockerCredentials() asks the configured helper to erase, with docker's server URL on stdin",
+  ignore: !CAN_RUN_SCRIPTS,
+  async fn() {
+    await using helpers = await fakeHelpers();
+    await using dir = await tempDir();
+    const path = await writeConfigFile(`${dir.path}/config.json`, {
+      auths: { "https://index.docker.io/v1/": {} },
+      credsStore: "test",
+      credHelpers: { "quay.io": "notfound" },
+    });
+    const none = `${dir.path}/no-auth.json`;
+    const env = { PATH: helpers.path };
+    assertEquals(
+      await removeDockerCredentials("docker.io", {
+        path,
+        containersAuthPath: none,
+        env,
+      }),
+      { removed: ["helper:test", path] },
+    );
+    assertEquals(await helpers.lastErase(), "https://index.docker.io/v1/");
+    assertEquals((await readJson(path)).auths, {});
+    // A helper that holds nothing for the server: not an error.
+    assertEquals(
+      await removeDockerCredentials("quay.io", {
+        path,
+        containersAuthPath: none,
+        env,
+      }),
+      { removed: [] },
+    );
+    const failing = await writeConfigFile(`${dir.path}/fail.json`, {
+      credHelpers: { "quay.io": "fail" },
+    });
+    await assertRejectsCredentialsError(
+      () =>
+        removeDockerCredentials("quay.io", {
+          path: failing,
+          containersAuthPath: none,
+          env,
+        }),
+      'Cannot erase the credentials for "quay.io" with docker-credential-fail: docker-credential-fail exited with code 3: gpg: decryption failed',
+      [HELPER_SECRETS.failStdout],
+    );
+  },
 });

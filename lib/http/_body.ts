@@ -108,7 +108,8 @@ export function parseOciErrors(bytes: Uint8Array): OciErrorDetail[] {
 
 /**
  * Turns a failed response into the fitting `HttpError`, reading at most a
- * bounded prefix of its body for the OCI error codes.
+ * bounded prefix of its body for the OCI error codes. `server` names who
+ * answered when it is not the registry (the token server).
  */
 export async function errorFromResponse(
   res: Response,
@@ -116,6 +117,7 @@ export async function errorFromResponse(
   method: string,
   url: string,
   secrets: readonly string[] = [],
+  server?: string,
 ): Promise<HttpError> {
   let errors: OciErrorDetail[] = [];
   if (method !== "HEAD" && res.body !== null) {
@@ -136,6 +138,7 @@ export async function errorFromResponse(
     url,
     status: res.status,
     errors,
+    ...(server !== undefined ? { server } : {}),
     retryAfterMs: res.status === 429
       ? parseRetryAfter(res.headers.get("retry-after"))
       : undefined,

@@ -32,6 +32,13 @@ export interface PullOptions extends TransferOptions, ImageClientOptions {
    * `layoutDir` is taken as it is (no `:TAG` is split off).
    */
   tag?: string;
+  /**
+   * Hash blobs already in the layout before skipping them (once each, at
+   * disk speed); a blob that does not match is downloaded again. `false`
+   * trusts any file of the right name and size.
+   * @default {true}
+   */
+  verifyExisting?: boolean;
 }
 
 /**
@@ -75,7 +82,10 @@ export async function pullImage(
   const { dir, tag } = options.tag !== undefined
     ? { dir: layoutDir, tag: options.tag }
     : splitLayoutRef(layoutDir);
-  const layout = await OciLayout.open(dir, { create: "on-write" });
+  const layout = await OciLayout.open(dir, {
+    create: "on-write",
+    verifyExisting: options.verifyExisting ?? true,
+  });
   const wanted = tag ?? client.repo.tag;
   return await copy(new RegistryStore(client), layout, {
     ...options,

@@ -36,7 +36,7 @@ function quoteInput(input: string): string {
  * import { ParseError, parseRepoAndRef } from "jsr:@scope/docker-registry-client";
  *
  * try {
- *   parseRepoAndRef("Foo/bar");
+ *   parseRepoAndRef("foo/Bar");
  * } catch (err) {
  *   if (err instanceof ParseError) console.log(err.rule); // "must be lowercase"
  * }
@@ -77,7 +77,7 @@ export class ParseError extends SyntaxError {
  * import { InvalidReferenceError, parseRepo } from "jsr:@scope/docker-registry-client";
  *
  * try {
- *   parseRepo("Foo/bar");
+ *   parseRepo("foo/Bar");
  * } catch (err) {
  *   console.log(err instanceof InvalidReferenceError); // true
  * }

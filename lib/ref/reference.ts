@@ -1,21 +1,28 @@
 /**
  * Parsing of repository references: `[scheme://][index/]name[:tag][@digest]`.
  *
- * The grammar is that of docker's reference package (distribution/reference)
- * with two additions the earlier Node and Deno clients had: an optional
- * `http://` or `https://` scheme on the index, and the aliases of the Docker
- * Hub index (`index.docker.io`, `registry-1.docker.io`, docker's config key
- * `https://index.docker.io/v1/`), all normalised to `docker.io`.
+ * The grammar is that of docker's reference package (distribution/reference,
+ * `ParseNormalizedNamed`) with two additions the earlier Node and Deno
+ * clients had: an optional `http://` or `https://` scheme on the index, and
+ * the aliases of the Docker Hub index (`index.docker.io`,
+ * `registry-1.docker.io`, docker's config key `https://index.docker.io/v1/`),
+ * all normalised to `docker.io`.
  *
- * - A name's first component is a registry host only if it contains `.` or
- *   `:`, is `localhost`, or starts with `[` (an IPv6 address); otherwise the
- *   whole name is a Docker Hub path, and a one-component Docker Hub path gets
- *   the `library/` namespace.
+ * - A name's first component (when a `/` follows it) is a registry host if
+ *   it contains `.` or `:`, is `localhost`, or holds an upper-case letter, as
+ *   docker's `splitDockerDomain` decides (or starts with `[`, an IPv6
+ *   address); otherwise the whole name is a Docker Hub path, and a
+ *   one-component Docker Hub path gets the `library/` namespace.
+ * - A host is DNS-like components of letters, digits and inner dashes, or
+ *   `[` hex digits and colons `]`, with an optional `:port` of digits.
  * - Path components are lowercase letters and digits, joined by `.`, `_`,
- *   `__` or dashes; a name holds at most 255 characters, counted the way
- *   docker counts them (`docker.io/library/mongo` for `mongo`).
+ *   `__` or dashes; the path holds at most 255 characters (`library/mongo`
+ *   for `mongo`); the host is not counted.
  * - A tag is `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`; a digest is `sha256:` and 64
  *   lowercase hex digits or `sha512:` and 128.
+ * - An index given with a scheme, and every string {@linkcode parseIndex}
+ *   takes, must look like a host as the earlier clients required: contain
+ *   `.` or `:`, or be `localhost`.
  *
  * Every parser here runs in time linear in its input (inputs over 1024
  * characters are refused unread) and throws an
@@ -24,9 +31,9 @@
  * (`repository name`, `tag`, `digest`, `index`) that failed.
  *
  * `canonicalName` and `canonicalRef` leave the scheme out. They parse back to
- * the same repository unless the index is a bare host name such as `myreg`
- * (accepted after a scheme, `https://myreg/a`, or as `defaultIndex`), which
- * without a scheme reads as a Docker Hub namespace, as it does for docker.
+ * the same repository, unless `defaultIndex` was a {@linkcode RegistryIndex}
+ * naming a bare host such as `myreg` (taken as given, as the earlier clients
+ * did), which without a scheme reads as a Docker Hub namespace.
  *
  * @example Parsing a reference
  * ```ts
@@ -41,6 +48,19 @@
  */
 
 import { parseDigest } from "./_digest_core.ts";
+import {
+  DASH,
+  DOT,
+  isAlnum,
+  isDigit,
+  isLower,
+  isLowerHex,
+  isUpper,
+  OPEN_BRACKET,
+  SLASH,
+  UNDERSCORE,
+} from "./_ascii.ts";
+import { checkHost, checkLooksLikeHost, isHostComponent } from "./_host.ts";
 import { InvalidDigestError, InvalidReferenceError } from "../errors.ts";
 import { DOCKER_HUB, isDockerHubHost } from "../registries.ts";
 
@@ -130,46 +150,18 @@ const TOLERATED_INDEX_PATHS: ReadonlySet<string> = new Set([
 ]);
 
 const OFFICIAL_NAMESPACE = DOCKER_HUB.officialNamespace;
+/** docker's `RepositoryNameTotalLengthMax`, on the path (the remote name). */
 const NAME_TOTAL_LENGTH_MAX = 255;
-/** `host[:port]` leaves room for at least `/a` within the name limit. */
-const HOST_LENGTH_MAX = NAME_TOTAL_LENGTH_MAX - 2;
 /**
- * Inputs longer than this are refused before they are read: the longest
- * valid reference (scheme, 255-character name written with a long Hub alias,
- * 128-character tag, sha512 digest) is under 550 characters.
+ * Inputs longer than this are refused before they are read. docker bounds
+ * the path (255 characters) and the tag (128), a sha512 digest takes 135, and
+ * DNS names stop at 253: a real reference is far shorter.
  */
 const INPUT_LENGTH_MAX = 1024;
 const TAG_LENGTH_MAX = 128;
 
-const SLASH = 0x2f;
-const COLON = 0x3a;
-const DOT = 0x2e;
-const DASH = 0x2d;
-const UNDERSCORE = 0x5f;
-const OPEN_BRACKET = 0x5b;
-
 function fail(what: string, input: string, rule: string): never {
   throw new InvalidReferenceError(what, input, rule);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isLower(c: number): boolean {
-  return c >= 0x61 && c <= 0x7a;
-}
-
-function isUpper(c: number): boolean {
-  return c >= 0x41 && c <= 0x5a;
-}
-
-function isLowerHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x61 && c <= 0x66);
-}
-
-function isAlnum(c: number): boolean {
-  return isDigit(c) || isLower(c) || isUpper(c);
 }
 
 function describe(value: unknown): string {
@@ -201,121 +193,12 @@ function toScheme(input: string, text: string): "http" | "https" {
   return fail("index", input, "scheme must be http or https");
 }
 
-function isIPv4(text: string): boolean {
-  const parts = text.split(".");
-  if (parts.length !== 4) return false;
-  for (const part of parts) {
-    if (!/^(?:0|[1-9][0-9]{0,2})$/.test(part) || Number(part) > 255) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** Counts the 16-bit groups of one side of an IPv6 address; -1 if invalid. */
-function ipv6Groups(text: string, allowIPv4: boolean): number {
-  if (text === "") return 0;
-  const items = text.split(":");
-  let groups = 0;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (allowIPv4 && i === items.length - 1 && item.includes(".")) {
-      if (!isIPv4(item)) return -1;
-      groups += 2;
-    } else if (/^[0-9a-fA-F]{1,4}$/.test(item)) {
-      groups += 1;
-    } else {
-      return -1;
-    }
-  }
-  return groups;
-}
-
-/** Whether `text` (between brackets) is an IPv6 address (RFC 4291 text form, no zone). */
-function isIPv6(text: string): boolean {
-  if (text.length < 2 || text.length > 45) return false;
-  const gap = text.indexOf("::");
-  if (gap === -1) return ipv6Groups(text, true) === 8;
-  if (text.indexOf("::", gap + 1) !== -1) return false;
-  const head = ipv6Groups(text.slice(0, gap), false);
-  const tail = ipv6Groups(text.slice(gap + 2), true);
-  return head >= 0 && tail >= 0 && head + tail <= 7;
-}
-
-function checkDomainName(input: string, name: string): void {
-  if (name.length === 0) fail("index", input, "host must not be empty");
-  let start = 0;
-  for (let i = 0; i <= name.length; i++) {
-    const c = i === name.length ? DOT : name.charCodeAt(i);
-    if (c === DOT) {
-      if (i === start) {
-        fail("index", input, "host name components must not be empty");
-      }
-      if (
-        name.charCodeAt(start) === DASH || name.charCodeAt(i - 1) === DASH
-      ) {
-        fail(
-          "index",
-          input,
-          "host name components must not start or end with '-'",
-        );
-      }
-      start = i + 1;
-    } else if (!isAlnum(c) && c !== DASH) {
-      if (c === 0x40 /* @ */) {
-        fail("index", input, "must not contain credentials (user@host)");
-      }
-      fail(
-        "index",
-        input,
-        "host name may contain only letters, digits, '-' and '.'",
-      );
-    }
-  }
-}
-
-function checkPort(input: string, port: string): void {
-  let ok = port.length >= 1 && port.length <= 5;
-  for (let i = 0; ok && i < port.length; i++) {
-    ok = isDigit(port.charCodeAt(i));
-  }
-  if (!ok || Number(port) < 1 || Number(port) > 65535) {
-    fail("index", input, "port must be a number from 1 to 65535");
-  }
-}
-
-/** Validates `host[:port]`: a DNS name, an IPv4 address or `[IPv6]`. */
-function checkHost(input: string, host: string): void {
-  let hostEnd: number;
-  if (host.charCodeAt(0) === OPEN_BRACKET) {
-    const close = host.indexOf("]");
-    if (close === -1) {
-      fail("index", input, "IPv6 address must be closed with ']'");
-    }
-    if (!isIPv6(host.slice(1, close))) {
-      fail("index", input, "not a valid IPv6 address between '[' and ']'");
-    }
-    hostEnd = close + 1;
-    if (hostEnd < host.length && host.charCodeAt(hostEnd) !== COLON) {
-      fail("index", input, "only ':port' may follow an IPv6 address");
-    }
-  } else {
-    const colon = host.indexOf(":");
-    hostEnd = colon === -1 ? host.length : colon;
-    checkDomainName(input, host.slice(0, hostEnd));
-  }
-  if (hostEnd < host.length) checkPort(input, host.slice(hostEnd + 1));
-}
-
 /** Builds a RegistryIndex from a validated-on-the-way `host[:port]`. */
 function indexFrom(
   input: string,
   scheme: "http" | "https" | undefined,
   host: string,
 ): RegistryIndex {
-  if (host.length > HOST_LENGTH_MAX) {
-    fail("index", input, `host must be at most ${HOST_LENGTH_MAX} characters`);
-  }
   checkHost(input, host);
   const official = isDockerHubHost(host);
   if (official && scheme === "http") {
@@ -337,7 +220,8 @@ function indexFromObject(value: object): RegistryIndex {
       `defaultIndex.scheme must be a string, got ${describe(scheme)}`,
     );
   }
-  return parseIndex(scheme === undefined ? name : `${scheme}://${name}`);
+  // Taken as given, as the earlier clients did: no looks-like-a-host rule.
+  return indexOf(scheme === undefined ? name : `${scheme}://${name}`, false);
 }
 
 /** The rule a tag breaks, or `undefined` for a valid tag. */
@@ -478,15 +362,6 @@ export function isValidTag(tag: string): boolean {
   return typeof tag === "string" && tagProblem(tag) === undefined;
 }
 
-/**
- * Whether a name's first component is a registry host rather than a path
- * (a name starting with `[`, an IPv6 address, is dealt with before).
- */
-function looksLikeHost(component: string): boolean {
-  return component.includes(".") || component.includes(":") ||
-    component === "localhost";
-}
-
 function isImageId(text: string): boolean {
   if (text.length !== 64) return false;
   for (let i = 0; i < text.length; i++) {
@@ -563,10 +438,11 @@ function parse(
   let path: string;
   if (
     scheme !== undefined || rest.charCodeAt(0) === OPEN_BRACKET ||
-    (slash !== -1 && looksLikeHost(rest.slice(0, slash)))
+    (slash !== -1 && isHostComponent(rest.slice(0, slash)))
   ) {
     const host = slash === -1 ? rest : rest.slice(0, slash);
     index = indexFrom(arg, scheme, host);
+    if (scheme !== undefined) checkLooksLikeHost(arg, host);
     if (slash === -1) {
       fail(NAME, arg, "must include a repository path after the index");
     }
@@ -585,11 +461,11 @@ function parse(
   const remoteName = index.official && !path.includes("/")
     ? OFFICIAL_NAMESPACE + path
     : path;
-  if (index.name.length + 1 + remoteName.length > NAME_TOTAL_LENGTH_MAX) {
+  if (remoteName.length > NAME_TOTAL_LENGTH_MAX) {
     fail(
       NAME,
       arg,
-      `must be at most ${NAME_TOTAL_LENGTH_MAX} characters, registry host included`,
+      `path must be at most ${NAME_TOTAL_LENGTH_MAX} characters (the registry host is not counted)`,
     );
   }
   checkPath(arg, path);
@@ -618,35 +494,47 @@ function parse(
  * Parses a registry index (a registry host) such as `quay.io`,
  * `https://localhost:5000` or `[::1]:5000`.
  *
- * With no argument it returns the Docker Hub index. `docker.io`,
- * `index.docker.io`, `registry-1.docker.io` and docker's config key
- * `https://index.docker.io/v1/` all give the name `docker.io`. A trailing
- * `/`, `/v1`, `/v1/`, `/v2` or `/v2/` (as in docker config keys) is
- * tolerated and dropped; any other path is refused. `scheme` is present in
- * the result only when the input gave one.
+ * With no argument, or docker's login server `https://index.docker.io/v1/`
+ * (what `docker login` sends by default), it returns the Docker Hub index,
+ * without a scheme, as both earlier clients did. `docker.io`,
+ * `index.docker.io` and `registry-1.docker.io` also give the name
+ * `docker.io`. A trailing `/`, `/v1`, `/v1/`, `/v2` or `/v2/` (as in docker
+ * config keys) is tolerated and dropped; any other path is refused. `scheme`
+ * is present in the result only when the input gave one. As in the earlier
+ * clients, the host must look like one: contain `.` or `:`, or be
+ * `localhost` (`myreg` is refused; docker would read it as a Docker Hub
+ * namespace).
  *
  * @param arg The index, optionally with an `http://` or `https://` scheme.
  * Omitted: the Docker Hub index.
  * @returns The index: `{ scheme?, name, official }`.
  * @throws {TypeError} When `arg` is neither a string nor undefined.
  * @throws {InvalidReferenceError} When `arg` is empty, has a scheme other than
- * http or https, asks for the Docker Hub index over http, has a path, or its
- * host or port does not parse.
+ * http or https, asks for the Docker Hub index over http, has a path, does
+ * not look like a host, or its host or port does not parse.
  *
  * @example Parsing index names
  * ```ts
  * import { parseIndex } from "jsr:@scope/docker-registry-client";
  *
  * parseIndex(); // { name: "docker.io", official: true }
- * parseIndex("https://index.docker.io/v1/"); // { scheme: "https", name: "docker.io", official: true }
+ * parseIndex("https://index.docker.io/v1/"); // { name: "docker.io", official: true }
+ * parseIndex("https://quay.io"); // { scheme: "https", name: "quay.io", official: false }
  * parseIndex("localhost:5000"); // { name: "localhost:5000", official: false }
  * ```
  */
 export function parseIndex(arg?: string): RegistryIndex {
-  if (arg === undefined) return { name: DEFAULT_INDEX_NAME, official: true };
+  if (arg === undefined || arg === DOCKER_HUB.credentialKey) {
+    return { name: DEFAULT_INDEX_NAME, official: true };
+  }
   if (typeof arg !== "string") {
     throw new TypeError(`parseIndex() expects a string, got ${describe(arg)}`);
   }
+  return indexOf(arg, true);
+}
+
+/** parseIndex() of a string; `hostLike` applies the looks-like-a-host rule. */
+function indexOf(arg: string, hostLike: boolean): RegistryIndex {
   checkCharacters("index", arg);
   let rest = arg;
   let scheme: "http" | "https" | undefined;
@@ -667,7 +555,9 @@ export function parseIndex(arg?: string): RegistryIndex {
     rest = rest.slice(0, slash);
   }
   if (rest.length === 0) fail("index", arg, "host must not be empty");
-  return indexFrom(arg, scheme, rest);
+  const index = indexFrom(arg, scheme, rest);
+  if (hostLike) checkLooksLikeHost(arg, rest);
+  return index;
 }
 
 /**

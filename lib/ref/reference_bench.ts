@@ -34,7 +34,7 @@ Deno.bench("parseRepoAndRef() refused (upper case)", {
   group: "parseRepoAndRef",
 }, () => {
   try {
-    parseRepoAndRef("Foo/bar");
+    parseRepoAndRef("foo/Bar");
   } catch {
     // expected
   }

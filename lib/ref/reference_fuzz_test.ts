@@ -217,7 +217,7 @@ function validReference(): Generated {
 
 const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const CANONICAL_REF = new RegExp(
-  "^(?:[a-zA-Z0-9.-]+|\\[[0-9a-fA-F:.]+\\])(?::[0-9]{1,5})?" +
+  "^(?:[a-zA-Z0-9.-]+|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?" +
     `/${COMPONENT}(?:/${COMPONENT})*` +
     "(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?" +
     "(?:@sha256:[a-f0-9]{64}|@sha512:[a-f0-9]{128})?$",
@@ -255,10 +255,8 @@ function quantile(q: number): string {
 function checkAccepted(input: string, ref: RepoRef): void {
   assertEquals(JSON.stringify(ref).includes("canonicalRef"), false, input);
   assertMatch(ref.canonicalRef, CANONICAL_REF, input);
-  // An index given with a scheme may be any host name ("https://myreg/a");
-  // without the scheme such a name reads as a Docker Hub namespace.
-  const name = ref.index.name;
-  if (!/[.:]/.test(name) && name !== "localhost") return;
+  // Every index parses back as one: it looks like a host (a scheme needs
+  // '.', ':' or localhost; without one, an upper-case name is a host too).
   const again = parseRepoAndRef(ref.canonicalRef);
   assertEquals(again.canonicalRef, ref.canonicalRef, input);
   assertEquals(again.remoteName, ref.remoteName, input);

@@ -44,6 +44,21 @@ export class RepoHttp {
     this.#signal = signal;
   }
 
+  /**
+   * The same plumbing, also calling `onResponse` with each request and the
+   * response it got (for the earlier clients' `resp`/`ress` results).
+   */
+  observe(
+    onResponse: (request: Request, response: Response) => void,
+  ): RepoHttp {
+    const transport = this.#transport;
+    return new RepoHttp(this.baseUrl, this.name, async (request) => {
+      const response = await transport(request);
+      onResponse(request, response);
+      return response;
+    }, this.#signal);
+  }
+
   /** `<base>/v2/<name>/<path>`. */
   url(path: string): string {
     return `${this.baseUrl}/v2/${this.name}/${path}`;
@@ -68,7 +83,9 @@ export class RepoHttp {
       headers: init.headers,
       body: init.body,
       signal: this.signal(call),
-    });
+      // Node's fetch sends a stream body only when told it is half duplex.
+      ...(init.body instanceof ReadableStream ? { duplex: "half" } : {}),
+    } as RequestInit);
     if (init.body instanceof Uint8Array || typeof init.body === "string") {
       markReplayable(request);
     }

@@ -22,6 +22,7 @@ import { contentLength } from "../http/_content_length.ts";
 import { redactUrl } from "../http/_redact.ts";
 import { parseDigest } from "../ref/_digest_core.ts";
 import { InvalidResponseError } from "../errors.ts";
+import { markTransfer } from "../transport/_replay.ts";
 import { type CallOptions, refSuffix } from "./_repo_http.ts";
 import { statBlob } from "./_blob_head.ts";
 import type { RepoContext } from "./_context.ts";
@@ -113,7 +114,7 @@ async function openBlob(
   const url = http.url(`blobs/${digest}`);
   const res = await http.send(
     attempted,
-    http.request("GET", url, options),
+    markTransfer(http.request("GET", url, options)),
     [200],
   );
   const size = options.size ?? contentLength(res.headers);
@@ -131,13 +132,15 @@ async function openBlob(
         refetch: (offset, cancelled) =>
           http.send(
             attempted,
-            http.request("GET", url, {
-              signal: options.signal
-                ? AbortSignal.any([options.signal, cancelled])
-                : cancelled,
-            }, {
-              headers: { range: `bytes=${offset}-` },
-            }),
+            markTransfer(
+              http.request("GET", url, {
+                signal: options.signal
+                  ? AbortSignal.any([options.signal, cancelled])
+                  : cancelled,
+              }, {
+                headers: { range: `bytes=${offset}-` },
+              }),
+            ),
             [200, 206],
           ),
       },
@@ -200,31 +203,29 @@ export async function downloadBlob(
   const { reader } = await openBlob(ctx, digest, options);
   const partial = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
   const { READ_CHUNK } = await import("./_resumable_body.ts");
+  // Loaded here, not at start-up: Deno loads its Node layer for node:fs.
+  const { open, rename, rm } = await import("node:fs/promises");
   const buffer = new Uint8Array(READ_CHUNK);
   let size = 0;
   try {
-    const file = await Deno.open(partial, {
-      write: true,
-      createNew: true,
-      mode: 0o644,
-    });
+    const file = await open(partial, "wx", 0o644);
     try {
       for (;;) {
         const n = await reader.read(buffer);
         if (n === 0) break;
         for (let off = 0; off < n;) {
-          off += await file.write(buffer.subarray(off, n));
+          off += (await file.write(buffer, off, n - off)).bytesWritten;
         }
         size += n;
       }
     } finally {
       // Closed before the rename (and before a removal on failure).
-      file.close();
+      await file.close();
     }
-    await Deno.rename(partial, path);
+    await rename(partial, path);
   } catch (err) {
     await reader.cancel();
-    await Deno.remove(partial).catch(() => {});
+    await rm(partial, { force: true }).catch(() => {});
     throw err;
   }
   return { digest, size, path };

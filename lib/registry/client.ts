@@ -1,8 +1,6 @@
 /**
  * The per-repository client: {@linkcode createClient} and the facade
- * {@linkcode RegistryClientV2}, over one file per resource beside it
- * (`connection.ts`, `tags.ts`, `manifests.ts`, `blobs.ts`, `uploads/` …).
- *
+ * {@linkcode RegistryClientV2}, over one file per resource beside it.
  * @module
  */
 
@@ -16,29 +14,25 @@ import * as manifests from "./manifests.ts";
 import * as ping from "./ping.ts";
 import * as referrers from "./referrers.ts";
 import * as tags from "./tags.ts";
+import * as seed from "./_seed_compat.ts";
 import { checkRateLimit } from "./rate_limit.ts";
-import type {
-  BlobHead,
-  BlobReadOptions,
-  BlobReadStream,
-  BlobSource,
-  BlobUploadOptions,
-  BlobUploadResult,
-  CallOptions,
-  Catalog,
-  ClientOptions,
-  GetManifestOptions,
-  ListOptions,
-  ManifestHead,
-  ManifestResult,
-  MountResult,
-  PingInfo,
-  PutManifestOptions,
-  PutManifestResult,
-  RateLimit,
-  ReferrersOptions,
-  TagList,
-} from "./options.ts";
+import type { CallOptions, ClientOptions, PingInfo } from "./options.ts";
+import type { Catalog, ListOptions, RateLimit, TagList } from "./options.ts";
+import type { GetManifestOptions, ManifestHead } from "./options.ts";
+import type { ManifestResult, MountResult } from "./options.ts";
+import type { PutManifestOptions, PutManifestResult } from "./options.ts";
+import type { BlobHead, BlobReadOptions, BlobReadStream } from "./options.ts";
+import type { BlobSource, BlobUploadOptions } from "./options.ts";
+import type { BlobUploadResult, ReferrersOptions } from "./options.ts";
+import type { LoginOptions, PingOptions } from "./seed_aliases.ts";
+import type { LegacyBlobHead, LegacyBlobOptions } from "./seed_aliases.ts";
+import type { LegacyBlobReadStream } from "./seed_aliases.ts";
+import type { LegacyBlobUploadOptions } from "./seed_aliases.ts";
+import type { LegacyGetManifestOptions } from "./seed_aliases.ts";
+import type { LegacyManifestResult } from "./seed_aliases.ts";
+import type { LegacyPutManifestOptions } from "./seed_aliases.ts";
+import type { LegacyPutManifestResult } from "./seed_aliases.ts";
+import type { LegacyRefOptions } from "./seed_aliases.ts";
 
 export * from "./options.ts";
 
@@ -70,7 +64,7 @@ export class RegistryClientV2 {
    * @param options The repository and how to reach it (see `connection.ts`).
    */
   constructor(options: ClientOptions) {
-    const c = connect(options, (limit) => this.rateLimit = limit);
+    const c = connect(seed.clientOptions(options), (l) => this.rateLimit = l);
     this.repo = c.repo;
     this.baseUrl = c.baseUrl;
     this.auth = c.auth;
@@ -93,15 +87,7 @@ export class RegistryClientV2 {
     httpClient?.close();
   }
 
-  /**
-   * Closes the client at the end of a `using` block: see {@linkcode RegistryClientV2.close}.
-   * @example
-   * ```ts
-   * import { createClient } from "jsr:@scope/docker-registry-client";
-   * using client = createClient({ repo: "registry.internal.example/team/app", caCerts: [await Deno.readTextFile("ca.pem")] });
-   * console.log(await client.listTags());
-   * ```
-   */
+  /** Closes the client at the end of a `using` block (`using client = createClient(…)`): see {@linkcode RegistryClientV2.close}. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -109,16 +95,16 @@ export class RegistryClientV2 {
   /**
    * Pings the registry (`GET /v2/`), once per registry: later calls, and the auth layer, share the answer.
    * @param options Cancellation.
-   * @returns The status, V2 support and the auth schemes offered.
+   * @returns The status, V2 support, the auth schemes offered and the headers.
    * @throws {ConnectionError} When the registry cannot be reached.
    * @throws {HttpError} When it answers neither 200 nor 401.
    * @example
    * ```ts
    * import { createClient } from "jsr:@scope/docker-registry-client";
-   * console.log(await createClient({ repo: "http://127.0.0.1:5000/foo" }).ping()); // { status: 200, supportsV2: true, authSchemes: [] }
+   * console.log(await createClient({ repo: "http://127.0.0.1:5000/foo" }).ping()); // { status: 200, supportsV2: true, authSchemes: [], headers }
    * ```
    */
-  async ping(options?: CallOptions): Promise<PingInfo> {
+  async ping(options?: PingOptions): Promise<PingInfo> {
     return await ping.ping(this.#ctx, options);
   }
 
@@ -149,10 +135,8 @@ export class RegistryClientV2 {
    * console.log(await client.login()); // { scheme: "bearer", scopes: ["repository:foo:pull"] }
    * ```
    */
-  async login(
-    options: CallOptions & { scopes?: string[] } = {},
-  ): Promise<LoginResult> {
-    return await ping.login(this.#ctx, options);
+  async login(options: LoginOptions = {}): Promise<LoginResult> {
+    return await seed.login(this.#ctx, options);
   }
 
   /**
@@ -232,11 +216,14 @@ export class RegistryClientV2 {
    * console.log(digest, manifest.schemaVersion);
    * ```
    */
-  async getManifest(
+  getManifest(
     ref?: string,
-    options: GetManifestOptions = {},
-  ): Promise<ManifestResult> {
-    return await manifests.getManifest(this.#ctx, ref, options);
+    options?: GetManifestOptions,
+  ): Promise<ManifestResult>;
+  /** The earlier clients' form, `getManifest({ ref, acceptManifestLists })`: also returns their `resp`. */
+  getManifest(args: LegacyGetManifestOptions): Promise<LegacyManifestResult>;
+  async getManifest(...a: seed.GetManifestArgs): Promise<ManifestResult> {
+    return await seed.getManifest(this.#ctx, ...a);
   }
 
   /**
@@ -290,8 +277,11 @@ export class RegistryClientV2 {
    * console.log(await createClient({ repo: "http://127.0.0.1:5000/foo" }).headBlob("sha256:" + "0".repeat(64)));
    * ```
    */
-  async headBlob(digest: string, options: CallOptions = {}): Promise<BlobHead> {
-    return await blobs.headBlob(this.#ctx, digest, options);
+  headBlob(digest: string, options?: CallOptions): Promise<BlobHead>;
+  /** The Deno port's form, `headBlob({ digest })`: its responses, with `digest`, `size`, `mediaType`. */
+  headBlob(args: LegacyBlobOptions): Promise<LegacyBlobHead>;
+  async headBlob(...a: seed.HeadBlobArgs): Promise<BlobHead> {
+    return await seed.headBlob(this.#ctx, ...a);
   }
 
   /**
@@ -323,11 +313,14 @@ export class RegistryClientV2 {
    * console.log(await new Response(stream).text());
    * ```
    */
-  async createBlobReadStream(
+  createBlobReadStream(
     digest: string,
-    options: BlobReadOptions = {},
-  ): Promise<BlobReadStream> {
-    return await blobs.createBlobReadStream(this.#ctx, digest, options);
+    options?: BlobReadOptions,
+  ): Promise<BlobReadStream>;
+  /** The Deno port's form, `createBlobReadStream({ digest })`: also returns its `ress`. */
+  createBlobReadStream(args: LegacyBlobOptions): Promise<LegacyBlobReadStream>;
+  async createBlobReadStream(...a: seed.ReadArgs): Promise<BlobReadStream> {
+    return await seed.createBlobReadStream(this.#ctx, ...a);
   }
 
   /**
@@ -369,10 +362,10 @@ export class RegistryClientV2 {
    * ```
    */
   async blobUpload(
-    source: BlobSource,
+    source: BlobSource | LegacyBlobUploadOptions,
     options: BlobUploadOptions = {},
   ): Promise<BlobUploadResult> {
-    return await blobs.uploadBlob(this.#ctx, source, options);
+    return await seed.blobUpload(this.#ctx, source, options);
   }
 
   /**
@@ -431,12 +424,15 @@ export class RegistryClientV2 {
    * console.log(await createClient({ repo: "http://127.0.0.1:5000/foo" }).putManifest("v1", { schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX, manifests: [] }));
    * ```
    */
-  async putManifest(
+  putManifest(
     ref: string,
     manifest: Manifest | Uint8Array,
-    options: PutManifestOptions = {},
-  ): Promise<PutManifestResult> {
-    return await manifests.putManifest(this.#ctx, ref, manifest, options);
+    options?: PutManifestOptions,
+  ): Promise<PutManifestResult>;
+  /** The earlier clients' form, `putManifest({ ref, manifestData, mediaType })`: also returns their `location`. */
+  putManifest(args: LegacyPutManifestOptions): Promise<LegacyPutManifestResult>;
+  async putManifest(...a: seed.PutManifestArgs): Promise<PutManifestResult> {
+    return await seed.putManifest(this.#ctx, ...a);
   }
 
   /**
@@ -452,8 +448,11 @@ export class RegistryClientV2 {
    * await createClient({ repo: "http://127.0.0.1:5000/foo" }).deleteManifest("v1");
    * ```
    */
-  async deleteManifest(ref: string, options: CallOptions = {}): Promise<void> {
-    return await manifests.deleteManifest(this.#ctx, ref, options);
+  async deleteManifest(
+    ref: string | LegacyRefOptions,
+    options: CallOptions = {},
+  ): Promise<void> {
+    return await seed.deleteManifest(this.#ctx, ref, options);
   }
 
   /**

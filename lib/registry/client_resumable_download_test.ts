@@ -4,6 +4,7 @@
 
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
 import { type ClientOptions, createClient } from "./client.ts";
 import {
   ConnectionError,
@@ -258,30 +259,36 @@ Deno.test("downloadBlob() closes the file before renaming it into place", async 
   await using registry = await startFakeRegistry();
   const digest = registry.seedBlob("app", BLOB);
   const dir = await Deno.makeTempDir();
-  const { open, rename } = Deno;
+  const target = `${dir}/blob`;
   const events: string[] = [];
-  // Watch the file downloadBlob opens: it must be closed before the rename
-  // (Windows cannot rename an open file).
-  Deno.open = async (path, options) => {
-    const file = await open(path, options);
-    const close = file.close.bind(file);
-    file.close = () => {
-      events.push("close");
-      close();
-    };
-    return file;
+  const renamed = () => {
+    try {
+      Deno.statSync(target);
+      return true;
+    } catch {
+      return false;
+    }
   };
-  Deno.rename = (from, to) => {
-    events.push("rename");
-    return rename(from, to);
+  // Watch every file handle node:fs closes (downloadBlob writes through
+  // one): it must be closed before the rename puts the file in place
+  // (Windows cannot rename an open file). A rename is seen as the target
+  // appearing.
+  const probe = await open(`${dir}/probe`, "w");
+  const proto = Object.getPrototypeOf(probe) as { close(): Promise<void> };
+  await probe.close();
+  const close = proto.close;
+  proto.close = function (this: unknown) {
+    if (renamed() && !events.includes("rename")) events.push("rename");
+    events.push("close");
+    return close.call(this);
   };
   try {
-    await clientOf(registry).downloadBlob(digest, `${dir}/blob`);
+    await clientOf(registry).downloadBlob(digest, target);
+    if (renamed() && !events.includes("rename")) events.push("rename");
     assertEquals(events, ["close", "rename"]);
-    assertEquals(await Deno.readFile(`${dir}/blob`), BLOB);
+    assertEquals(await Deno.readFile(target), BLOB);
   } finally {
-    Deno.open = open;
-    Deno.rename = rename;
+    proto.close = close;
     await Deno.remove(dir, { recursive: true });
   }
 });

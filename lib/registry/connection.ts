@@ -4,12 +4,15 @@
  * - the base URL: the reference's scheme, else `options.scheme`, else
  *   `https` (plain `http` for loopback hosts, as docker does), on the
  *   registry's API host (Docker Hub: `registry-1.docker.io`);
- * - the transport: the injected `fetch` (or one trusting `caCerts`, through
- *   a `Deno.HttpClient` the client closes), wrapped by `composeTransport`
- *   (user agent, retry, redirects, timeouts);
+ * - the transport: the injected `fetch` (or one trusting `caCerts`: in Deno
+ *   through a `Deno.HttpClient` the client closes, in Bun through fetch's
+ *   `tls` option; Node's fetch has no such option), with `log` each request
+ *   and response logged right above it (`withLog`), wrapped by
+ *   `composeTransport` (user agent, retry, redirects, timeouts);
  * - the auth state (`RegistryAuth`) over it, with the credentials: given
- *   ones, a provider, or — when none are given and Deno already grants env
- *   and read permission — docker's and podman's (`/credentials`); or the
+ *   ones, a provider, or — when none are given (and, in Deno, env and read
+ *   permissions are already granted) — docker's and podman's
+ *   (`/credentials`); or the
  *   `auth` of another client of the same registry, shared as it is;
  * - the request plumbing of the repository (`RepoHttp`), which records
  *   Docker Hub's rate-limit headers of every response.
@@ -26,9 +29,11 @@ import {
   type RepoInfo,
   type RepoRef,
 } from "../ref/reference.ts";
+import { isDeno, permissionGranted } from "../_runtime.ts";
 import { quirksFor } from "../registries.ts";
 import { type AuthOptions, RegistryAuth } from "../transport/auth.ts";
 import { composeTransport } from "../transport/compose.ts";
+import { withLog } from "../transport/log.ts";
 import { isLoopbackHostPort } from "../transport/_loopback.ts";
 import { RepoHttp } from "./_repo_http.ts";
 import type { RepoContext } from "./_context.ts";
@@ -40,7 +45,7 @@ export interface Connection extends RepoContext {
   /** The registry's base URL, e.g. `https://registry-1.docker.io`. */
   baseUrl: string;
   /** The HTTP client made for `caCerts`, if any; `close()` closes and clears it. */
-  httpClient?: Deno.HttpClient;
+  httpClient?: { close(): void };
 }
 
 /**
@@ -57,6 +62,9 @@ export function connect(
   options: ClientOptions,
   onRateLimit: (limit: RateLimit) => void,
 ): Connection {
+  if (options.repo === undefined) {
+    throw new TypeError("createClient() needs the repository: `repo`");
+  }
   const repo = typeof options.repo === "string"
     ? parseRepoAndRef(options.repo)
     : toRepoRef(options.repo);
@@ -67,7 +75,7 @@ export function connect(
   const baseUrl = `${scheme}://${host}`;
   const name = repo.remoteName;
   let auth: RegistryAuth;
-  let httpClient: Deno.HttpClient | undefined;
+  let httpClient: { close(): void } | undefined;
   if (options.auth) {
     const origin = new URL(baseUrl).origin;
     if (options.auth.origin !== origin) {
@@ -80,16 +88,21 @@ export function connect(
   } else {
     let fetchFn = options.fetch;
     if (!fetchFn && options.caCerts?.length) {
-      const client = Deno.createHttpClient({ caCerts: options.caCerts });
-      httpClient = client;
-      fetchFn = (request) => fetch(request, { client });
+      const trusting = fetchTrusting(options.caCerts);
+      httpClient = trusting.client;
+      fetchFn = trusting.fetch;
     }
+    // Right above fetch: every request on the wire is logged.
+    if (options.log) fetchFn = withLog(fetchFn ?? defaultFetch, options.log);
     const inner = composeTransport({
       fetch: fetchFn,
       userAgent: options.userAgent,
       retry: options.retry,
       maxRedirects: options.maxRedirects,
       requestTimeoutMs: options.requestTimeoutMs,
+      requestDeadlineMs: options.requestDeadlineMs,
+      minSpeed: options.minSpeed,
+      minSpeedWindowMs: options.minSpeedWindowMs,
     });
     auth = new RegistryAuth(inner, {
       registry: baseUrl,
@@ -109,6 +122,43 @@ export function connect(
     options.signal,
   );
   return { http, repo, auth, options, baseUrl, httpClient };
+}
+
+function defaultFetch(request: Request): Promise<Response> {
+  return fetch(request);
+}
+
+/**
+ * A fetch that trusts `caCerts` besides the system's roots. Deno: a
+ * `Deno.HttpClient` (closed with the client). Bun: fetch's `tls.ca`, which
+ * replaces the default roots, so they are passed too. Node's fetch takes no
+ * certificates per call: a clear error instead of a silent fallback.
+ */
+function fetchTrusting(caCerts: string[]): {
+  fetch: (request: Request) => Promise<Response>;
+  client?: { close(): void };
+} {
+  if (isDeno()) {
+    const client = Deno.createHttpClient({ caCerts });
+    return { fetch: (request) => fetch(request, { client }), client };
+  }
+  if ((globalThis as { Bun?: unknown }).Bun !== undefined) {
+    let ca: Promise<string[]> | undefined;
+    return {
+      fetch: async (request) => {
+        ca ??= import("node:tls").then((tls) => [
+          ...tls.rootCertificates,
+          ...caCerts,
+        ]);
+        return fetch(request, { tls: { ca: await ca } } as RequestInit);
+      },
+    };
+  }
+  throw new TypeError(
+    "caCerts needs Deno or Bun: in Node, pass a fetch whose dispatcher " +
+      "trusts the certificates (undici's Agent with connect.ca), or start " +
+      "node with NODE_EXTRA_CA_CERTS=ca.pem",
+  );
 }
 
 function toRepoRef(repo: RepoInfo): RepoRef {
@@ -159,9 +209,9 @@ async function defaultCredentials(
   repository: string,
   signal?: AbortSignal,
 ): Promise<Credentials | undefined> {
-  const granted = (name: "env" | "read") =>
-    Deno.permissions.querySync?.({ name }).state === "granted";
-  if (!granted("env") || !granted("read")) return undefined;
+  if (!permissionGranted("env") || !permissionGranted("read")) {
+    return undefined;
+  }
   const { defaultCredentialChain } = await import(
     "../credentials/default_chain.ts"
   );

@@ -18,6 +18,7 @@ import type { RepoInfo } from "../ref/reference.ts";
 import type { RegistryAuth } from "../transport/auth.ts";
 import type { RetryOptions } from "../transport/retry.ts";
 import type { Transport } from "../transport/transport.ts";
+import type { LogSink } from "../transport/log.ts";
 import type { CallOptions } from "./_repo_http.ts";
 
 export type { CallOptions };
@@ -27,8 +28,16 @@ export const DEFAULT_MAX_MANIFEST_BYTES: number = MANIFEST_SIZE_CAP;
 
 /** Options of {@linkcode createClient}. */
 export interface ClientOptions {
-  /** The repository: `busybox`, `quay.io/foo/bar:1`, `http://127.0.0.1:5000/foo`, or a parsed reference. */
-  repo: string | RepoInfo;
+  /**
+   * The repository: `busybox`, `quay.io/foo/bar:1`, `http://127.0.0.1:5000/foo`,
+   * or a parsed reference. Required, unless given as `name`.
+   */
+  repo?: string | RepoInfo;
+  /**
+   * A synonym of `repo`, as the earlier clients called it
+   * (`new RegistryClientV2({ name: "alpine" })`); `repo` wins when both are given.
+   */
+  name?: string | RepoInfo;
   /** A username for Basic auth or for the token server. */
   username?: string;
   /** The password (or access token used as a password). */
@@ -53,7 +62,13 @@ export interface ClientOptions {
    * @default {false}
    */
   insecure?: boolean;
-  /** Extra root certificates (PEM) to trust, via `Deno.createHttpClient`. */
+  /**
+   * Extra root certificates (PEM) to trust: in Deno through
+   * `Deno.createHttpClient`, in Bun through fetch's `tls` option. Node's
+   * fetch cannot take them per client: there `createClient` throws a
+   * `TypeError` (pass a `fetch` instead, or start node with
+   * `NODE_EXTRA_CA_CERTS`).
+   */
   caCerts?: string[];
   /** The `User-Agent` header. */
   userAgent?: string;
@@ -76,6 +91,21 @@ export interface ClientOptions {
   scopes?: string[];
   /** The fetch to use (injectable for tests). @default {globalThis.fetch} */
   fetch?: Transport;
+  /**
+   * Called with one line per request sent and one per response (status and
+   * time in ms) or failure, for `-v` output; URLs are redacted and no header
+   * or body is printed, so no secret can appear (see `withLog`), e.g.
+   * `log: (line) => console.error(line)`. Not used when `auth` is shared:
+   * the requests then go out (and are logged) as the client that created it
+   * was configured.
+   */
+  log?: LogSink;
+  /**
+   * The earlier Deno client's `Deno.HttpClient` option: requests are sent
+   * with `fetch(request, { client })`. Prefer `caCerts`, or `fetch`, which
+   * wins over it.
+   */
+  client?: object;
   /** Cancels every request of this client. */
   signal?: AbortSignal;
   /**
@@ -98,6 +128,22 @@ export interface ClientOptions {
    */
   requestTimeoutMs?: number;
   /**
+   * The longest one request that is not a blob transfer may take, headers
+   * and body (a ping, a token, a manifest, a listing page, an error answer);
+   * fails like `requestTimeoutMs`. `0` turns it off. See `withTimeout`.
+   * @default {60000}
+   */
+  requestDeadlineMs?: number;
+  /**
+   * The slowest a body may flow, in bytes per second, averaged over
+   * `minSpeedWindowMs` of waiting on the registry (as curl's
+   * `--speed-limit`); slower fails like `requestTimeoutMs`. `0` turns it off.
+   * @default {1024}
+   */
+  minSpeed?: number;
+  /** The window `minSpeed` is averaged over (curl's `--speed-time`). @default {30000} */
+  minSpeedWindowMs?: number;
+  /**
    * Get tokens with an OAuth2 `POST` (`grant_type=password`) rather than a
    * `GET` with Basic credentials.
    * @default {false}
@@ -114,13 +160,19 @@ export interface ClientOptions {
    */
   maxPages?: number;
   /**
+   * The most bytes a listing (tags, catalog, referrers) reads, all pages
+   * together: a `LimitExceededError` past it. 64 MiB by default.
+   * @default {67108864}
+   */
+  maxListingBytes?: number;
+  /**
    * Share the auth state of another client of the same registry (its
    * `auth`): the ping answer, the tokens, the credentials — and the
    * transport that state sends every request through. The request then
    * goes out as the client that created the `RegistryAuth` was configured:
    * its `fetch`, `caCerts`, `userAgent`, `retry`, `maxRedirects`,
-   * `requestTimeoutMs`, and its `username`/`password`/`token`/
-   * `credentials`/`useDefaultCredentials`/`scopes`/`insecure`/`oauth2`.
+   * `requestTimeoutMs` and the other bounds, and its `username`/
+   * `password`/`token`/`credentials`/`useDefaultCredentials`/`scopes`/`insecure`/`oauth2`.
    * Those options of this client are ignored; the others (`signal`,
    * `maxManifestBytes`, `maxResumes`, `maxPages`, the `accept*` flags…)
    * still apply.
@@ -241,15 +293,19 @@ export interface PingInfo {
   supportsV2: boolean;
   /** The auth schemes the registry offers, lower-cased (`bearer`, `basic`). */
   authSchemes: string[];
+  /** The headers of the answer to `GET /v2/` (what the earlier clients' `res.headers` gave). */
+  headers: Headers;
 }
 
 // ---------------------------------------------------------------- uploads
 
 /**
  * What {@linkcode RegistryClientV2.blobUpload} accepts: a stream, bytes, a
- * `Blob` (or `File`), or a file given by path or `file:` URL (streamed from
- * disk, never read whole into memory). A string is always a file path, never
- * the content itself.
+ * `Blob` (or `File`), a file given by path or `file:` URL (streamed from
+ * disk, never read whole into memory), or a function that opens a stream —
+ * called again when part of the upload must be sent again (a dropped
+ * connection, a token refused mid-upload), which a plain stream cannot be.
+ * A string is always a file path, never the content itself.
  *
  * @example
  * ```ts
@@ -265,6 +321,7 @@ export interface PingInfo {
  */
 export type BlobSource =
   | ReadableStream<Uint8Array>
+  | (() => Promise<ReadableStream<Uint8Array>>)
   | Uint8Array
   | Blob
   | string
@@ -287,18 +344,18 @@ export type BlobSource =
 export interface BlobUploadOptions extends CallOptions {
   /**
    * The blob's digest, when known. Without it the digest is computed: files,
-   * `Blob`s and bytes are hashed before the upload (so that an existing blob
-   * is skipped), streams while they upload.
+   * `Blob`s, bytes and functions are hashed before the upload (so that an
+   * existing blob is skipped), streams while they upload.
    */
   digest?: string;
   /** The blob's size in bytes, when known; checked against the content. */
   size?: number;
   /**
-   * The source stream checks itself against `digest` and errors on a
-   * mismatch (as `createBlobReadStream` and `OciLayout.readBlob` do): the
-   * upload does not hash it a second time. Needs `digest` (ignored without
-   * it); the size is still checked, and the registry still checks the
-   * `?digest=` of the closing `PUT`.
+   * The source stream (or each stream a function opens) checks itself
+   * against `digest` and errors on a mismatch (as `createBlobReadStream` and
+   * `OciLayout.readBlob` do): the upload does not hash it a second time.
+   * Needs `digest` (ignored without it); the size is still checked, and the
+   * registry still checks the `?digest=` of the closing `PUT`.
    * @default {false}
    */
   verified?: boolean;

@@ -40,6 +40,7 @@ export async function ping(
     status: result.status,
     supportsV2: result.supportsV2,
     authSchemes: result.challenges.map((c) => c.scheme),
+    headers: result.headers,
   };
 }
 

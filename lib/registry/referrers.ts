@@ -64,6 +64,7 @@ export async function getReferrers(
     call: options,
     maxPages: maxPages(ctx),
     maxBytes: maxManifestBytes(ctx),
+    maxTotalBytes: ctx.options.maxListingBytes,
     headers: { accept: MEDIA_TYPE.OCI_INDEX },
     read: (json, headers) => ({
       manifests: readIndexPage(json, attempted),

@@ -161,8 +161,8 @@ export class RegistryStore implements ImageStore {
    * ```ts
    * import { RegistryStore } from "jsr:@scope/docker-registry-client";
    *
-   * const { manifest } = await new RegistryStore("http://127.0.0.1:5000/app:1").fetchManifest();
-   * console.log(manifest.mediaType);
+   * const { descriptor } = await new RegistryStore("http://127.0.0.1:5000/app:1").fetchManifest();
+   * console.log(descriptor.mediaType);
    * ```
    */
   async fetchManifest(
@@ -353,10 +353,15 @@ export class RegistryStore implements ImageStore {
         options.mountFrom.repository !== this.location.repository
       ? options.mountFrom.repository
       : undefined;
-    // A function is opened only when the upload reads it; what it opens is
-    // a store's verified stream, and the registry checks the digest too.
+    // A function is opened only when the upload reads it, and again when
+    // part of the upload must be resent (a drop, a token refused mid-way);
+    // what it opens is a store's verified stream, and the registry checks
+    // the digest too.
     const source = typeof content === "function"
-      ? lazyChunkStream(content, (n) => options.onBytes?.(n))
+      ? () =>
+        Promise.resolve(
+          lazyChunkStream(content, (n) => options.onBytes?.(n)),
+        )
       : content;
     const verified = typeof content === "function" ||
       (content instanceof ReadableStream &&

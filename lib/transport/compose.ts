@@ -7,12 +7,15 @@
 
 import { type RetryOptions, withRetry } from "./retry.ts";
 import { withRedirects } from "./redirects.ts";
-import { DEFAULT_REQUEST_TIMEOUT_MS, withTimeout } from "./timeout.ts";
+import { type TimeoutOptions, withTimeout } from "./timeout.ts";
 import type { Transport } from "./transport.ts";
 import { DEFAULT_USER_AGENT, withUserAgent } from "./user_agent.ts";
 
-/** Options of {@linkcode composeTransport}. */
-export interface TransportOptions {
+/**
+ * Options of {@linkcode composeTransport}; the bounds on each request are
+ * those of {@linkcode TimeoutOptions}.
+ */
+export interface TransportOptions extends TimeoutOptions {
   /** The fetch to send requests with. @default {globalThis.fetch} */
   fetch?: Transport;
   /** The `User-Agent` header. @default {DEFAULT_USER_AGENT} */
@@ -21,18 +24,12 @@ export interface TransportOptions {
   retry?: RetryOptions;
   /** How many redirects one request may follow. @default {10} */
   maxRedirects?: number;
-  /**
-   * The longest one request (each attempt) waits on the network: for its
-   * response headers, then for each read of its body. `0` turns it off.
-   * See {@linkcode withTimeout}.
-   * @default {120000}
-   */
-  requestTimeoutMs?: number;
 }
 
 /**
  * Builds the transport below the auth layer: user agent, redirects, retry,
- * a timeout on each attempt, then fetch. The auth layer ({@linkcode RegistryAuth}) wraps the result and
+ * the bounds on each attempt (inactivity, deadline, minimum speed: see
+ * {@linkcode withTimeout}), then fetch. The auth layer ({@linkcode RegistryAuth}) wraps the result and
  * also sends its token requests through it.
  *
  * @param options The fetch and the options of each layer.
@@ -53,10 +50,12 @@ export interface TransportOptions {
  */
 export function composeTransport(options: TransportOptions = {}): Transport {
   const base: Transport = options.fetch ?? ((request) => fetch(request));
-  const timed = withTimeout(
-    base,
-    options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-  );
+  const timed = withTimeout(base, {
+    requestTimeoutMs: options.requestTimeoutMs,
+    requestDeadlineMs: options.requestDeadlineMs,
+    minSpeed: options.minSpeed,
+    minSpeedWindowMs: options.minSpeedWindowMs,
+  });
   return withUserAgent(
     withRedirects(withRetry(timed, options.retry), {
       maxRedirects: options.maxRedirects,

@@ -23,6 +23,8 @@ export interface FakeHelpers {
   lastGet(): Promise<string>;
   /** What `docker-credential-test` last read on stdin for `store`. */
   lastStore(): Promise<string | undefined>;
+  /** What `docker-credential-test` last read on stdin for `erase`. */
+  lastErase(): Promise<string | undefined>;
   /** Removes the directory. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -53,7 +55,7 @@ case "$action" in
   store)
     printf '%s' "$input" > '${dir}/last-store' ;;
   erase)
-    ;;
+    printf '%s' "$input" > '${dir}/last-erase' ;;
   *)
     echo "unknown action" >&2; exit 2 ;;
 esac`),
@@ -93,18 +95,21 @@ esac`),
     dir,
     path: `${dir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
     lastGet: () => Deno.readTextFile(`${dir}/last-get`),
-    async lastStore() {
-      try {
-        return await Deno.readTextFile(`${dir}/last-store`);
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) return undefined;
-        throw err;
-      }
-    },
+    lastStore: () => readIfThere(`${dir}/last-store`),
+    lastErase: () => readIfThere(`${dir}/last-erase`),
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+async function readIfThere(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
 }
 
 /** A temporary directory, removed on dispose. */

@@ -1,0 +1,40 @@
+#!/usr/bin/env -S deno run
+/**
+ * Prints how an index (a registry host, with an optional scheme) is parsed.
+ *
+ * Usage: ./examples/parseIndex.ts [-v] INDEX
+ *
+ *     $ ./examples/parseIndex.ts docker.io
+ *     $ ./examples/parseIndex.ts https://index.docker.io/v1/
+ *     $ ./examples/parseIndex.ts http://localhost:5000
+ *
+ * Exits 0 after printing the parsed index as JSON, 1 when it does not
+ * parse, 2 on bad usage. `-v` is taken, as by every example (nothing is
+ * requested here, so there is nothing to log).
+ *
+ * @module
+ */
+
+import { parseIndex } from "../lib/ref/reference.ts";
+import { ParseError } from "../lib/errors.ts";
+
+const USAGE = "usage: ./examples/parseIndex.ts [-v] INDEX";
+
+if (import.meta.main) {
+  const args = Deno.args.filter((a) => a !== "-v" && a !== "--verbose");
+  if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  if (args.length !== 1) {
+    console.error(USAGE);
+    Deno.exit(2);
+  }
+  try {
+    console.log(JSON.stringify(parseIndex(args[0]), null, 4));
+  } catch (err) {
+    if (!(err instanceof ParseError)) throw err;
+    console.error(err.message);
+    Deno.exit(1);
+  }
+}
