@@ -101,14 +101,14 @@ async function writeJsonBlob(
  *
  * @param dir Where the layout goes (created).
  * @param layerCount How many layers.
- * @param layerMiB Random bytes per layer, in MiB.
+ * @param layerBytes Random bytes per layer.
  * @param tag The tag written into `index.json`.
  * @returns What was written.
  */
 export async function buildLayout(
   dir: string,
   layerCount: number,
-  layerMiB: number,
+  layerBytes: number,
   tag: string,
 ): Promise<BenchImage> {
   const blobsDir = `${dir}/blobs/sha256`;
@@ -119,7 +119,7 @@ export async function buildLayout(
   );
   const layers = [];
   for (let i = 0; i < layerCount; i++) {
-    layers.push(await writeLayer(blobsDir, i, layerMiB * MiB));
+    layers.push(await writeLayer(blobsDir, i, layerBytes));
   }
   const config = await writeJsonBlob(blobsDir, {
     architecture: "amd64",

@@ -106,3 +106,19 @@ export async function commandOutput(
     return "?";
   }
 }
+
+/** Lines describing the machine and its load, for a report header. */
+export async function machine(): Promise<string[]> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown";
+  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
+  const memKiB = Number(/^MemTotal:\s*(\d+)/m.exec(meminfo)?.[1] ?? 0);
+  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => ""))
+    .split(" ").slice(0, 3).join(" ");
+  return [
+    `Machine: ${await commandOutput("nproc", [])} CPUs (${model}), ${
+      (memKiB / 1048576).toFixed(1)
+    } GiB memory, Linux ${await commandOutput("uname", ["-r"])}`,
+    `Load average when the run started: ${load || "?"}`,
+  ];
+}

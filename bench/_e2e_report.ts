@@ -4,7 +4,7 @@
 import type { AccessLogEntry } from "../test_support/real_registry.ts";
 import type { TokenRequestRecord } from "../test_support/token_server.ts";
 import { median, range } from "./_e2e_measure.ts";
-import { type Op, OP_TOOLS, TOOL_LABEL, type ToolId } from "./_e2e_tools.ts";
+import { type Op, OP_TOOLS, type ToolId } from "./_e2e_tools.ts";
 
 /** One measured run. */
 export interface RunRecord {
@@ -22,8 +22,12 @@ export interface RunRecord {
 
 /** One tool's runs of one operation. */
 export interface ToolResult {
-  /** The tool. */
-  tool: ToolId;
+  /** The tool (a ToolId, or another contestant's key). */
+  tool: string;
+  /** How the report names it. */
+  label: string;
+  /** Bytes moved per run, for throughput (else the operation's). */
+  bytes?: number;
   /** The measured runs (warm-up rounds excluded). */
   runs: RunRecord[];
   /** Why it stopped, when a run failed. */
@@ -60,15 +64,20 @@ export interface ReportMeta {
   machine: string[];
   /** Tool versions. */
   versions: [string, string][];
-  /** Image description. */
-  image: string;
+  /** Image descriptions: the main image, the small-layer one, the big one. */
+  images: string[];
+  /** How the ORAS Go program was built, or why it was not. */
+  oras: string;
   /** Runs, warm-up rounds. */
   runs: number;
   warmup: number;
   /** Quick mode. */
   quick: boolean;
-  /** Layer count (for the N + 4 request target). */
+  /** Layer count of the main image (the N of the request targets). */
   layers: number;
+  /** Layers of the small-layer image, and their size in KiB. */
+  smallLayers: number;
+  smallKiB: number;
   /** Tags in the tag-list repository. */
   tagCount: number;
   /** Total wall time of the benchmark, seconds. */
@@ -177,113 +186,217 @@ const secs = (s: number) =>
   s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${fmt(s)} s`;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-function find(op: OpResult | undefined, tool: ToolId): Summary | undefined {
+function find(op: OpResult | undefined, tool: string): Summary | undefined {
   const t = op?.tools.find((x) => x.tool === tool);
   return t ? summarize(t) : undefined;
 }
 
+function why(op: OpResult | undefined, tool: string): string {
+  const t = op?.tools.find((x) => x.tool === tool);
+  if (!t) return `${tool} not selected`;
+  if (t.skipped) return `${t.label} not run: ${t.skipped}`;
+  if (t.error) return `${t.label} failed: ${t.error.slice(0, 120)}`;
+  return `${t.label} not measured`;
+}
+
+/** The `memory` contestant key of an operation on one image size. */
+export function memoryKey(op: "pull" | "push" | "copy", size: "small" | "big") {
+  return `${op}@${size}`;
+}
+
+/** Peak RSS limits of the issue, MiB. */
+export const RSS_LIMIT_MIB = { pull: 60, push: 75, copy: 75 } as const;
+/** Largest growth of peak RSS from the main image to the big one. */
+export const FLAT_FACTOR = 1.1;
+
+/** What the targets need to know beyond the runs. */
+export interface TargetContext {
+  /** Layers of the main image (the N of N + 4). */
+  layers: number;
+  /** Size labels of the main and the big image (`256 MiB`, `1 GiB`). */
+  smallLabel: string;
+  bigLabel: string;
+  /** The mode the memory op runs in (or would, with --memory). */
+  memoryMode: string;
+}
+
 /**
- * Checks the issue's targets in one mode.
- *
- * @param layers Layers of the image (the N of N + 4).
+ * Checks the issue's targets (issue 14) in one mode.
  */
 export function evaluateTargets(
   m: ModeResult,
-  layers: number,
+  tc: TargetContext,
 ): TargetResult[] {
   const out: TargetResult[] = [];
   const op = (o: Op) => m.ops.find((x) => x.op === o);
-  const na = (target: string, why: string) =>
-    out.push({ target, mode: m.mode, value: why, verdict: "n/a", margin: "" });
-  /** ours ≤ factor × peer (strictly faster when factor is 1). */
+  const push = (
+    target: string,
+    value: string,
+    pass: boolean | undefined,
+    margin: string,
+  ) =>
+    out.push({
+      target,
+      mode: m.mode,
+      value,
+      verdict: pass === undefined ? "n/a" : pass ? "PASS" : "MISS",
+      margin,
+    });
+  /** ours ≤ factor × peer, by median wall time. */
   const wallVs = (
     target: string,
     o: Op,
     peer: ToolId,
     factor: number,
   ) => {
+    if (!op(o)) return;
     const ours = find(op(o), "ours");
     const other = find(op(o), peer);
-    if (!op(o)) return;
     if (!ours || !other) {
-      return na(target, `${ours ? peer : "this project"} not measured`);
+      return push(target, why(op(o), ours ? peer : "ours"), undefined, "");
     }
     const ratio = ours.wall / other.wall;
-    const pass = factor === 1 ? ratio < 1 : ratio <= factor;
     const floor = find(op(o), "deno");
     const floorNote = floor
       ? `; Deno + one fetch alone: ${fmt(floor.wall / other.wall)}×`
       : "";
-    out.push({
+    const pass = ratio <= factor;
+    push(
       target,
-      mode: m.mode,
-      value: `${secs(ours.wall)} vs ${secs(other.wall)} (${
-        fmt(ratio)
-      }×${floorNote})`,
-      verdict: pass ? "PASS" : "MISS",
-      margin: factor === 1
-        ? (pass ? `${pct(1 - ratio)} faster` : `${pct(ratio - 1)} slower`)
-        : (pass
-          ? `${fmt(factor - ratio)}× under the ${factor}× line`
-          : `${fmt(ratio - factor)}× over the ${factor}× line`),
-    });
+      `${secs(ours.wall)} vs ${secs(other.wall)} (${fmt(ratio)}×${floorNote})`,
+      pass,
+      pass
+        ? `${fmt(factor - ratio)}× under the line (${
+          pct(1 - ratio / factor)
+        } to spare)`
+        : `${fmt(ratio - factor)}× over the line (${
+          pct(ratio / factor - 1)
+        } too slow)`,
+    );
   };
-  wallVs("pull faster than skopeo", "pull", "skopeo", 1);
-  wallVs("pull within 15% of curl", "pull", "curl", 1.15);
-  const pull = find(op("pull"), "ours");
-  if (op("pull")) {
-    if (!pull) na("pull peak RSS < 60 MB", "not measured");
-    else {
-      const mb = pull.rssMiB * 1.048576;
-      out.push({
-        target: "pull peak RSS < 60 MB",
-        mode: m.mode,
-        value: `${fmt(mb, 1)} MB (${fmt(pull.rssMiB, 1)} MiB)`,
-        verdict: mb < 60 ? "PASS" : "MISS",
-        margin: mb < 60
-          ? `${fmt(60 - mb, 1)} MB under`
-          : `${fmt(mb - 60, 1)} MB over`,
-      });
+  wallVs("copy ≤ 0.85× skopeo", "copy", "skopeo", 0.85);
+  wallVs("tags ≤ 1.3× skopeo", "tags", "skopeo", 1.3);
+  wallVs("manifest ≤ 1.3× skopeo", "manifest", "skopeo", 1.3);
+  wallVs("push-small ≤ 1.0× ORAS Go", "push-small", "oras", 1);
+  wallVs("pull ≤ 0.70× skopeo", "pull", "skopeo", 0.7);
+  wallVs("pull ≤ 1.10× the disk + hash floor", "pull", "floor", 1.1);
+  wallVs("push ≤ 0.70× skopeo", "push", "skopeo", 0.7);
+
+  // Peak RSS: the main image (its own operation's runs and the memory
+  // op's), and the big image; flat = big ≤ FLAT_FACTOR × main, paired.
+  const memory = op("memory");
+  for (const o of ["pull", "push", "copy"] as const) {
+    const limit = RSS_LIMIT_MIB[o];
+    const runsOf = (t: ToolResult | undefined) => t?.error ? [] : t?.runs ?? [];
+    const small = [
+      ...runsOf(op(o)?.tools.find((t) => t.tool === "ours")),
+      ...runsOf(memory?.tools.find((t) => t.tool === memoryKey(o, "small"))),
+    ];
+    const bigTool = memory?.tools.find((t) => t.tool === memoryKey(o, "big"));
+    const big = runsOf(bigTool);
+    const peak = (runs: RunRecord[]) =>
+      Math.max(...runs.map((r) => r.maxRssKiB)) / 1024;
+    for (
+      const [label, runs] of [[tc.smallLabel, small], [tc.bigLabel, big]] as [
+        string,
+        RunRecord[],
+      ][]
+    ) {
+      if (runs.length === 0) {
+        const bigSize = label === tc.bigLabel;
+        // The big image is measured in one mode only (when asked for).
+        if (bigSize && m.mode !== tc.memoryMode) continue;
+        if (op(o) || memory) {
+          push(
+            `${o} peak RSS ≤ ${limit} MiB (${label} image)`,
+            bigSize && !memory
+              ? "not measured (opt-in: --memory)"
+              : "not measured",
+            undefined,
+            "",
+          );
+        }
+        continue;
+      }
+      const p = peak(runs);
+      push(
+        `${o} peak RSS ≤ ${limit} MiB (${label} image)`,
+        `${fmt(p, 1)} MiB`,
+        p <= limit,
+        p <= limit
+          ? `${fmt(limit - p, 1)} MiB under`
+          : `${fmt(p - limit, 1)} MiB over`,
+      );
+    }
+    const pairedSmall = runsOf(
+      memory?.tools.find((t) => t.tool === memoryKey(o, "small")),
+    );
+    if (memory) {
+      const target =
+        `${o} peak RSS flat from ${tc.smallLabel} to ${tc.bigLabel} (≤ ${FLAT_FACTOR}×)`;
+      if (pairedSmall.length === 0 || big.length === 0) {
+        push(target, "not measured", undefined, "");
+      } else {
+        const a = peak(pairedSmall);
+        const b = peak(big);
+        const ratio = b / a;
+        push(
+          target,
+          `${fmt(a, 1)} → ${fmt(b, 1)} MiB (${fmt(ratio)}×)`,
+          ratio <= FLAT_FACTOR,
+          `${b >= a ? "+" : ""}${fmt(b - a, 1)} MiB (${ratio >= 1 ? "+" : ""}${
+            pct(ratio - 1)
+          })`,
+        );
+      }
     }
   }
-  wallVs("push faster than skopeo", "push", "skopeo", 1);
-  wallVs("tags within 1.5× of skopeo", "tags", "skopeo", 1.5);
-  wallVs("manifest within 1.5× of skopeo", "manifest", "skopeo", 1.5);
-  if (m.mode === "token" && op("pull")) {
-    const limit = layers + 4;
-    if (!pull) na(`cold pull ≤ N + 4 = ${limit} requests`, "not measured");
-    else {
-      const n = pull.registry[1] + pull.token[1];
-      out.push({
-        target: `cold pull ≤ N + 4 = ${limit} requests`,
-        mode: m.mode,
-        value: `${pull.registry[1]} registry + ${pull.token[1]} token = ${n}`,
-        verdict: n <= limit ? "PASS" : "MISS",
-        margin: n <= limit ? `${limit - n} to spare` : `${n - limit} too many`,
-      });
-    }
+
+  // Requests (token mode: registry + token server, the most of any run).
+  if (m.mode === "token") {
+    const count = (o: Op, target: string, limit: number) => {
+      if (!op(o)) return;
+      const s = find(op(o), "ours");
+      if (!s) return push(target, why(op(o), "ours"), undefined, "");
+      const n = s.registry[1] + s.token[1];
+      push(
+        target,
+        `${s.registry[1]} registry + ${s.token[1]} token = ${n}`,
+        n <= limit,
+        n <= limit ? `${limit - n} to spare` : `${n - limit} too many`,
+      );
+    };
+    const n = tc.layers;
+    count("pull", `cold pull ≤ N + 4 = ${n + 4} requests`, n + 4);
+    count(
+      "push",
+      `fresh push ≤ 3 × (N + 1) + 4 = ${3 * (n + 1) + 4} requests`,
+      3 * (n + 1) + 4,
+    );
+    count("re-push", "re-push ≤ 4 requests", 4);
   }
   for (const o of m.ops) {
+    if (o.op === "memory") continue;
     const t = o.tools.find((x) => x.tool === "ours");
     const s = t && summarize(t);
     if (!t || !s) continue;
     if (m.mode === "token") {
-      out.push({
-        target: `${o.op}: one token fetch`,
-        mode: m.mode,
-        value: `${s.token[1]} token request(s)`,
-        verdict: s.token[1] <= 1 ? "PASS" : "MISS",
-        margin: s.token[1] <= 1 ? "" : `${s.token[1] - 1} repeated`,
-      });
+      // A copy talks to two registries, each with its own token server.
+      const tokens = o.op === "copy" ? 2 : 1;
+      push(
+        `${o.op}: one token fetch${tokens > 1 ? " per registry" : ""}`,
+        `${s.token[1]} token request(s)`,
+        s.token[1] <= tokens,
+        s.token[1] <= tokens ? "" : `${s.token[1] - tokens} repeated`,
+      );
     }
     const repeated = t.runs.flatMap((r) => repeatedHeads(r.registry));
-    out.push({
-      target: `${o.op}: no repeated existence checks`,
-      mode: m.mode,
-      value: repeated.length ? [...new Set(repeated)].join("; ") : "none",
-      verdict: repeated.length ? "MISS" : "PASS",
-      margin: "",
-    });
+    push(
+      `${o.op}: no repeated existence checks`,
+      repeated.length ? [...new Set(repeated)].join("; ") : "none",
+      repeated.length === 0,
+      "",
+    );
   }
   return out;
 }
@@ -302,51 +415,71 @@ function opTitle(op: Op, meta: ReportMeta): string {
       return "pull the image to an OCI layout, every digest checked";
     case "push":
       return "push the image from an OCI layout to a fresh repository";
+    case "re-push":
+      return "push the image again to the repository that holds it " +
+        "(every blob and the manifest there)";
+    case "push-small":
+      return `push ${meta.smallLayers} layers × ${meta.smallKiB} KiB from ` +
+        "an OCI layout to a fresh repository";
+    case "copy":
+      return "copy the image from one registry to a fresh repository of " +
+        "another";
     case "tags":
       return `list the tags of a ${
         meta.tagCount.toLocaleString("en-US")
       }-tag repository`;
     case "manifest":
       return "fetch one manifest by tag";
+    case "memory":
+      return "peak RSS of this project's pull, push and copy, main image " +
+        "against the big one (rounds alternate)";
   }
 }
 
 function opTable(o: OpResult, meta: ReportMeta): string[] {
+  const bytes = o.bytes ?? (o.tools.some((t) => t.bytes) ? 1 : undefined);
   const lines = [
     `### ${o.op}: ${opTitle(o.op, meta)}`,
     "",
-    "| tool | wall (median) | min–max | this project ÷ tool | " +
-    (o.bytes ? "MiB/s | " : "") +
+    `| ${
+      o.op === "memory" ? "operation, image" : "tool"
+    } | wall (median) | min–max | ` +
+    (o.op === "memory" ? "" : "this project ÷ tool | ") +
+    (bytes ? "MiB/s | " : "") +
     "CPU user+sys | peak RSS | registry req. | token req. |",
-    "| --- | ---: | ---: | ---: | " + (o.bytes ? "---: | " : "") +
-    "---: | ---: | ---: | ---: |",
+    "| --- | ---: | ---: | " + (o.op === "memory" ? "" : "---: | ") +
+    (bytes ? "---: | " : "") + "---: | ---: | ---: | ---: |",
   ];
   const ours = o.tools.find((t) => t.tool === "ours");
   const oursS = ours && summarize(ours);
   for (const t of o.tools) {
     const s = summarize(t);
     if (!s) {
-      const why = t.skipped ? `not run: ${t.skipped}` : `failed: ${t.error}`;
+      const text = t.skipped ? `not run: ${t.skipped}` : `failed: ${t.error}`;
       lines.push(
-        `| ${TOOL_LABEL[t.tool]} | ${cell(why.split("\n")[0].slice(0, 160))} |`,
+        `| ${cell(t.label)} | ${cell(text.split("\n")[0].slice(0, 200))} |`,
       );
       continue;
     }
-    const ratio = t.tool === "ours"
-      ? "—"
+    const ratio = o.op === "memory"
+      ? ""
+      : t.tool === "ours"
+      ? "— | "
       : oursS
-      ? `${fmt(oursS.wall / s.wall)}×`
-      : "?";
-    const mibs = o.bytes ? `${fmt(o.bytes / 1048576 / s.wall, 0)} | ` : "";
+      ? `${fmt(oursS.wall / s.wall)}× | `
+      : "? | ";
+    const b = t.bytes ?? o.bytes;
+    const mibs = bytes ? `${b ? fmt(b / 1048576 / s.wall, 0) : ""} | ` : "";
     lines.push(
-      `| ${TOOL_LABEL[t.tool]} | ${secs(s.wall)} | ${secs(s.wallRange[0])}–${
+      `| ${cell(t.label)} | ${secs(s.wall)} | ${secs(s.wallRange[0])}–${
         secs(s.wallRange[1])
-      } | ${ratio} | ${mibs}${fmt(s.cpu)} s | ${fmt(s.rssMiB, 1)} MiB | ${
+      } | ${ratio}${mibs}${fmt(s.cpu)} s | ${fmt(s.rssMiB, 1)} MiB | ${
         spread(s.registry)
       } | ${spread(s.token)} |`,
     );
   }
   lines.push("");
+  if (o.op === "memory") return lines;
   lines.push("Requests of the last run:");
   lines.push("");
   for (const t of o.tools) {
@@ -356,12 +489,26 @@ function opTable(o: OpResult, meta: ReportMeta): string[] {
       ? `; token server: ${tokenBreakdown(last.token)}`
       : "";
     lines.push(
-      `- ${TOOL_LABEL[t.tool]}: ${
-        registryBreakdown(last.registry) || "none"
-      }${tok}`,
+      `- ${t.label}: ${registryBreakdown(last.registry) || "none"}${tok}`,
     );
   }
   lines.push("");
+  return lines;
+}
+
+/** The target table (markdown lines). */
+export function targetTable(targets: TargetResult[]): string[] {
+  const lines = [
+    "| target | mode | measured | verdict | margin |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const t of targets) {
+    lines.push(
+      `| ${cell(t.target)} | ${t.mode} | ${cell(t.value)} | ${t.verdict} | ${
+        cell(t.margin)
+      } |`,
+    );
+  }
   return lines;
 }
 
@@ -375,8 +522,8 @@ export function renderMarkdown(
     "# Benchmarks",
     "",
     "End-to-end timings of this project against its peers, all talking to the",
-    "same local registry (Debian's `docker-registry` on 127.0.0.1). Written by",
-    "`bench/e2e.ts`; see `bench/README.md`.",
+    "same local registries (Debian's `docker-registry` on 127.0.0.1). Written",
+    "by `bench/e2e.ts`; see `bench/README.md`.",
     "",
     `- Command: \`${meta.command}\``,
     `- Date: ${meta.date}${
@@ -384,14 +531,15 @@ export function renderMarkdown(
     }`,
     ...meta.machine.map((m) => `- ${m}`),
     `- Versions: ${meta.versions.map(([k, v]) => `${k} ${v}`).join("; ")}`,
-    `- Image: ${meta.image}`,
+    ...meta.images.map((i) => `- ${i}`),
+    `- ORAS Go program: ${meta.oras}`,
     `- Method: ${meta.runs} measured run(s) per tool after ${meta.warmup} ` +
     "warm-up round(s), tools alternating (the starting tool rotates each " +
     "round). Each run is a separate process under `/usr/bin/time -v`: wall " +
     "time is the median, CPU (user + sys, children included) the median, " +
     "peak RSS the largest over the runs (the largest single process of the " +
-    "run). Requests are counted per run from the registry's access log and " +
-    "the token server's records; a range means runs differed. " +
+    "run). Requests are counted per run from the registries' access logs and " +
+    "the token servers' records; a range means runs differed. " +
     '"this project ÷ tool" is the ratio of median wall times (below 1: ' +
     "this project is faster).",
   ];
@@ -405,21 +553,11 @@ export function renderMarkdown(
     lines.push(`## ${m.mode === "token" ? "Token auth" : "Anonymous"}`, "");
     for (const o of m.ops) lines.push(...opTable(o, meta));
   }
-  lines.push("## Targets", "");
-  lines.push("| target | mode | measured | verdict | margin |");
-  lines.push("| --- | --- | --- | --- | --- |");
-  for (const t of targets) {
-    lines.push(
-      `| ${cell(t.target)} | ${t.mode} | ${cell(t.value)} | ${t.verdict} | ${
-        cell(t.margin)
-      } |`,
-    );
-  }
-  lines.push("");
+  lines.push("## Targets (issue 14)", "", ...targetTable(targets), "");
   return lines.join("\n");
 }
 
 /** Every tool of `op` among the ones selected. */
 export function toolsFor(op: Op, selected: readonly ToolId[]): ToolId[] {
-  return OP_TOOLS[op].filter((t) => selected.includes(t));
+  return OP_TOOLS[op].filter((t) => op === "memory" || selected.includes(t));
 }

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { RealRegistry } from "../test_support/real_registry.ts";
 import { harnessAuthorization } from "../test_support/fixtures.ts";
+import type { BenchImage } from "./_e2e_layout.ts";
 
 const encoder = new TextEncoder();
 
@@ -131,4 +132,50 @@ export async function registryManifestDigest(
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+}
+
+/**
+ * Pushes `image`'s layout to `repo:tag` with skopeo (its blob-info cache
+ * under `scratch`) and checks the digest it reports.
+ */
+export async function seedImage(
+  reg: RealRegistry,
+  image: BenchImage,
+  repo: string,
+  scratch: string,
+): Promise<void> {
+  const digestFile = `${scratch}/seed.digest`;
+  const creds = reg.mode === "anonymous"
+    ? []
+    : ["--dest-creds", `${reg.username}:${reg.password}`];
+  const out = await new Deno.Command("skopeo", {
+    args: [
+      "--insecure-policy",
+      "copy",
+      "--quiet",
+      "--dest-tls-verify=false",
+      ...creds,
+      "--digestfile",
+      digestFile,
+      `oci:${image.dir}:${image.tag}`,
+      `docker://${reg.host}/${repo}:${image.tag}`,
+    ],
+    env: {
+      REGISTRY_AUTH_FILE: `${scratch}/auth.json`,
+      _CONTAINERS_ROOTLESS_UID: "1000",
+      XDG_DATA_HOME: `${scratch}/xdg-data`,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `seeding with skopeo failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  const got = (await Deno.readTextFile(digestFile)).trim();
+  if (got !== image.manifest.digest) {
+    throw new Error(`skopeo pushed ${got}, expected ${image.manifest.digest}`);
+  }
 }

@@ -12,6 +12,7 @@
 
 import { startRegistry } from "../test_support/real_registry.ts";
 import { fillRandom } from "../test_support/tar.ts";
+import { numberOperand, parseBenchArgs, usageFromHeader } from "./_args.ts";
 
 const CHILD = new URL("./_build_child.ts", import.meta.url).pathname;
 
@@ -47,8 +48,12 @@ async function runChild(v8: string[], args: string[]) {
 }
 
 if (import.meta.main) {
-  const files = Number(Deno.args[0] ?? 64);
-  const mib = Number(Deno.args[1] ?? 16);
+  const args = parseBenchArgs(Deno.args, {
+    usage: usageFromHeader(import.meta.url, 1, 2),
+    operands: 2,
+  });
+  const files = numberOperand(args, 0, "FILES", 64);
+  const mib = numberOperand(args, 1, "FILE_MIB", 16, true);
   const root = await Deno.makeTempDir({ prefix: "build-bench-" });
   await using reg = await startRegistry({ mode: "anonymous" });
   try {

@@ -20,7 +20,6 @@
 // HEAD` for the code before a change); its pulls must accept the same
 // arguments (--skip-verify for a CLI without --trust-existing).
 
-import { parseArgs } from "@std/cli/parse-args";
 import { startFakeRegistry } from "../lib/testing/fake_registry.ts";
 import {
   CLI,
@@ -30,40 +29,25 @@ import {
   seedImage,
   tempFiles,
 } from "../test_support/dreg_process.ts";
+import { parseBenchArgs, usageFromHeader } from "./_args.ts";
 
-const args = parseArgs(Deno.args, {
+const args = parseBenchArgs(Deno.args, {
+  usage: usageFromHeader(import.meta.url, 1, 3),
   string: ["cli", "writers", "runs", "layers", "layer-mib", "repeats"],
-  boolean: ["skip-race", "skip-verify", "help"],
-  default: {
-    cli: CLI,
-    writers: "4",
-    runs: "20",
-    layers: "4",
-    "layer-mib": "64",
-    repeats: "3",
-  },
+  boolean: ["skip-race", "skip-verify"],
 });
-if (args.help) {
-  console.log(
-    "Usage: deno run -A bench/disk.ts [--cli PATH] [--writers N] [--runs M] [--layers L] [--layer-mib S] [--repeats R] [--skip-race] [--skip-verify]",
-  );
-  Deno.exit(0);
-}
-const writers = Number(args.writers);
-const runs = Number(args.runs);
-const layers = Number(args.layers);
-const layerMiB = Number(args["layer-mib"]);
-const repeats = Number(args.repeats);
-if (![writers, runs, layers, layerMiB, repeats].every((n) => n > 0)) {
-  console.error("every count must be a positive number");
-  Deno.exit(2);
-}
+const cli = args.string("cli", CLI)!;
+const writers = args.count("writers", 4);
+const runs = args.count("runs", 20);
+const layers = args.count("layers", 4);
+const layerMiB = args.positive("layer-mib", 64);
+const repeats = args.count("repeats", 3);
 
 await using registry = await startFakeRegistry();
 const home = await Deno.makeTempDir({ prefix: "bench-disk-home-" });
 const work = await Deno.makeTempDir({ prefix: "bench-disk-" });
-const opts = { home, cli: args.cli };
-console.log(`cli: ${args.cli}`);
+const opts = { home, cli };
+console.log(`cli: ${cli}`);
 
 async function race(existing: boolean) {
   const shared = patterned(256 * 1024, Math.random());
@@ -169,11 +153,11 @@ async function verifyCost() {
 }
 
 try {
-  if (!args["skip-race"]) {
+  if (!args.flag("skip-race")) {
     await race(false);
     await race(true);
   }
-  if (!args["skip-verify"]) await verifyCost();
+  if (!args.flag("skip-verify")) await verifyCost();
 } finally {
   await Deno.remove(work, { recursive: true }).catch(() => {});
   await Deno.remove(home, { recursive: true }).catch(() => {});

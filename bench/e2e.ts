@@ -1,44 +1,56 @@
 #!/usr/bin/env -S deno run -A
 // Usage: deno run -A bench/e2e.ts [--quick] [--runs N] [--warmup N]
-//          [--modes anonymous,token] [--ops pull,push,tags,manifest]
-//          [--tools ours,skopeo,npm,curl,deno] [--layers N] [--layer-mib N]
-//          [--tags N] [--out FILE | --no-write]
+//          [--modes anonymous,token] [--ops pull,push,re-push,push-small,copy,
+//          tags,manifest,memory] [--memory] [--tools ours,skopeo,oras,npm,curl,
+//          deno,floor] [--layers N] [--layer-mib N] [--small-layers N]
+//          [--small-kib N] [--big-mib N] [--tags N] [--out FILE | --no-write]
 //
-// End-to-end benchmark (issue 8): starts Debian's docker-registry on
-// 127.0.0.1 in anonymous and token-auth modes, seeds each (a 4 × 64 MiB
-// image of random layers pushed from an OCI layout with skopeo, a
-// 1,000-tag repository), then times, runs alternating between tools, this
-// project's CLI against skopeo, the npm docker-registry-client 3.x (a Node
-// driver, installed into bench/npm_driver/node_modules on first use) and
-// curl + sha256sum (the practical limit):
+// End-to-end benchmark (issues 8 and 14): starts Debian's docker-registry on
+// 127.0.0.1 in anonymous and token-auth modes (two of each: the second is
+// the destination of copies), seeds the first (a 4 × 64 MiB image of random
+// layers pushed from an OCI layout with skopeo, a 1,000-tag repository),
+// then times, in paired runs alternating between tools, this project's CLI
+// against skopeo, an ORAS Go program, the npm docker-registry-client 3.x,
+// curl + sha256sum (the practical limit) and `cat | openssl dgst` of the
+// registry's own blob files (the disk + hash floor):
 //
-//   pull      image → OCI layout, every digest checked
-//   push      OCI layout → a fresh repository (this project and skopeo)
-//   tags      list 1,000 tags
-//   manifest  fetch one manifest
+//   pull        image → OCI layout, every digest checked
+//   push        OCI layout → a fresh repository
+//   re-push     OCI layout → the repository that already holds it
+//   push-small  256 layers × 64 KiB → a fresh repository (vs ORAS Go)
+//   copy        registry → a fresh repository of the other registry
+//   tags        list 1,000 tags
+//   manifest    fetch one manifest
+//   memory      peak RSS of pull, push and copy: the 256 MiB image against a
+//               1 GiB one (--big-mib), rounds alternating; opt-in (--memory
+//               or --ops …,memory), first mode only
 //
 // For each: median wall time, CPU time, peak RSS, ratios, and the requests
-// the registry and the token server saw per run. Writes BENCHMARKS.md at
-// the repo root and prints the issue's targets with PASS/MISS.
+// the registries and the token servers saw per run. Writes BENCHMARKS.md at
+// the repo root and prints the issue's targets with PASS/MISS and margins.
 
 import {
   type RealRegistry,
   startRegistry,
 } from "../test_support/real_registry.ts";
+import { harnessAuthorization } from "../test_support/fixtures.ts";
+import { CLI_RUN_FLAGS } from "../cli/run_flags.ts";
+import { parseBenchArgs, usageFromHeader } from "./_args.ts";
 import { type BenchImage, buildLayout } from "./_e2e_layout.ts";
-import { commandOutput, timeProcess } from "./_e2e_measure.ts";
+import { commandOutput, machine } from "./_e2e_measure.ts";
+import { buildOrasPush, ORAS_BUILD_COMMAND } from "./_e2e_oras.ts";
 import {
   evaluateTargets,
+  memoryKey,
   type ModeResult,
   type OpResult,
   renderMarkdown,
   type ReportMeta,
   type TargetResult,
-  type ToolResult,
   toolsFor,
 } from "./_e2e_report.ts";
-import { harnessAuthorization } from "../test_support/fixtures.ts";
-import { seedTags } from "./_e2e_seed.ts";
+import { type Contestant, runRounds } from "./_e2e_run.ts";
+import { seedImage, seedTags } from "./_e2e_seed.ts";
 import {
   type ModeContext,
   type Op,
@@ -54,117 +66,75 @@ const CLI = `${ROOT}/cli.ts`;
 const NPM_DIR = `${ROOT}/bench/npm_driver`;
 const NPM_PACKAGE = "docker-registry-client";
 const IMAGE_REPO = "bench/image";
+const BIG_REPO = "bench/big";
 const TAGS_REPO = "bench/tags";
 const IMAGE_TAG = "v1";
+const MiB = 1024 * 1024;
+const MODES = ["anonymous", "token"] as const;
 
 interface Options {
   quick: boolean;
   runs: number;
   warmup: number;
-  modes: ("anonymous" | "token")[];
+  modes: (typeof MODES[number])[];
   ops: Op[];
   tools: ToolId[];
   layers: number;
   layerMiB: number;
+  smallLayers: number;
+  smallKiB: number;
+  bigMiB: number;
   tagCount: number;
   out?: string;
 }
 
-function usage(message: string, code = 2): never {
-  console.error(
-    `${message}\n\n${
-      Deno.readTextFileSync(new URL(import.meta.url)).split("\n").slice(1, 6)
-        .map((l) => l.replace(/^\/\/ ?/, "")).join("\n")
-    }`,
-  );
-  Deno.exit(code);
-}
-
-function list<T extends string>(
-  value: string,
-  allowed: readonly T[],
-  name: string,
-): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const i of items) {
-    if (!allowed.includes(i as T)) {
-      usage(`--${name}: unknown "${i}" (one of ${allowed.join(", ")})`);
-    }
-  }
-  return items as T[];
-}
-
-function parseOptions(args: string[]): Options {
+function parseOptions(argv: string[]): Options {
+  const args = parseBenchArgs(argv, {
+    usage: `${
+      usageFromHeader(import.meta.url, 1, 6)
+    }\n\nSee bench/README.md for what each option does.`,
+    string: [
+      "runs",
+      "warmup",
+      "modes",
+      "ops",
+      "tools",
+      "layers",
+      "layer-mib",
+      "small-layers",
+      "small-kib",
+      "big-mib",
+      "tags",
+      "out",
+    ],
+    boolean: ["quick", "memory", "no-write"],
+  });
+  const quick = args.flag("quick");
+  const ops = args.list("ops", OPS, OPS.filter((o) => o !== "memory"));
+  if (args.flag("memory") && !ops.includes("memory")) ops.push("memory");
   const o: Options = {
-    quick: false,
-    runs: 5,
-    warmup: 1,
-    modes: ["anonymous", "token"],
-    ops: [...OPS],
-    tools: [...TOOLS],
-    layers: 4,
-    layerMiB: 64,
-    tagCount: 1000,
-    out: `${ROOT}/BENCHMARKS.md`,
+    quick,
+    runs: args.count("runs", quick ? 1 : 5),
+    warmup: args.count("warmup", 1, 0),
+    modes: args.list("modes", MODES, MODES),
+    ops,
+    tools: args.list("tools", TOOLS, TOOLS),
+    layers: args.count("layers", 4),
+    layerMiB: args.count("layer-mib", 64),
+    smallLayers: args.count("small-layers", 256),
+    smallKiB: args.count("small-kib", 64),
+    bigMiB: args.count("big-mib", 1024),
+    tagCount: args.count("tags", 1000),
+    out: args.flag("no-write")
+      ? undefined
+      : args.string("out", `${ROOT}/BENCHMARKS.md`),
   };
-  let runsGiven = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) usage(`${a} needs a value`);
-      return v;
-    };
-    const count = (min: number) => {
-      const v = value();
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) usage(`${a}: bad number ${v}`);
-      return n;
-    };
-    switch (a) {
-      case "--quick":
-        o.quick = true;
-        break;
-      case "--runs":
-        o.runs = count(1);
-        runsGiven = true;
-        break;
-      case "--warmup":
-        o.warmup = count(0);
-        break;
-      case "--modes":
-        o.modes = list(value(), ["anonymous", "token"] as const, "modes");
-        break;
-      case "--ops":
-        o.ops = list(value(), OPS, "ops");
-        break;
-      case "--tools":
-        o.tools = list(value(), TOOLS, "tools");
-        break;
-      case "--layers":
-        o.layers = count(1);
-        break;
-      case "--layer-mib":
-        o.layerMiB = count(1);
-        break;
-      case "--tags":
-        o.tagCount = count(1);
-        break;
-      case "--out":
-        o.out = value();
-        break;
-      case "--no-write":
-        o.out = undefined;
-        break;
-      case "-h":
-      case "--help":
-        usage("bench/e2e.ts: see bench/README.md", 0);
-        break;
-      default:
-        usage(`unknown argument ${a}`);
-    }
+  if (args.has("out") && args.flag("no-write")) {
+    args.fail("--out and --no-write exclude each other");
   }
-  if (o.quick && !runsGiven) o.runs = 1;
+  if (o.modes.length === 0 || o.ops.length === 0 || o.tools.length === 0) {
+    args.fail("--modes, --ops and --tools need at least one item");
+  }
   return o;
 }
 
@@ -215,148 +185,84 @@ async function ensureNpmClient(): Promise<string> {
   return await version();
 }
 
-/** skopeo copy of the layout into the registry, digest checked. */
-async function seedImage(
-  reg: RealRegistry,
-  image: BenchImage,
-  scratch: string,
-): Promise<void> {
-  const digestFile = `${scratch}/seed.digest`;
-  const creds = reg.mode === "anonymous"
-    ? []
-    : ["--dest-creds", `${reg.username}:${reg.password}`];
-  const out = await new Deno.Command("skopeo", {
-    args: [
-      "--insecure-policy",
-      "copy",
-      "--quiet",
-      "--dest-tls-verify=false",
-      ...creds,
-      "--digestfile",
-      digestFile,
-      `oci:${image.dir}:${image.tag}`,
-      `docker://${reg.host}/${IMAGE_REPO}:${image.tag}`,
-    ],
-    env: {
-      REGISTRY_AUTH_FILE: `${scratch}/auth.json`,
-      _CONTAINERS_ROOTLESS_UID: "1000",
-      XDG_DATA_HOME: `${scratch}/xdg-data`,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    throw new Error(
-      `seeding with skopeo failed: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  const got = (await Deno.readTextFile(digestFile)).trim();
-  if (got !== image.manifest.digest) {
-    throw new Error(`skopeo pushed ${got}, expected ${image.manifest.digest}`);
-  }
-}
-
-async function machine(): Promise<string[]> {
-  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown";
-  const meminfo = await Deno.readTextFile("/proc/meminfo").catch(() => "");
-  const memKiB = Number(/^MemTotal:\s*(\d+)/m.exec(meminfo)?.[1] ?? 0);
-  const load = (await Deno.readTextFile("/proc/loadavg").catch(() => ""))
-    .split(" ").slice(0, 3).join(" ");
-  return [
-    `Machine: ${await commandOutput("nproc", [])} CPUs (${model}), ${
-      (memKiB / 1048576).toFixed(1)
-    } GiB memory, Linux ${await commandOutput("uname", ["-r"])}`,
-    `Load average when the run started: ${load || "?"}`,
-  ];
-}
-
 async function versions(npmVersion: string): Promise<[string, string][]> {
   const first = (s: string) => s.split("\n")[0];
+  const pkg = (name: string) =>
+    commandOutput("dpkg-query", ["-W", "-f=${Version}", name]);
   return [
     ["deno", first(await commandOutput(Deno.execPath(), ["--version"]))],
     ["skopeo", await commandOutput("skopeo", ["--version"])],
     ["registry", await commandOutput("docker-registry", ["--version"])],
+    ["oras-go", await pkg("golang-oras-oras-go-dev")],
+    ["go", await commandOutput("go", ["version"])],
     ["curl", first(await commandOutput("curl", ["--version"]))],
+    ["openssl", await commandOutput("openssl", ["version"])],
     ["node", await commandOutput("node", ["--version"])],
     [`npm ${NPM_PACKAGE}`, npmVersion],
-  ].map(([k, v]) => [k, /\d+\.\d+[\w.+-]*/.exec(v)?.[0] ?? v]);
+  ].map(([k, v]) => [k, /\d+\.\d+[\w.+~-]*/.exec(v)?.[0] ?? v]);
 }
 
-/** Rotates `items` left by `n`. */
-function rotate<T>(items: T[], n: number): T[] {
-  const k = items.length ? n % items.length : 0;
-  return [...items.slice(k), ...items.slice(0, k)];
+/** `256 MiB`, `1 GiB`. */
+function sizeLabel(mib: number): string {
+  return mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
 }
 
-async function runOp(
+function describe(what: string, image: BenchImage, layers: string): string {
+  return `${what}: ${layers} of random bytes (gzip'ed tar), ${
+    (image.totalBytes / MiB).toFixed(1)
+  } MiB of blobs`;
+}
+
+/** The contestants of one (non-memory) operation. */
+function contestants(
   ctx: ModeContext,
   op: Op,
   tools: ToolId[],
   unavailable: Map<ToolId, string>,
-  o: Options,
-  work: string,
-): Promise<OpResult> {
-  const results = new Map<ToolId, ToolResult>(
-    tools.map((t) => [t, { tool: t, runs: [], skipped: unavailable.get(t) }]),
-  );
-  const active = tools.filter((t) => !unavailable.has(t));
-  const rounds = o.warmup + o.runs;
-  const ts = ctx.reg.tokenServer;
-  for (let round = 0; round < rounds; round++) {
-    const warm = round < o.warmup;
-    for (const tool of rotate(active, round)) {
-      const r = results.get(tool)!;
-      if (r.error) continue;
-      const scratch = await Deno.makeTempDir({ dir: work, prefix: "run-" });
-      try {
-        const runName = `${warm ? "w" : "r"}${round}`;
-        const prepared = prepareRun(ctx, op, tool, scratch, runName);
-        const before = (await ctx.reg.flushAccessLog()).length;
-        const tokenBefore = ts?.requests.length ?? 0;
-        const stats = await timeProcess(prepared.inv, `${work}/time.txt`);
-        await ctx.reg.flushAccessLog();
-        const registry = ctx.reg.accessLogEntries().slice(before);
-        const token = ts?.requests.slice(tokenBefore) ?? [];
-        if (stats.code !== 0) {
-          throw new Error(
-            `exit ${stats.code}: ${
-              stats.stderr.trim().split("\n").slice(-3).join(" / ")
-            }`,
-          );
-        }
-        await prepared.check(stats);
-        const cpuS = stats.userS + stats.sysS;
-        console.error(
-          `  ${ctx.reg.mode} ${op} ${tool.padEnd(6)} ${
-            warm ? "warm-up" : `run ${round - o.warmup + 1}/${o.runs}`
-          }: ${(stats.wallMs / 1000).toFixed(2)} s, cpu ${cpuS.toFixed(2)} s, ${
-            (stats.maxRssKiB / 1024).toFixed(1)
-          } MiB, ${registry.length} req + ${token.length} token`,
-        );
-        if (!warm) {
-          r.runs.push({
-            wallMs: stats.wallMs,
-            cpuS,
-            maxRssKiB: stats.maxRssKiB,
-            registry,
-            token,
-          });
-        }
-      } catch (e) {
-        r.error = e instanceof Error ? e.message : String(e);
-        console.error(`  ${ctx.reg.mode} ${op} ${tool}: FAILED ${r.error}`);
-      } finally {
-        await Deno.remove(scratch, { recursive: true });
-      }
+): Contestant[] {
+  const bytes = op === "pull" || op === "push" || op === "copy"
+    ? ctx.image.totalBytes
+    : op === "push-small"
+    ? ctx.small?.totalBytes
+    : undefined;
+  return tools.map((tool) => ({
+    id: tool,
+    label: TOOL_LABEL[tool],
+    bytes,
+    skipped: unavailable.get(tool),
+    prepare: (scratch, runName) =>
+      prepareRun(ctx, op, tool, scratch, `${tool}-${runName}`),
+  }));
+}
+
+/**
+ * The memory op: this project's pull, push and copy of the main image and
+ * of the big one, all six in each round, alternating.
+ */
+function memoryContestants(
+  ctx: ModeContext,
+  big: BenchImage,
+  labels: { small: string; big: string },
+): Contestant[] {
+  const out: Contestant[] = [];
+  for (const size of ["small", "big"] as const) {
+    const image = size === "big" ? big : ctx.image;
+    const sized: ModeContext = {
+      ...ctx,
+      image,
+      imageRepo: size === "big" ? BIG_REPO : ctx.imageRepo,
+    };
+    for (const op of ["pull", "push", "copy"] as const) {
+      out.push({
+        id: memoryKey(op, size),
+        label: `${op}, ${labels[size]} image`,
+        bytes: image.totalBytes,
+        prepare: (scratch, runName) =>
+          prepareRun(sized, op, "ours", scratch, `mem-${size}-${runName}`),
+      });
     }
   }
-  return {
-    op,
-    bytes: op === "pull" || op === "push" ? ctx.image.totalBytes : undefined,
-    tools: tools.map((t) => results.get(t)!),
-  };
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -370,6 +276,7 @@ async function main(): Promise<void> {
   if (!await which("curl") || !await which("sha256sum")) {
     unavailable.set("curl", "curl or sha256sum missing");
   }
+  if (!await which("openssl")) unavailable.set("floor", "openssl missing");
   let npmVersion = "not installed";
   if (o.tools.includes("npm")) {
     try {
@@ -377,6 +284,19 @@ async function main(): Promise<void> {
       npmVersion = await ensureNpmClient();
     } catch (e) {
       unavailable.set("npm", e instanceof Error ? e.message : String(e));
+    }
+  }
+  let orasPush: string | undefined;
+  let orasNote = "not needed (no push-small with oras)";
+  if (o.ops.includes("push-small") && o.tools.includes("oras")) {
+    console.error("building the ORAS Go push program (offline, GOPATH mode) …");
+    try {
+      orasPush = await buildOrasPush();
+      orasNote = `built with \`${ORAS_BUILD_COMMAND}\``;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      unavailable.set("oras", `cannot be built: ${why}`);
+      orasNote = `**not built**: ${why}`;
     }
   }
   const work = await Deno.makeTempDir({ prefix: "e2e-bench-" });
@@ -391,6 +311,10 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGINT", onInterrupt);
   const modes: ModeResult[] = [];
   const targets: TargetResult[] = [];
+  const labels = {
+    small: sizeLabel(o.layers * o.layerMiB),
+    big: sizeLabel(o.bigMiB),
+  };
   try {
     console.error(
       `building the image: ${o.layers} × ${o.layerMiB} MiB random layers …`,
@@ -398,63 +322,130 @@ async function main(): Promise<void> {
     const image = await buildLayout(
       `${work}/image`,
       o.layers,
-      o.layerMiB,
+      o.layerMiB * MiB,
       IMAGE_TAG,
     );
-    for (const mode of o.modes) {
+    const images = [
+      describe("Image", image, `${o.layers} layers × ${o.layerMiB} MiB`) +
+      `; ${o.tagCount} tags in the tag-list repository`,
+    ];
+    let small: BenchImage | undefined;
+    if (o.ops.includes("push-small")) {
+      console.error(
+        `building the small-layer image: ${o.smallLayers} × ${o.smallKiB} KiB …`,
+      );
+      small = await buildLayout(
+        `${work}/small`,
+        o.smallLayers,
+        o.smallKiB * 1024,
+        IMAGE_TAG,
+      );
+      images.push(describe(
+        "Small-layer image (push-small)",
+        small,
+        `${o.smallLayers} layers × ${o.smallKiB} KiB`,
+      ));
+    }
+    let big: BenchImage | undefined;
+    if (o.ops.includes("memory")) {
+      const layerBytes = Math.round(o.bigMiB * MiB / o.layers);
+      console.error(
+        `building the big image: ${o.layers} × ${
+          (layerBytes / MiB).toFixed(0)
+        } MiB random layers …`,
+      );
+      big = await buildLayout(`${work}/big`, o.layers, layerBytes, IMAGE_TAG);
+      images.push(describe(
+        `Big image (memory, ${o.modes[0]} mode only)`,
+        big,
+        `${o.layers} layers × ${(layerBytes / MiB).toFixed(0)} MiB`,
+      ));
+    }
+    for (const [modeIndex, mode] of o.modes.entries()) {
+      const ops = o.ops.filter((op) => op !== "memory" || modeIndex === 0);
       await using reg = await startRegistry({ mode });
       running.add(reg);
-      console.error(`${mode}: registry at ${reg.url}; seeding …`);
+      await using dest = await startRegistry({ mode });
+      running.add(dest);
+      console.error(
+        `${mode}: registries at ${reg.url} and ${dest.url}; seeding …`,
+      );
       const seedDir = await Deno.makeTempDir({ dir: work, prefix: "seed-" });
-      await seedImage(reg, image, seedDir);
+      await seedImage(reg, image, IMAGE_REPO, seedDir);
+      if (big && ops.includes("memory")) {
+        await seedImage(reg, big, BIG_REPO, seedDir);
+      }
       await Deno.remove(seedDir, { recursive: true });
       const tags = await seedTags(reg, TAGS_REPO, o.tagCount);
       // The harness's own token fetches are no part of any run.
       await harnessAuthorization(reg, IMAGE_REPO, "pull");
       const ctx: ModeContext = {
         reg,
+        dest,
         image,
         imageRepo: IMAGE_REPO,
+        small,
         tagsRepo: TAGS_REPO,
         tags,
         cli: CLI,
+        runFlags: CLI_RUN_FLAGS,
         npmDriverDir: NPM_DIR,
         denoFetch: `${ROOT}/bench/_e2e_fetch.ts`,
+        orasPush,
       };
       const result: ModeResult = { mode, ops: [] };
-      for (const op of o.ops) {
-        const tools = toolsFor(op, o.tools);
-        if (tools.length === 0) continue;
-        result.ops.push(await runOp(ctx, op, tools, unavailable, o, work));
+      for (const op of ops) {
+        const list = op === "memory"
+          ? memoryContestants(ctx, big!, labels)
+          : contestants(ctx, op, toolsFor(op, o.tools), unavailable);
+        if (list.length === 0) continue;
+        const tools = await runRounds(list, {
+          warmup: op === "memory" ? 0 : o.warmup,
+          runs: o.runs,
+          work,
+          registries: [reg, dest],
+          title: `${mode} ${op}`,
+        });
+        const r: OpResult = { op, tools };
+        if (op !== "memory") r.bytes = list[0].bytes;
+        result.ops.push(r);
       }
       modes.push(result);
-      targets.push(...evaluateTargets(result, o.layers));
+      targets.push(...evaluateTargets(result, {
+        layers: o.layers,
+        smallLabel: labels.small,
+        bigLabel: labels.big,
+        memoryMode: o.modes[0],
+      }));
       running.delete(reg);
+      running.delete(dest);
     }
     const meta: ReportMeta = {
       command: ["deno run -A bench/e2e.ts", ...Deno.args].join(" "),
       date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       machine: await machine(),
       versions: await versions(npmVersion),
-      image: `${o.layers} layers × ${o.layerMiB} MiB of random bytes ` +
-        `(gzip'ed tar), ${
-          (image.totalBytes / 1048576).toFixed(1)
-        } MiB of blobs; ${o.tagCount} tags in the tag-list repository`,
+      images,
+      oras: orasNote,
       runs: o.runs,
       warmup: o.warmup,
       quick: o.quick,
       layers: o.layers,
+      smallLayers: o.smallLayers,
+      smallKiB: o.smallKiB,
       tagCount: o.tagCount,
       totalSeconds: Math.round((performance.now() - started) / 1000),
     };
     const markdown = renderMarkdown(meta, modes, targets);
     if (o.out) {
       await Deno.writeTextFile(o.out, markdown);
+      // Aligned tables, and `deno fmt --check` stays clean.
+      await commandOutput(Deno.execPath(), ["fmt", "--quiet", o.out]);
       console.error(`wrote ${o.out}`);
     } else {
       console.log(markdown);
     }
-    console.log("\nTargets:");
+    console.log("\nTargets (issue 14):");
     for (const t of targets) {
       console.log(
         `  ${t.verdict.padEnd(4)} [${t.mode}] ${t.target}: ${t.value}${

@@ -18,7 +18,7 @@
 //   401-put       push whose closing PUT is refused once (401, invalid_token)
 //   expire-put    push during which every token expires at the closing PUT
 
-import { parseArgs } from "@std/cli/parse-args";
+import { parseBenchArgs } from "./_args.ts";
 import { createHash } from "node:crypto";
 import { startFakeRegistry } from "../lib/testing/fake_registry.ts";
 import type { FakeRegistry } from "../lib/testing/fake_registry.ts";
@@ -257,31 +257,20 @@ function cliRunner(cliPath: string, home: string): Cli {
 }
 
 async function main(): Promise<void> {
-  const flags = parseArgs(Deno.args, {
-    string: ["cli", "only", "cap", "depth"],
-    boolean: ["json", "help"],
-  });
-  if (flags.help) {
-    console.log(
+  const names = SCENARIOS.map((s) => s.name);
+  const flags = parseBenchArgs(Deno.args, {
+    usage: [
       "Usage: deno run -A bench/hostile.ts [--cli PATH] [--only a,b] [--cap SECONDS] [--depth N] [--json]",
-    );
-    console.log(
-      SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.what}`).join("\n"),
-    );
-    return;
-  }
-  const cap = Number(flags.cap ?? 240);
-  if (!(cap > 0)) {
-    console.error("--cap must be a number of seconds");
-    Deno.exit(2);
-  }
-  const depth = Number(flags.depth ?? 5_000);
-  if (!(Number.isInteger(depth) && depth > 0)) {
-    console.error("--depth must be a positive integer");
-    Deno.exit(2);
-  }
-  const only = flags.only?.split(",");
-  const cliPath = flags.cli ?? HERE_CLI;
+      ...SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.what}`),
+    ].join("\n"),
+    string: ["cli", "only", "cap", "depth"],
+    boolean: ["json"],
+  });
+  const cap = flags.positive("cap", 240);
+  const depth = flags.count("depth", 5_000);
+  const only = flags.has("only") ? flags.list("only", names, names) : undefined;
+  const cliPath = flags.string("cli", HERE_CLI)!;
+  const json = flags.flag("json");
   const runs: Run[] = [];
   for (const scenario of SCENARIOS) {
     if (only && !only.includes(scenario.name)) continue;
@@ -297,7 +286,7 @@ async function main(): Promise<void> {
         ...run,
         requests: registry.requests.length,
       });
-      if (!flags.json) {
+      if (!json) {
         console.error(
           `${scenario.name}: exit ${run.killed ? "killed" : run.code} in ${
             run.seconds.toFixed(1)
@@ -311,7 +300,7 @@ async function main(): Promise<void> {
       await Deno.remove(home, { recursive: true });
     }
   }
-  if (flags.json) {
+  if (json) {
     console.log(JSON.stringify({ cli: cliPath, cap, runs }, null, 2));
     return;
   }

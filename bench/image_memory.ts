@@ -16,6 +16,7 @@
 import { startRegistry } from "../test_support/real_registry.ts";
 import { makeRandomImage } from "../test_support/random_image.ts";
 import { CLI_RUN_FLAGS } from "../cli/run_flags.ts";
+import { numberOperand, parseBenchArgs, usageFromHeader } from "./_args.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const LIMIT_BYTES = 100 * 1000 * 1000;
@@ -76,8 +77,12 @@ async function runCli(op: string, args: string[]): Promise<Run> {
 }
 
 if (import.meta.main) {
-  const layerMiB = Number(Deno.args[0] ?? 64);
-  const layers = Number(Deno.args[1] ?? 4);
+  const args = parseBenchArgs(Deno.args, {
+    usage: usageFromHeader(import.meta.url, 1, 2),
+    operands: 2,
+  });
+  const layerMiB = numberOperand(args, 0, "LAYER_MIB", 64, true);
+  const layers = numberOperand(args, 1, "LAYERS", 4);
   const dir = await Deno.makeTempDir({ prefix: "image-bench-" });
   await using a = await startRegistry({ mode: "anonymous" });
   await using b = await startRegistry({ mode: "anonymous" });

@@ -10,6 +10,7 @@
 
 import { createClient, type ImageManifest, MEDIA_TYPE } from "../mod.ts";
 import { type AuthMode, startRegistry } from "../test_support/real_registry.ts";
+import { numberOperand, parseBenchArgs, usageFromHeader } from "./_args.ts";
 
 function randomBytes(size: number): Uint8Array {
   const out = new Uint8Array(size);
@@ -36,7 +37,11 @@ function summary(lines: string[]): Record<string, number> {
 }
 
 if (import.meta.main) {
-  const mib = Number(Deno.args[0] ?? 2);
+  const args = parseBenchArgs(Deno.args, {
+    usage: usageFromHeader(import.meta.url, 1, 2),
+    operands: 1,
+  });
+  const mib = numberOperand(args, 0, "LAYER_MIB", 2, true);
   const layers = Array.from({ length: 4 }, () => randomBytes(mib * 1048576));
   const report: Record<string, unknown> = { layerMiB: mib };
   for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {

@@ -29,6 +29,7 @@ import {
 } from "../test_support/real_registry.ts";
 import { CLI_RUN_FLAGS } from "../cli/run_flags.ts";
 import { median } from "./_e2e_measure.ts";
+import { parseBenchArgs, usageFromHeader } from "./_args.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const dec = new TextDecoder();
@@ -40,35 +41,17 @@ interface Options {
   tags: number;
 }
 
-function usage(message: string): never {
-  console.error(
-    `${message}\n\n${
-      Deno.readTextFileSync(new URL(import.meta.url)).split("\n").slice(1, 3)
-        .map((l) => l.replace(/^\/\/ ?/, "")).join("\n")
-    }`,
-  );
-  Deno.exit(2);
-}
-
-function parseOptions(args: string[]): Options {
-  const o: Options = { runs: 5, bigRuns: 3, sets: ["small", "big"], tags: 50 };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const next = () => args[++i] ?? usage(`${a} needs a value`);
-    if (a === "--runs") o.runs = Number(next());
-    else if (a === "--big-runs") o.bigRuns = Number(next());
-    else if (a === "--tags") o.tags = Number(next());
-    else if (a === "--sets") o.sets = next().split(",");
-    else if (a === "-h" || a === "--help") usage("bench/sync.ts");
-    else usage(`unknown argument ${a}`);
-  }
-  for (const n of [o.runs, o.bigRuns, o.tags]) {
-    if (!Number.isInteger(n) || n < 1) usage("counts must be positive");
-  }
-  if (o.sets.some((s) => s !== "small" && s !== "big")) {
-    usage("--sets takes small and/or big");
-  }
-  return o;
+function parseOptions(argv: string[]): Options {
+  const args = parseBenchArgs(argv, {
+    usage: usageFromHeader(import.meta.url, 1, 3),
+    string: ["runs", "big-runs", "tags", "sets"],
+  });
+  return {
+    runs: args.count("runs", 5),
+    bigRuns: args.count("big-runs", 3),
+    tags: args.count("tags", 50),
+    sets: args.list("sets", ["small", "big"] as const, ["small", "big"]),
+  };
 }
 
 type Tool = "ours" | "skopeo";

@@ -9,6 +9,7 @@
 
 import { createHash } from "node:crypto";
 import { startRegistry } from "../test_support/real_registry.ts";
+import { numberOperand, parseBenchArgs, usageFromHeader } from "./_args.ts";
 
 const CHILD = new URL("./_upload_child.ts", import.meta.url).pathname;
 
@@ -50,7 +51,11 @@ async function runChild(args: string[]) {
 }
 
 if (import.meta.main) {
-  const mib = Number(Deno.args[0] ?? 1024);
+  const args = parseBenchArgs(Deno.args, {
+    usage: usageFromHeader(import.meta.url, 1, 2),
+    operands: 1,
+  });
+  const mib = numberOperand(args, 0, "SIZE_MIB", 1024, true);
   const dir = await Deno.makeTempDir({ prefix: "up-bench-" });
   await using reg = await startRegistry({ mode: "anonymous" });
   try {
