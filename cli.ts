@@ -15,8 +15,9 @@
  * ```
  *
  * Exit codes: 0 success, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C
- * during pull, push or copy), 143 terminated (SIGTERM). `dreg COMMAND
- * --help` describes each command.
+ * during a command that writes: nothing is left half-written), 143
+ * terminated (SIGTERM, likewise). `dreg COMMAND --help` describes each
+ * command.
  *
  * @module
  */

@@ -281,3 +281,180 @@ Deno.test({
     });
   },
 });
+
+/** The names in `dir`, sorted (none when it is missing). */
+function namesIn(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `dir` holds a non-empty file whose name starts with `prefix`, at any depth. */
+async function hasPartial(dir: string, prefix: string): Promise<boolean> {
+  for (const name of namesIn(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const info = await Deno.stat(`${dir}/${name}`).catch(() => undefined);
+    if (info?.isFile && info.size > 0) return true;
+    if (info?.isDirectory && (await biggestTempIn(`${dir}/${name}`)) > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The size of the biggest file in `dir` (any name). */
+async function biggestTempIn(dir: string): Promise<number> {
+  let max = 0;
+  for (const name of namesIn(dir)) {
+    const info = await Deno.stat(`${dir}/${name}`).catch(() => undefined);
+    if (info?.isFile) max = Math.max(max, info.size);
+  }
+  return max;
+}
+
+for (
+  const [what, build] of [
+    [
+      "mutate",
+      (src: string, out: string) => [
+        "mutate",
+        src,
+        `oci-archive:${out}/app.tar:1`,
+        "--label",
+        "a=b",
+      ],
+    ],
+    [
+      "sync",
+      (src: string, out: string) => [
+        "sync",
+        src.replace(/:1$/, ""),
+        `oci-archive:${out}/app.tar`,
+      ],
+    ],
+  ] as const
+) {
+  Deno.test(`dreg ${what}: SIGTERM while writing an archive exits 143 and leaves no archive, no staging directory`, async () => {
+    await using registry = await startFakeRegistry();
+    await withHome(async (home) => {
+      const img = seedImage(registry, "app", "1", [2 * 1024 * 1024, 1000]);
+      const front = slowFront(registry, (d) => d === img.layers[0]);
+      try {
+        const out = `${home}/out`;
+        await Deno.mkdir(out);
+        const child = spawnDreg(build(`${front.host}/app:1`, out), {
+          home,
+          cli,
+        });
+        await waitFor(
+          () => hasPartial(out, ".app.tar.staging-"),
+          "a staged blob being written",
+        );
+        child.process.kill("SIGTERM");
+        const r = await child.result;
+        assertEquals(
+          r.signal,
+          null,
+          `killed by ${r.signal}: it did not exit itself`,
+        );
+        assertEquals(r.code, 143, r.stdout + r.stderr);
+        assertStringIncludes(r.stderr, "interrupted by SIGTERM");
+        assertEquals(namesIn(out), []);
+      } finally {
+        await front.close();
+      }
+    });
+  });
+}
+
+Deno.test("dreg blob get, export, artifact pull: killed with SIGKILL midway, a rerun removes what it left", async (t) => {
+  await using registry = await startFakeRegistry();
+  await withHome(async (home) => {
+    const img = seedImage(registry, "app", "1", [2 * 1024 * 1024]);
+    // An image whose layer is a tar of one big file, for export.
+    const { rawTarGz } = await import("../test_support/artifacts.ts");
+    const gz = await rawTarGz([{
+      name: "big.txt",
+      content: "x".repeat(2 << 20),
+    }]);
+    const tar = await new Response(
+      new Blob([gz as Uint8Array<ArrayBuffer>]).stream()
+        .pipeThrough(new DecompressionStream("gzip")),
+    ).bytes();
+    const tarImg = seedImage(registry, "rootfs", "1", [tar]);
+    const { pushArtifact } = await import("../lib/artifact/push.ts");
+    const { RegistryStore } = await import("../lib/registry/store.ts");
+    const art = new RegistryStore(`${registry.url}/art:1`, { access: "push" });
+    const file = new Uint8Array(2 * 1024 * 1024).fill(7);
+    const pushed = await pushArtifact(art, [{
+      content: file,
+      title: "big.bin",
+    }], {
+      artifactType: "application/vnd.example",
+    });
+    await art.close();
+    const slow = new Set([
+      img.layers[0],
+      tarImg.layers[0],
+      pushed.manifest.layers[0].digest,
+    ]);
+    const front = slowFront(registry, (d) => slow.has(d));
+    try {
+      const cases = [
+        {
+          what: "blob get",
+          args: (host: string, out: string) => [
+            "blob",
+            "get",
+            `${host}/app@${img.layers[0]}`,
+            `${out}/layer`,
+          ],
+          partial: ".layer.",
+          left: ["layer"],
+        },
+        {
+          what: "export",
+          args: (host: string, out: string) => [
+            "export",
+            `${host}/rootfs:1`,
+            `${out}/rootfs.tar`,
+          ],
+          partial: ".rootfs.tar.",
+          left: ["rootfs.tar"],
+        },
+        {
+          what: "artifact pull",
+          args: (host: string, out: string) => [
+            "artifact",
+            "pull",
+            `${host}/art:1`,
+            out,
+          ],
+          partial: ".dreg-pull-",
+          left: ["big.bin"],
+        },
+      ];
+      for (const c of cases) {
+        await t.step(c.what, async () => {
+          const out = `${home}/${c.what.replace(" ", "-")}`;
+          await Deno.mkdir(out);
+          const child = spawnDreg(c.args(front.host, out), { home, cli });
+          await waitFor(
+            () => hasPartial(out, c.partial),
+            `a partial file in ${out}`,
+          );
+          child.process.kill("SIGKILL");
+          assertEquals((await child.result).signal, "SIGKILL");
+          assertEquals(namesIn(out).length, 1, namesIn(out).join(" "));
+          const rerun = await dreg(c.args(registry.host, out), { home, cli });
+          assertEquals(rerun.code, 0, rerun.stderr);
+          assertEquals(namesIn(out), c.left);
+        });
+      }
+    } finally {
+      await front.close();
+    }
+  });
+});

@@ -1,80 +1,39 @@
 // Errors that say where they happened: the registry's host in front of a
 // registry error that does not name it ("127.0.0.1:5000: Cannot get
-// manifest ..."), and for copy the side that failed ("source: ",
-// "destination: "; see commands/_sides.ts). Light: on every command's
-// start-up path.
+// manifest ..."), and for commands between two stores the side that failed
+// ("source: ", "destination: "; see commands/_sides.ts). The naming itself
+// is the library's (lib/content/_naming.ts; sync names its sides with it
+// too). Light: on every command's start-up path.
 
-import { RegistryError } from "../lib/errors.ts";
+import {
+  nameHost,
+  nameWhere,
+  naming,
+  type Side,
+} from "../lib/content/_naming.ts";
 
-/** Errors already given a side: the first side to see an error names it. */
-const SIDED = new WeakSet<Error>();
-
-/** Names the host in a registry error whose message does not already. */
-export function nameHost(err: unknown, host: string): unknown {
-  if (err instanceof RegistryError && !err.message.includes(host)) {
-    err.message = `${host}: ${err.message}`;
-  }
-  return err;
-}
-
-/** Puts `side: ` in front of an error's message, unless it has a side. */
-export function nameSide(err: unknown, side: string): unknown {
-  if (err instanceof Error && !SIDED.has(err)) {
-    SIDED.add(err);
-    if (!err.message.startsWith(`${side}: `)) {
-      err.message = `${side}: ${err.message}`;
-    }
-  }
-  return err;
-}
+export { nameHost, nameSide, naming } from "../lib/content/_naming.ts";
+export type { Side } from "../lib/content/_naming.ts";
 
 /** Runs a step against a registry; its registry errors name the host. */
-export async function atHost<T>(
-  host: string,
+export function atHost<T>(host: string, step: () => Promise<T>): Promise<T> {
+  return atWhere(undefined, host, step);
+}
+
+/**
+ * Runs a step of one side (when given) against a store on a registry (when
+ * `host` is given); its errors name them.
+ */
+export async function atWhere<T>(
+  side: Side | undefined,
+  host: string | undefined,
   step: () => Promise<T>,
 ): Promise<T> {
   try {
     return await step();
   } catch (err) {
-    throw nameHost(err, host);
+    throw nameWhere(err, side, host);
   }
-}
-
-/**
- * The object, each of its methods' failures (thrown, or a rejected promise)
- * passed through `name` first. Methods run on the object itself, so private
- * fields and getters work as before.
- */
-export function naming<T extends object>(
-  target: T,
-  name: (err: unknown) => unknown,
-  wrapResult: (
-    prop: string | symbol,
-    result: unknown,
-    args: unknown[],
-  ) => unknown = (_, r) => r,
-): T {
-  return new Proxy(target, {
-    get(obj, prop) {
-      const value = Reflect.get(obj, prop, obj);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        let result: unknown;
-        try {
-          result = value.apply(obj, args);
-        } catch (err) {
-          throw name(err);
-        }
-        if (!(result instanceof Promise)) return result;
-        return result.then(
-          (r) => wrapResult(prop, r, args),
-          (err) => {
-            throw name(err);
-          },
-        );
-      };
-    },
-  });
 }
 
 /** A registry client whose failures name its host. */

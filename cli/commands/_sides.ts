@@ -1,51 +1,33 @@
-// For copy: stores whose failures say which side they are, even when the
-// error surfaces on the other side (a source stream that breaks while the
-// destination reads it). Loaded only when a copy runs.
+// For commands between two stores (copy, append, mutate, flatten, index):
+// stores whose failures say which side they are, even when the error
+// surfaces on the other side (lib/content/_side_store.ts), and one auth
+// state for both sides on one registry. Loaded only when such a command
+// runs.
 
 import type { ImageStore } from "../../lib/content/store.ts";
-import { isVerified, markVerified } from "../../lib/content/verify.ts";
-import { nameHost, nameSide, naming } from "../error_context.ts";
+import type { RegistryAuth } from "../../lib/transport/auth.ts";
 
-/** A stream whose failure is passed through `name` first. */
-function namingStream(
-  stream: ReadableStream<Uint8Array>,
-  name: (err: unknown) => unknown,
-): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        throw name(err);
-      }
-      if (chunk.done) controller.close();
-      else controller.enqueue(chunk.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
-}
+export { sideStore } from "../../lib/content/_side_store.ts";
 
 /**
- * A store whose failures say which side of a copy it is, and for a
- * registry its host: `source: 127.0.0.1:5000: Cannot ...`. The streams it
- * hands out carry the side too (and stay marked verified), so a source that
- * breaks while the destination reads it is still the source.
+ * `store`, or — when it and `other` are repositories of one registry (one
+ * base URL) — `store` closed and opened again by `reopen` with `other`'s
+ * auth state (its ping answer, tokens and credentials): one ping and one
+ * token for both sides, and blobs mounted between them. For sides that
+ * use the same credentials only.
  */
-export function sideStore<T extends ImageStore>(
-  store: T,
-  side: "source" | "destination",
-  host?: string,
-): T {
-  const name = (err: unknown) =>
-    nameSide(host === undefined ? err : nameHost(err, host), side);
-  return naming(store, name, (prop, result, args) => {
-    if (prop !== "fetch" || !(result instanceof ReadableStream)) return result;
-    const wrapped = namingStream(result, name);
-    const digest = (args[0] as { digest?: string } | undefined)?.digest;
-    return digest !== undefined && isVerified(result, digest)
-      ? markVerified(wrapped, digest)
-      : wrapped;
-  });
+export async function sharingAuth(
+  store: ImageStore,
+  other: ImageStore,
+  reopen: (auth: RegistryAuth) => Promise<ImageStore>,
+): Promise<ImageStore> {
+  const { RegistryStore } = await import("../../lib/registry/store.ts");
+  if (
+    !(store instanceof RegistryStore) || !(other instanceof RegistryStore) ||
+    store.client.baseUrl !== other.client.baseUrl
+  ) {
+    return store;
+  }
+  await store.close();
+  return await reopen(other.client.auth);
 }

@@ -4,7 +4,13 @@
 import type { Command } from "../common.ts";
 import { concurrencyArg, TRANSFER_FLAGS } from "../common.ts";
 import { listFlag, stringFlag, UsageError } from "../args.ts";
-import { keyValuesArg, printBuild, withStores, withTarget } from "./_build.ts";
+import {
+  keyValuesArg,
+  printBuild,
+  withStores,
+  withTarget,
+  writing,
+} from "./_build.ts";
 
 export const append: Command = {
   name: "append",
@@ -97,14 +103,25 @@ export const append: Command = {
       ...(concurrency !== undefined ? { concurrency } : {}),
     };
     const { append } = await import("../../lib/build/append.ts");
-    const result = src === "scratch"
-      ? await withTarget(args, dst, (target) => append(null, target, options))
-      : await withStores(
-        args,
-        src,
-        dst,
-        (source, target) => append(source, target, options),
-      );
+    const result = await writing(
+      io,
+      dst,
+      (signal) =>
+        src === "scratch"
+          ? withTarget(
+            args,
+            dst,
+            (target) => append(null, target, { ...options, signal }),
+            { signal },
+          )
+          : withStores(
+            args,
+            src,
+            dst,
+            (source, target) => append(source, target, { ...options, signal }),
+            { signal },
+          ),
+    );
     printBuild(io, args, "Wrote", result);
     return 0;
   },

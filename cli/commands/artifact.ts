@@ -2,19 +2,32 @@
 // DIR`: files (and directories, packed as tar+gzip) as an OCI artifact, as
 // oras pushes and pulls them, into and out of any store.
 
-import { existsSync } from "node:fs";
 import type { Command, Io } from "../common.ts";
 import { printJson, refArg } from "../common.ts";
 import { listFlag, type ParsedArgs, stringFlag, UsageError } from "../args.ts";
-import { openSource, storeNameArg, withTarget } from "./_build.ts";
+import { openSource, storeNameArg, withTarget, writing } from "./_build.ts";
 import type { ArtifactFile } from "../../lib/artifact/push.ts";
+
+/**
+ * Whether something is at `path` (following links). Deno's own call: the
+ * CLI's start-up graph holds no `node:` module, which would cost every
+ * command the load of Deno's Node layer.
+ */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * `PATH[:MEDIATYPE]`: a path that exists is taken whole (it may hold a
  * `:`); else what follows the last `:` is a media type when it has a `/`.
  */
 export function fileArg(text: string): { path: string; mediaType?: string } {
-  if (existsSync(text)) return { path: text };
+  if (exists(text)) return { path: text };
   const colon = text.lastIndexOf(":");
   if (colon > 0 && text.slice(colon + 1).includes("/")) {
     return { path: text.slice(0, colon), mediaType: text.slice(colon + 1) };
@@ -82,17 +95,20 @@ async function push(args: ParsedArgs, io: Io, rest: string[]): Promise<number> {
   const annotations = annotationsArg(args);
   const subject = await subjectArg(args, ref);
   const { pushArtifact } = await import("../../lib/artifact/push.ts");
-  const result = await withTarget(
-    args,
-    ref,
-    (store) =>
-      pushArtifact(store, files, {
-        ...(artifactType !== undefined ? { artifactType } : {}),
-        ...(configText !== undefined ? { config: fileArg(configText) } : {}),
-        ...(annotations ? { annotations } : {}),
-        ...(subject !== undefined ? { subject } : {}),
-      }),
-  );
+  const result = await writing(io, ref, (signal) =>
+    withTarget(
+      args,
+      ref,
+      (store) =>
+        pushArtifact(store, files, {
+          ...(artifactType !== undefined ? { artifactType } : {}),
+          ...(configText !== undefined ? { config: fileArg(configText) } : {}),
+          ...(annotations ? { annotations } : {}),
+          ...(subject !== undefined ? { subject } : {}),
+          signal,
+        }),
+      { signal, what: "reference" },
+    ));
   if (args.flags.has("--json")) {
     printJson(io, result);
     return 0;
@@ -112,10 +128,15 @@ async function push(args: ParsedArgs, io: Io, rest: string[]): Promise<number> {
 async function pull(args: ParsedArgs, io: Io, rest: string[]): Promise<number> {
   if (rest.length !== 2) throw new UsageError("artifact pull takes REF DIR");
   const [ref, dir] = rest;
-  const store = await openSource(args, ref);
+  const store = await openSource(args, ref, "reference");
   try {
     const { pullArtifact } = await import("../../lib/artifact/pull.ts");
-    const result = await pullArtifact(store, dir);
+    // Staging directories of pulls that were killed are removed there.
+    const result = await writing(
+      io,
+      undefined,
+      (signal) => pullArtifact(store, dir, { signal }),
+    );
     if (args.flags.has("--json")) {
       printJson(io, result);
       return 0;

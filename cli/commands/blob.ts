@@ -8,7 +8,8 @@ import { type ParsedArgs, stringFlag, UsageError } from "../args.ts";
 import type { ImageStore } from "../../lib/content/store.ts";
 import type { Descriptor } from "../../lib/ref/media_types.ts";
 import { formatBytes } from "../format.ts";
-import { openSource, withTarget } from "./_build.ts";
+import { atHost } from "../error_context.ts";
+import { openSource, withTarget, writing } from "./_build.ts";
 
 const DIGEST_SUFFIX = /@([a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)$/;
 
@@ -30,11 +31,16 @@ function splitDigest(text: string): { name: string; digest: string } {
 async function findBlob(
   store: ImageStore,
   digest: string,
+  signal: AbortSignal,
 ): Promise<Descriptor> {
   if (store.kind === "registry") {
     const { RegistryStore } = await import("../../lib/registry/store.ts");
     if (store instanceof RegistryStore) {
-      const head = await store.client.headBlob(digest);
+      const { client } = store;
+      const head = await atHost(
+        client.repo.index.name,
+        () => client.headBlob(digest, { signal }),
+      );
       return {
         mediaType: "application/octet-stream",
         digest,
@@ -54,7 +60,9 @@ async function findBlob(
     : typeof withIndex.index === "function"
     ? withIndex.index().manifests
     : await Promise.all(
-      (await store.listTags()).map((t) => store.resolve(t)),
+      (await store.listTags({ signal })).map((t) =>
+        store.resolve(t, { signal })
+      ),
     );
   const seen = new Set<string>();
   const queue = [...roots];
@@ -63,7 +71,7 @@ async function findBlob(
     if (d.digest === digest) return d;
     if (seen.has(d.digest)) continue;
     seen.add(d.digest);
-    const { manifest } = await store.fetchManifest(d);
+    const { manifest } = await store.fetchManifest(d, { signal });
     if (isImageIndex(manifest)) queue.push(...manifest.manifests);
     else if (isImageManifest(manifest)) {
       for (const b of [manifest.config, ...manifest.layers]) {
@@ -79,29 +87,6 @@ async function findBlob(
   );
 }
 
-/** Writes a stream to a file atomically: a temporary file, renamed at the end. */
-async function writeAtomically(
-  path: string,
-  stream: ReadableStream<Uint8Array>,
-): Promise<void> {
-  const { dirname } = await import("@std/path/dirname");
-  const { basename } = await import("@std/path/basename");
-  const { join } = await import("@std/path/join");
-  const temp = join(
-    dirname(path),
-    `.${basename(path)}.dreg-${crypto.randomUUID().slice(0, 8)}.tmp`,
-  );
-  try {
-    const file = await Deno.open(temp, { write: true, createNew: true });
-    await stream.pipeTo(file.writable);
-    await Deno.rename(temp, path);
-  } catch (err) {
-    await stream.cancel(err).catch(() => {});
-    await Deno.remove(temp).catch(() => {});
-    throw err;
-  }
-}
-
 async function get(args: ParsedArgs, io: Io, rest: string[]): Promise<number> {
   if (rest.length < 1 || rest.length > 2) {
     throw new UsageError("blob get takes REF@DIGEST [FILE]");
@@ -112,13 +97,20 @@ async function get(args: ParsedArgs, io: Io, rest: string[]): Promise<number> {
   const file = rest[1];
   const store = await openSource(args, name, "blob");
   try {
-    const descriptor = await findBlob(store, digest);
-    const stream = await store.fetch(descriptor);
-    if (file === undefined || file === "-") {
-      for await (const chunk of stream) io.out(chunk);
-    } else {
-      await writeAtomically(file, stream);
-    }
+    const descriptor = await writing(io, undefined, async (signal) => {
+      const descriptor = await findBlob(store, digest, signal);
+      const stream = await store.fetch(descriptor, { signal });
+      if (file === undefined || file === "-") {
+        for await (const chunk of stream) io.out(chunk);
+      } else {
+        // Whole or not at all; one a killed run left is removed first.
+        const { writeFileAtomically } = await import(
+          "../../lib/layout/_atomic_file.ts"
+        );
+        await writeFileAtomically(file, stream, { signal });
+      }
+      return descriptor;
+    });
     if (args.flags.has("--json")) {
       (file === undefined || file === "-" ? (t: string) => io.err(t) : io.out)(
         JSON.stringify(descriptor, null, 2) + "\n",
@@ -135,12 +127,17 @@ async function put(args: ParsedArgs, io: Io, rest: string[]): Promise<number> {
   const [repo, file] = rest;
   const mediaType = stringFlag(args, "--media-type") ??
     "application/octet-stream";
-  const descriptor = await withTarget(args, repo, async (store) => {
-    const input = file === "-"
-      ? Deno.stdin.readable
-      : (await Deno.open(file, { read: true })).readable;
-    return await store.pushBlob(input, { mediaType });
-  });
+  const descriptor = await writing(
+    io,
+    repo,
+    (signal) =>
+      withTarget(args, repo, async (store) => {
+        const input = file === "-"
+          ? Deno.stdin.readable
+          : (await Deno.open(file, { read: true })).readable;
+        return await store.pushBlob(input, { mediaType, signal });
+      }, { signal }),
+  );
   if (args.flags.has("--json")) printJson(io, descriptor);
   else {
     io.out(

@@ -4,44 +4,14 @@
 
 import { WALK_LIMIT_FLAGS } from "../limit_flags.ts";
 import type { Command } from "../common.ts";
-import {
-  clientOptionsArg,
-  PLATFORM_FLAG,
-  refArg,
-  TRANSFER_FLAGS,
-} from "../common.ts";
+import { PLATFORM_FLAG, TRANSFER_FLAGS } from "../common.ts";
 import {
   runTransfer,
   transferOptionsArg,
   TRUST_EXISTING_FLAG,
 } from "./_transfer.ts";
-import { UsageError } from "../args.ts";
 import { ALL_TAGS_FLAG, copyAllTags } from "./sync.ts";
-import {
-  parseStoreName,
-  type StoreName,
-} from "../../lib/content/transports.ts";
-
-/** A store name, or exit 2. */
-function storeNameArg(text: string, side: string): StoreName {
-  try {
-    return parseStoreName(text);
-  } catch (err) {
-    throw new UsageError(`invalid ${side}: ${(err as Error).message}`);
-  }
-}
-
-/** Runs one side's step; its error says which side failed. */
-async function sideStep<T>(side: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (err) {
-    if (err instanceof Error && !err.message.startsWith(`${side}: `)) {
-      err.message = `${side}: ${err.message}`;
-    }
-    throw err;
-  }
-}
+import { openStoreArg, sharingTargetAuth, storeNameArg } from "./_build.ts";
 
 export const copy: Command = {
   name: "copy",
@@ -78,83 +48,56 @@ export const copy: Command = {
     },
   ],
   arity: [2, 2],
-  run(args, io) {
-    if (args.flags.has("--all-tags")) return copyAllTags(args, io);
+  async run(args, io) {
+    if (args.flags.has("--all-tags")) return await copyAllTags(args, io);
     const [src, dst] = args.positional;
-    const from = storeNameArg(src, "source");
-    const to = storeNameArg(dst, "destination");
-    const options = {
-      src: clientOptionsArg(args, "src"),
-      dst: clientOptionsArg(args, "dst"),
-      ...transferOptionsArg(args),
-    };
-    // A registry's errors name its host; each side's errors name the side.
-    const fromHost = from.transport === "docker"
-      ? refArg(from.path, "source reference").index.name
-      : undefined;
-    const toHost = to.transport === "docker"
-      ? refArg(to.path, "destination reference").index.name
-      : undefined;
-    // Both sides on one registry with the same credentials: one auth state
-    // (one token for both repositories, and blobs mounted between them).
-    const shareAuth = fromHost !== undefined && fromHost === toHost &&
-      !args.flags.has("--src-creds") && !args.flags.has("--dest-creds");
+    await storeNameArg(src, "source");
+    await storeNameArg(dst, "destination");
+    const options = transferOptionsArg(args);
     const withSignatures = args.flags.has("--signatures");
     let signaturesCopied = 0;
-    return runTransfer(
+    return await runTransfer(
       args,
       io,
       { ing: "Copying", ed: "Copied" },
       async (onProgress, signal) => {
-        const { openStore } = await import("../../lib/content/transports.ts");
         const { copy } = await import("../../lib/content/copy.ts");
-        const { sideStore } = await import("./_sides.ts");
-        let source = await sideStep(
-          "source",
-          () => openStore(src, options.src),
-        );
-        const target = await sideStep(
-          "destination",
-          () =>
-            openStore(dst, {
-              ...options.dst,
-              write: true,
-              verifyExisting: options.verifyExisting,
-            }),
-        );
-        if (shareAuth) {
-          const { RegistryStore } = await import("../../lib/registry/store.ts");
-          if (
-            source instanceof RegistryStore &&
-            target instanceof RegistryStore &&
-            source.client.baseUrl === target.client.baseUrl
-          ) {
-            await source.close();
-            source = await openStore(src, {
-              ...options.src,
-              auth: target.client.auth,
-            });
-          }
+        // Each side's errors name the side, and a registry's its host.
+        let source = await openStoreArg(args, src, {
+          what: "source",
+          side: "source",
+        });
+        let target;
+        try {
+          target = await openStoreArg(args, dst, {
+            what: "destination",
+            side: "destination",
+            write: true,
+            extra: { verifyExisting: options.verifyExisting },
+          });
+          // Both sides on one registry with the same credentials: one auth
+          // state (one token for both repositories, and blobs mounted
+          // between them).
+          source = await sharingTargetAuth(args, source, src, target);
+        } catch (err) {
+          await source.close().catch(() => {});
+          throw err;
         }
         try {
-          const result = await copy(
-            sideStore(source, "source", fromHost),
-            sideStore(target, "destination", toHost),
-            { ...options, onProgress, signal },
-          );
+          const result = await copy(source, target, {
+            ...options,
+            onProgress,
+            signal,
+          });
           if (withSignatures) {
             const { copySignatures } = await import(
               "../../lib/artifact/signatures.ts"
             );
-            const copied = await copySignatures(
-              sideStore(source, "source", fromHost),
-              sideStore(target, "destination", toHost),
-              {
-                reference: result.digest,
-                referrers: !options.referrers,
-                signal,
-              },
-            );
+            const copied = await copySignatures(source, target, {
+              reference: result.digest,
+              referrers: !options.referrers,
+              signal,
+            });
             signaturesCopied = copied.length;
             Object.assign(result, { signatures: copied });
           }
@@ -162,7 +105,7 @@ export const copy: Command = {
           const closable = target as {
             close(options?: { signal?: AbortSignal }): Promise<void>;
           };
-          await sideStep("destination", () => closable.close({ signal }));
+          await closable.close({ signal });
           return result;
         } catch (err) {
           await target.discard().catch(() => {});

@@ -5,46 +5,9 @@
 import type { Command, Io } from "../common.ts";
 import { printJson, TRANSFER_FLAGS } from "../common.ts";
 import { stringFlag, UsageError } from "../args.ts";
-import { interruptible } from "../_signals.ts";
 import { formatBytes } from "../format.ts";
-import { openSource } from "./_build.ts";
+import { openSource, writing } from "./_build.ts";
 import { platformOrAllArg } from "./flatten.ts";
-
-/**
- * Writes a stream to a file atomically: to a temporary file beside it,
- * synced and renamed once whole; removed on failure.
- */
-async function writeFileAtomically(
-  path: string,
-  stream: ReadableStream<Uint8Array>,
-): Promise<number> {
-  const { dirname } = await import("@std/path/dirname");
-  const { basename } = await import("@std/path/basename");
-  const { join } = await import("@std/path/join");
-  const temp = join(
-    dirname(path),
-    `.${basename(path)}.dreg-${crypto.randomUUID().slice(0, 8)}.tmp`,
-  );
-  let written = 0;
-  const file = await Deno.open(temp, { write: true, createNew: true });
-  try {
-    for await (const chunk of chunksOf(stream)) {
-      let at = 0;
-      while (at < chunk.byteLength) at += await file.write(chunk.subarray(at));
-      written += chunk.byteLength;
-    }
-    await file.sync();
-    file.close();
-    await Deno.rename(temp, path);
-    return written;
-  } catch (err) {
-    try {
-      file.close();
-    } catch { /* already closed */ }
-    await Deno.remove(temp).catch(() => {});
-    throw err;
-  }
-}
 
 /**
  * The chunks of a stream read into one reused buffer (each valid until the
@@ -122,7 +85,7 @@ export const exportCommand: Command = {
     );
     const source = await openSource(args, ref);
     try {
-      const { image, size } = await interruptible(async (signal) => {
+      const { image, size } = await writing(io, undefined, async (signal) => {
         const options = {
           signal,
           ...(platform !== undefined ? { platform } : {}),
@@ -134,7 +97,8 @@ export const exportCommand: Command = {
         });
         const size = file === "-"
           ? await writeOut(io, tar)
-          : await writeFileAtomically(file, tar);
+          : await (await import("../../lib/layout/_atomic_file.ts"))
+            .writeFileAtomically(file, tar, { signal });
         return { image: image.descriptor, size };
       });
       if (json) printJson(io, { image, file, size });

@@ -4,8 +4,7 @@
 import type { Command } from "../common.ts";
 import { TRANSFER_FLAGS } from "../common.ts";
 import { stringFlag, UsageError } from "../args.ts";
-import { interruptible } from "../_signals.ts";
-import { printBuild, withStores } from "./_build.ts";
+import { printBuild, withStores, writing } from "./_build.ts";
 
 /** `--platform`: a platform, or `all`; checked. */
 export async function platformOrAllArg(
@@ -71,14 +70,19 @@ export const flatten: Command = {
     const platform = await platformOrAllArg(stringFlag(args, "--platform"));
     const level = levelArg(stringFlag(args, "--compression-level"));
     const { flatten } = await import("../../lib/build/flatten.ts");
-    const result = await interruptible((signal) =>
-      withStores(args, src, dst, (source, target) =>
-        flatten(source, target, {
-          signal,
-          ...(platform !== undefined ? { platform } : {}),
-          ...(level !== undefined ? { compressionLevel: level } : {}),
-        }))
-    );
+    const result = await writing(io, dst, (signal) =>
+      withStores(
+        args,
+        src,
+        dst,
+        (source, target) =>
+          flatten(source, target, {
+            signal,
+            ...(platform !== undefined ? { platform } : {}),
+            ...(level !== undefined ? { compressionLevel: level } : {}),
+          }),
+        { signal },
+      ));
     printBuild(io, args, "Flattened into", result);
     return 0;
   },

@@ -12,7 +12,14 @@ import { stringFlag, UsageError } from "../args.ts";
 import type { Io } from "../common.ts";
 import type { ImageStore } from "../../lib/content/store.ts";
 import type { IndexResult } from "../../lib/build/index_ops.ts";
-import { keyValuesArg, openSource, withTarget } from "./_build.ts";
+import {
+  keyValuesArg,
+  openSource,
+  sharingTargetAuth,
+  storeNameArg,
+  withTarget,
+  writing,
+} from "./_build.ts";
 
 const SUBCOMMANDS = ["create", "add", "remove"];
 
@@ -122,12 +129,19 @@ export const index: Command = {
       print(
         io,
         args,
-        await withTarget(
-          args,
-          dst,
-          (target) =>
-            ops.removeFromIndex(target, { ...common, digests, platforms }),
-        ),
+        await writing(io, dst, (signal) =>
+          withTarget(
+            args,
+            dst,
+            (target) =>
+              ops.removeFromIndex(target, {
+                ...common,
+                digests,
+                platforms,
+                signal,
+              }),
+            { signal },
+          )),
       );
       return 0;
     }
@@ -137,20 +151,34 @@ export const index: Command = {
     if (sub === "add" && rest.length === 0 && !annotations) {
       throw new UsageError("index add takes DST and SRC..., or --annotation");
     }
+    await storeNameArg(dst, "destination");
     const sources: ImageStore[] = [];
     try {
-      for (const src of rest) sources.push(await openSource(args, src));
-      const images = sources.map((store) => ({
-        store,
-        ...(platform !== undefined ? { platform } : {}),
-      }));
-      const result = await withTarget(
-        args,
+      for (const src of rest) {
+        sources.push(await openSource(args, src, "source", "source"));
+      }
+      const result = await writing(
+        io,
         dst,
-        (target) =>
-          sub === "create"
-            ? ops.createIndex(target, { ...common, images })
-            : ops.addToIndex(target, { ...common, images }),
+        (signal) =>
+          withTarget(args, dst, async (target) => {
+            // Sources on the target's registry share its auth state.
+            for (let i = 0; i < sources.length; i++) {
+              sources[i] = await sharingTargetAuth(
+                args,
+                sources[i],
+                rest[i],
+                target,
+              );
+            }
+            const images = sources.map((store) => ({
+              store,
+              ...(platform !== undefined ? { platform } : {}),
+            }));
+            return sub === "create"
+              ? await ops.createIndex(target, { ...common, images, signal })
+              : await ops.addToIndex(target, { ...common, images, signal });
+          }, { side: rest.length > 0, signal }),
       );
       print(io, args, result);
       return 0;

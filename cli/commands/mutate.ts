@@ -11,6 +11,7 @@ import {
   printBuild,
   toggleArg,
   withStores,
+  writing,
 } from "./_build.ts";
 
 /** What `--unset` clears, and the option it sets to null. */
@@ -153,16 +154,19 @@ export const mutate: Command = {
     }
     const n = concurrencyArg(args);
     const { mutate } = await import("../../lib/build/mutate.ts");
-    const result = await withStores(
-      args,
-      src,
-      dst,
-      (source, target) =>
-        mutate(source, target, {
-          ...changes,
-          ...(n !== undefined ? { concurrency: n } : {}),
-        }),
-    );
+    const result = await writing(io, dst, (signal) =>
+      withStores(
+        args,
+        src,
+        dst,
+        (source, target) =>
+          mutate(source, target, {
+            ...changes,
+            ...(n !== undefined ? { concurrency: n } : {}),
+            signal,
+          }),
+        { signal },
+      ));
     printBuild(io, args, "Wrote", result);
     return 0;
   },

@@ -19,6 +19,8 @@ import {
   UsageError,
 } from "../args.ts";
 import { formatBytes, formatDuration, shortDigest } from "../format.ts";
+import { removeStaleFor } from "../_cleanup.ts";
+import { InterruptedError, interruptible } from "../_signals.ts";
 import { ParseError } from "../../lib/errors.ts";
 import type { SyncOptions, SyncPair } from "../../lib/sync/sync.ts";
 import type {
@@ -226,26 +228,33 @@ function summaryText(s: SyncSummary): string {
   return lines.join("\n") + "\n";
 }
 
+/** What runs after a sync, within it (`copy --all-tags --signatures`). */
+export type AfterSync = (
+  summary: SyncSummary,
+  signal: AbortSignal,
+) => Promise<{ json: Record<string, unknown>; text: string }>;
+
 /**
  * Runs a sync with progress lines and the summary; exit 1 when anything
- * failed or the run stopped, 130 when interrupted, 2 for pairs that cannot
- * be synced.
+ * failed or the run stopped, 130 or 143 when interrupted (SIGINT,
+ * SIGTERM: archives being written are discarded), 2 for pairs that cannot
+ * be synced. Stale temporary files at store destinations are removed
+ * first.
  */
 export async function runSync(
   args: ParsedArgs,
   io: Io,
   pairs: SyncPair[],
   options: SyncOptions,
+  after?: AfterSync,
 ): Promise<number> {
   const json = args.flags.has("--json");
   const write = json ? (t: string) => io.err(t) : (t: string) => io.out(t);
-  const controller = new AbortController();
-  const onSigint = () => controller.abort(new Error("interrupted"));
-  let listening = false;
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-    listening = true;
-  } catch { /* not supported here */ }
+  for (const pair of pairs) {
+    if (/^(oci|oci-archive|docker-archive):/.test(pair?.destination ?? "")) {
+      await removeStaleFor(pair.destination, io);
+    }
+  }
   let started = false;
   const onEvent = (e: SyncEvent) => {
     started = true;
@@ -259,18 +268,23 @@ export async function runSync(
   };
   const { syncAll } = await import("../../lib/sync/sync.ts");
   let summary: SyncSummary;
+  let extra: Awaited<ReturnType<AfterSync>> | undefined;
   try {
-    summary = await syncAll(pairs, {
-      ...options,
-      onEvent,
-      signal: controller.signal,
-    });
+    ({ summary, extra } = await interruptible(async (signal) => {
+      const summary = await syncAll(pairs, { ...options, onEvent, signal });
+      return {
+        summary,
+        extra: after && !summary.dryRun
+          ? await after(summary, signal)
+          : undefined,
+      };
+    }));
   } catch (err) {
-    if (controller.signal.aborted) {
+    if (err instanceof InterruptedError) {
       io.err(
-        "error: interrupted (images already copied are kept; a new run skips them)\n",
+        `error: ${err.message} (images already copied are kept; a new run skips them)\n`,
       );
-      return 130;
+      return err.exitCode;
     }
     if (
       !started &&
@@ -278,11 +292,9 @@ export async function runSync(
         err instanceof ParseError)
     ) throw new UsageError(err.message);
     throw err;
-  } finally {
-    if (listening) Deno.removeSignalListener("SIGINT", onSigint);
   }
-  if (json) printJson(io, summary);
-  else io.out(summaryText(summary));
+  if (json) printJson(io, { ...summary, ...extra?.json });
+  else io.out(summaryText(summary) + (extra?.text ?? ""));
   if (summary.stopped !== undefined) {
     io.err(`error: stopped: ${summary.stopped}\n`);
     return 1;
@@ -400,12 +412,88 @@ export const ALL_TAGS_FLAG: FlagSpec = {
 };
 
 /**
+ * `copy --all-tags --signatures`: after the sync, the signatures,
+ * attestations and SBOMs of each image a tag names at the source (cosign
+ * tags, and referrers) are copied to the destination.
+ */
+function copyingSignatures(
+  args: ParsedArgs,
+  source: string,
+  destination: string,
+): AfterSync {
+  return async (summary, signal) => {
+    const { parseDestination, parseSource, targetOf } = await import(
+      "../../lib/sync/_endpoints.ts"
+    );
+    const { repositoryRef } = await import("../../lib/sync/_clients.ts");
+    const { openStoreArg, sharingTargetAuth } = await import("./_build.ts");
+    const { copySignatures } = await import(
+      "../../lib/artifact/signatures.ts"
+    );
+    const target = targetOf(
+      parseDestination(destination, parseSource(source)),
+      undefined,
+    );
+    const to = target.kind === "repository"
+      ? repositoryRef(target.index, target.name)
+      : target.kind === "layout"
+      ? `oci:${target.dir}`
+      : target.name;
+    const digests = new Set<string>();
+    for (const r of summary.repositories) {
+      for (const i of r.images) {
+        if ((i.action === "copied" || i.action === "skipped") && i.digest) {
+          digests.add(i.digest);
+        }
+      }
+    }
+    let from = await openStoreArg(args, source, {
+      what: "source",
+      side: "source",
+    });
+    const copied = [];
+    try {
+      const dst = await openStoreArg(args, to, {
+        what: "destination",
+        side: "destination",
+        write: true,
+      });
+      try {
+        from = await sharingTargetAuth(args, from, source, dst);
+        for (const digest of digests) {
+          copied.push(
+            ...await copySignatures(from, dst, { reference: digest, signal }),
+          );
+        }
+        const closable = dst as {
+          close(options?: { signal?: AbortSignal }): Promise<void>;
+        };
+        await closable.close({ signal });
+      } catch (err) {
+        await dst.discard().catch(() => {});
+        throw err;
+      }
+    } finally {
+      await from.close().catch(() => {});
+    }
+    return {
+      json: { signatures: copied },
+      text:
+        `Copied ${copied.length} signatures, attestations and SBOMs of ${digests.size} image${
+          digests.size === 1 ? "" : "s"
+        }\n`,
+    };
+  };
+}
+
+/**
  * `dreg copy --all-tags SRC_REPO DST_REPO`: every tag, through sync (so a
  * second run copies only what changed). `--concurrency` keeps its copy
- * meaning (blobs at once, per image).
+ * meaning (blobs at once, per image); `--signatures` copies each image's
+ * signatures, attestations and SBOMs after.
  */
 export async function copyAllTags(args: ParsedArgs, io: Io): Promise<number> {
-  for (const f of ["--referrers", "--signatures", "--trust-existing"]) {
+  for (const f of ["--referrers", "--trust-existing"]) {
     if (args.flags.has(f)) throw new UsageError(`--all-tags takes no ${f}`);
   }
   const [source, destination] = args.positional;
@@ -437,9 +525,13 @@ export async function copyAllTags(args: ParsedArgs, io: Io): Promise<number> {
     dst: clientOptionsArg(args, "dst"),
     ...(blobs !== undefined ? { blobConcurrency: blobs } : {}),
   };
-  return await runSync(args, io, [{
-    source,
-    destination,
-    ...(platform ? { platform } : {}),
-  }], options);
+  return await runSync(
+    args,
+    io,
+    [{ source, destination, ...(platform ? { platform } : {}) }],
+    options,
+    args.flags.has("--signatures")
+      ? copyingSignatures(args, source, destination)
+      : undefined,
+  );
 }

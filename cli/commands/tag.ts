@@ -3,7 +3,7 @@
 import type { Command } from "../common.ts";
 import { printJson } from "../common.ts";
 import { UsageError } from "../args.ts";
-import { withTarget } from "./_build.ts";
+import { withTarget, writing } from "./_build.ts";
 
 export const tag: Command = {
   name: "tag",
@@ -30,11 +30,13 @@ export const tag: Command = {
       }
     }
     const { tagImage } = await import("../../lib/build/tag.ts");
-    const result = await withTarget(
-      args,
-      ref,
-      (store) => tagImage(store, tags),
-    );
+    const result = await writing(io, ref, (signal) =>
+      withTarget(
+        args,
+        ref,
+        (store) => tagImage(store, tags, { signal }),
+        { signal, what: "reference" },
+      ));
     if (args.flags.has("--json")) {
       printJson(io, result);
       return 0;

@@ -34,12 +34,8 @@ import { OciLayout } from "../layout/oci_layout.ts";
 import { isMissing, openRead, verifiedFileStream } from "../layout/_files.ts";
 import { MAX_JSON_BYTES, parseIndexJson } from "../layout/_index.ts";
 import { indexTar, type TarEntry } from "./_tar_index.ts";
-import {
-  besidePath,
-  removeStaleBeside,
-  type TarFile,
-  writeTarAtomically,
-} from "./_tar_write.ts";
+import { type TarFile, writeTarAtomically } from "./_tar_write.ts";
+import { besidePath, removeStaleBeside } from "../layout/_atomic_file.ts";
 
 /** A metadata file written into an archive (`index.json`, `manifest.json` …). */
 export interface MetaFile {

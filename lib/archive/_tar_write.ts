@@ -1,19 +1,16 @@
 // Private: writing a tar file atomically. The archive is written (by the
-// package's tar writer, `../tar/writer.ts`) to a temporary file beside the
-// destination, synced,
-// and renamed over the destination only once it is whole: a failure, an
-// abort or a crash never leaves a half-written archive under its name. The
-// temporary names beside an archive carry their writer's pid and start
-// time, so that a later run removes those of writers that are gone.
+// package's tar writer, `../tar/writer.ts`) through the one atomic file
+// writer (`../layout/_atomic_file.ts`): to a temporary file beside the
+// destination, synced, and renamed over the destination only once it is
+// whole: a failure, an abort or a crash never leaves a half-written archive
+// under its name. The temporary names beside an archive carry their
+// writer's pid and start time, so that a later run removes those of
+// writers that are gone.
 
-import { open, rename, rm } from "node:fs/promises";
-import { basename } from "@std/path/posix/basename";
-import { dirname } from "@std/path/posix/dirname";
-import { join } from "@std/path/posix/join";
 import { type TarWriteEntry, TarWriter } from "../tar/writer.ts";
 import { StoreError } from "../errors.ts";
-import { diskError, writeAll } from "../layout/_files.ts";
-import { ownerTag, type RemovedFiles, removeStale } from "../layout/_stale.ts";
+import { diskError } from "../layout/_files.ts";
+import { writeFileAtomically } from "../layout/_atomic_file.ts";
 
 /** A file to put in the archive; its content is opened when its turn comes. */
 export interface TarFile {
@@ -27,29 +24,6 @@ export interface TarFile {
 
 /** The size of the buffer the archive is written from. */
 const CHUNK = 1024 * 1024;
-
-/** What a temporary name beside an archive is for. */
-type Beside = "staging" | "tmp";
-
-/**
- * A hidden name beside `path` for a temporary file or directory:
- * `.<name>.<what>-<pid>-<start>-<random>`.
- */
-export function besidePath(path: string, what: Beside): string {
-  return join(dirname(path), `.${basename(path)}.${what}-${ownerTag()}`);
-}
-
-/**
- * Removes the temporary files and staging directories beside the archive
- * `path` whose writers are gone (see `removeStaleLayoutFiles`).
- */
-export function removeStaleBeside(path: string): Promise<RemovedFiles> {
-  const prefixes = [".staging-", ".tmp-"].map((w) => `.${basename(path)}${w}`);
-  return removeStale(dirname(path), (name) => {
-    const prefix = prefixes.find((p) => name.startsWith(p));
-    return prefix === undefined ? null : name.slice(prefix.length);
-  });
-}
 
 /**
  * Writes a tar file of `directories` (first) and `files` (in order) to
@@ -65,9 +39,6 @@ export async function writeTarAtomically(
 ): Promise<void> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const temp = besidePath(dest, "tmp");
-  const file = await open(temp, "wx", 0o644);
-  let closed = false;
   const entries = async function* (): AsyncGenerator<TarWriteEntry> {
     for (const path of directories) {
       yield {
@@ -95,36 +66,36 @@ export async function writeTarAtomically(
   });
   const onAbort = () => void writer.cancel(signal?.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    try {
-      const buffer = new Uint8Array(CHUNK);
-      for (;;) {
-        const n = await writer.read(buffer);
+  const buffer = new Uint8Array(CHUNK);
+  const chunks = async function* (): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      let n: number;
+      try {
+        n = await writer.read(buffer);
+      } catch (err) {
         signal?.throwIfAborted();
-        if (n === 0) break;
-        await writeAll(file, buffer.subarray(0, n));
+        throw err;
       }
-    } catch (err) {
-      signal?.throwIfAborted();
-      throw err;
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
+      if (n === 0) return;
+      yield buffer.subarray(0, n);
     }
-    signal?.throwIfAborted();
-    await file.sync();
-    closed = true;
-    await file.close();
-    await rename(temp, dest);
+  };
+  try {
+    await writeFileAtomically(dest, chunks(), {
+      ...(signal ? { signal } : {}),
+      error: (err, path) =>
+        diskError(
+          err,
+          `write "${dest}"`,
+          path,
+          (attempted, problem, options) =>
+            new StoreError(attempted, problem, dest, options),
+        ),
+    });
   } catch (err) {
     await writer.cancel(err);
-    if (!closed) await file.close().catch(() => {});
-    await rm(temp, { force: true }).catch(() => {});
-    throw diskError(
-      err,
-      `write "${dest}"`,
-      temp,
-      (attempted, problem, options) =>
-        new StoreError(attempted, problem, dest, options),
-    );
+    throw err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -15,7 +15,7 @@
  */
 
 import type { RemovedFiles } from "../layout/cleanup.ts";
-import { removeStaleBeside } from "./_tar_write.ts";
+import { removeStaleBeside } from "../layout/_atomic_file.ts";
 
 /**
  * Removes the staging directories and temporary files beside an archive

@@ -15,15 +15,7 @@
  * @module
  */
 
-import {
-  lstat,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  rename,
-  rm,
-} from "node:fs/promises";
+import { lstat, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { cwd } from "node:process";
 import { dirname } from "@std/path/posix/dirname";
 import { isAbsolute } from "@std/path/posix/is-absolute";
@@ -38,6 +30,7 @@ import {
 import type { ReadOnlyImageStore, StoreCallOptions } from "../content/store.ts";
 import { isVerified, verifyingStream } from "../content/verify.ts";
 import { writeAll } from "../layout/_files.ts";
+import { ownerTag, removeStale } from "../layout/_stale.ts";
 import { ARTIFACT_ANNOTATION } from "./types.ts";
 import { checkTitle, isWithin } from "./_paths.ts";
 import { unpackLayer } from "./_unpack.ts";
@@ -79,6 +72,12 @@ interface Planned {
   layer: Descriptor;
   unpack: boolean;
 }
+
+/**
+ * The staging directory inside the target directory:
+ * `.dreg-pull-<pid>-<start>-<random>`.
+ */
+const STAGE_PREFIX = ".dreg-pull-";
 
 type Kind = "missing" | "directory" | "symlink" | "other";
 
@@ -262,7 +261,9 @@ async function moveInto(
  * digest for packed directories) and unpacked first into a hidden staging
  * directory inside `dir` (so on the same file system), then moved into
  * place by renames once all of it is verified; the staging directory is
- * removed, on failure too. The unit of atomicity is one file: a failure
+ * removed, on failure too, and one a pull that was killed left
+ * (`.dreg-pull-<pid>-<start>-…`, its process gone) is removed by the next
+ * pull into `dir`. The unit of atomicity is one file: a failure
  * before the moves leaves `dir` as it was (a `dir` made by the pull is
  * removed again), and each file appears whole or not at all. Existing
  * files of the same names are replaced; directories are merged.
@@ -314,7 +315,15 @@ export async function pullArtifact(
   }
 
   const made = await mkdir(root, { recursive: true });
-  const stage = await mkdtemp(join(root, ".dreg-pull-"));
+  // Staging directories of pulls that were killed go first; this one's
+  // name tells a later run whether its writer is still running.
+  await removeStale(
+    root,
+    (name) =>
+      name.startsWith(STAGE_PREFIX) ? name.slice(STAGE_PREFIX.length) : null,
+  );
+  const stage = join(root, `${STAGE_PREFIX}${ownerTag()}`);
+  await mkdir(stage);
   let moved = false;
   try {
     for (const p of planned) {

@@ -412,3 +412,30 @@ Deno.test("pullArtifact() refuses an index and overlapping titles", async () => 
   await putIndex(store, "multi");
   await refused(store, "multi", StoreError, "not an artifact");
 });
+
+Deno.test("pullArtifact() removes the staging directory a killed pull left, and no live pull's", async () => {
+  await withTemp(async (dir) => {
+    const src = await sampleFiles(dir);
+    const store = new MemoryStore();
+    await pushArtifact(store, [join(src, "a.txt")], {
+      artifactType: "application/vnd.example",
+      tag: "v1",
+    });
+    const out = join(dir, "out");
+    await mkdir(out);
+    const child = new Deno.Command("true").spawn();
+    await child.status;
+    const start = (Date.now() - 60_000).toString(36);
+    const mine = Math.floor(performance.timeOrigin).toString(36);
+    // A pull that was killed midway (its process is gone): its staging
+    // directory, with a partial file; and one of a pull still running.
+    const stale = `.dreg-pull-${child.pid}-${start}-0123abcd`;
+    const live = `.dreg-pull-${Deno.pid}-${mine}-0123abcd`;
+    for (const name of [stale, live]) {
+      await mkdir(join(out, name));
+      await writeFile(join(out, name, "a.txt"), "alp");
+    }
+    await pullArtifact(store, out, { reference: "v1" });
+    assertEquals((await readdir(out)).sort(), [live, "a.txt"].sort());
+  });
+});

@@ -10,18 +10,9 @@
  * @module
  */
 
-import {
-  chmod,
-  mkdir,
-  realpath,
-  rename,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
+import { mkdir, realpath, stat } from "node:fs/promises";
 import { dirname } from "@std/path/posix/dirname";
-import { join } from "@std/path/posix/join";
-import { osName } from "../_runtime.ts";
+import { writeFileAtomically } from "../layout/_atomic_file.ts";
 import { CredentialsError } from "../errors.ts";
 import {
   containersAuthPaths,
@@ -81,7 +72,7 @@ function isEmptyEntry(entry: unknown): boolean {
     !Array.isArray(entry) && Object.keys(entry).length === 0;
 }
 
-/** Writes the file through a temporary file and a rename. */
+/** Writes the file through a temporary file and a rename, with its mode kept. */
 async function writeConfig(
   path: string,
   config: JsonObject,
@@ -103,21 +94,15 @@ async function writeConfig(
       throw fileError(attempted, mkdirErr, PERMISSIONS);
     }
   }
-  const temp = join(
-    dirname(target),
-    `.config.json.${crypto.randomUUID()}.tmp`,
-  );
-  let created = false;
+  // Through a temporary file beside it, `.<name>.tmp-<pid>-<start>-…`
+  // (one left by a writer that was killed is removed here).
   try {
-    await writeFile(temp, JSON.stringify(config, null, "\t"), {
-      flag: "wx",
-      mode: 0o600,
-    });
-    created = true;
-    if (osName() !== "windows") await chmod(temp, mode);
-    await rename(temp, target);
+    await writeFileAtomically(
+      target,
+      new TextEncoder().encode(JSON.stringify(config, null, "\t")),
+      { mode },
+    );
   } catch (err) {
-    if (created) await rm(temp, { force: true }).catch(() => {});
     throw fileError(attempted, err, PERMISSIONS);
   }
 }

@@ -357,3 +357,30 @@ Deno.test({
     );
   },
 });
+
+Deno.test("saveDockerCredentials() removes the temporary config file a killed writer left, and no live writer's", async () => {
+  await using dir = await tempDir();
+  const child = new Deno.Command("true").spawn();
+  await child.status;
+  const start = (Date.now() - 60_000).toString(36);
+  const cfg = `${dir.path}/cfg`;
+  await Deno.mkdir(cfg);
+  // A writer that was killed (its process is gone), and one still running
+  // (this process, as another save would be).
+  const stale = `.config.json.tmp-${child.pid}-${start}-0123abcd`;
+  const live = `.config.json.tmp-${Deno.pid}-${
+    Math.floor(performance.timeOrigin).toString(36)
+  }-0123abcd`;
+  await Deno.writeTextFile(`${cfg}/${stale}`, '{"auths":{}}');
+  await Deno.writeTextFile(`${cfg}/${live}`, '{"auths":{}}');
+  await saveDockerCredentials(
+    "127.0.0.1:5000",
+    { username: "bob", password: "pw" },
+    { env: { DOCKER_CONFIG: cfg, HOME: "/nonexistent" } },
+  );
+  const names = [...Deno.readDirSync(cfg)].map((e) => e.name).sort();
+  assertEquals(names, [live, "config.json"].sort());
+  assertEquals(await readJson(`${cfg}/config.json`), {
+    auths: { "127.0.0.1:5000": { auth: b64("bob:pw") } },
+  });
+});

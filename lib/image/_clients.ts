@@ -4,25 +4,45 @@
 
 import { createClient, type RegistryClientV2 } from "../registry/client.ts";
 import { isValidTag, parseRepoAndRef } from "../ref/reference.ts";
-import type { ImageClientOptions, TransferOptions } from "./types.ts";
+import type { StoreCopyOptions } from "../content/copy.ts";
+import type { ImageClientOptions } from "./types.ts";
+
+/**
+ * Every key of an image operation's options that is not a client option:
+ * the transfer options ({@linkcode StoreCopyOptions}), and the extras of
+ * pull (`verifyExisting`) and copy (`src`, `dst`). Typed as a record of
+ * exactly those keys, so a transfer option added to the interfaces and
+ * not here fails to compile, rather than leaking into `createClient`.
+ * (`signal` is both: the operation's, not the client's lifetime.)
+ */
+const NON_CLIENT: Record<
+  keyof StoreCopyOptions | "verifyExisting" | "src" | "dst",
+  true
+> = {
+  platform: true,
+  concurrency: true,
+  referrers: true,
+  onProgress: true,
+  signal: true,
+  timeoutMs: true,
+  maxIndexDepth: true,
+  maxManifests: true,
+  maxDescriptors: true,
+  maxTotalManifestBytes: true,
+  reference: true,
+  tag: true,
+  verifyExisting: true,
+  src: true,
+  dst: true,
+};
 
 /** The keys of the transfer options (and of per-operation extras). */
-const NON_CLIENT_KEYS = new Set([
-  "platform",
-  "concurrency",
-  "referrers",
-  "onProgress",
-  "signal",
-  "tag",
-  "reference",
-  "src",
-  "dst",
-]);
+export const NON_CLIENT_KEYS: ReadonlySet<string> = new Set(
+  Object.keys(NON_CLIENT),
+);
 
 /** The client options among an operation's options. */
-export function clientOptionsOf(
-  options: TransferOptions & ImageClientOptions,
-): ImageClientOptions {
+export function clientOptionsOf(options: object): ImageClientOptions {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (!NON_CLIENT_KEYS.has(key) && value !== undefined) out[key] = value;

@@ -183,8 +183,10 @@ export async function createBlobReadStream(
 }
 
 /**
- * Downloads a blob to a temporary file beside `path`, renamed into place
- * once verified: a failed download leaves no file behind.
+ * Downloads a blob to a temporary file beside `path`
+ * (`.<name>.tmp-<pid>-<start>-<random>`), renamed into place once
+ * verified: a failed download leaves no file behind, and one that was
+ * killed leaves a file the next download to `path` removes.
  *
  * @internal Plumbing of `RegistryClientV2.downloadBlob`.
  * @param ctx The client's shared state.
@@ -201,31 +203,22 @@ export async function downloadBlob(
   options: BlobReadOptions,
 ): Promise<{ digest: string; size: number; path: string }> {
   const { reader } = await openBlob(ctx, digest, options);
-  const partial = `${path}.${crypto.randomUUID().slice(0, 8)}.partial`;
   const { READ_CHUNK } = await import("./_resumable_body.ts");
   // Loaded here, not at start-up: Deno loads its Node layer for node:fs.
-  const { open, rename, rm } = await import("node:fs/promises");
+  const { writeFileAtomically } = await import("../layout/_atomic_file.ts");
   const buffer = new Uint8Array(READ_CHUNK);
-  let size = 0;
-  try {
-    const file = await open(partial, "wx", 0o644);
-    try {
-      for (;;) {
-        const n = await reader.read(buffer);
-        if (n === 0) break;
-        for (let off = 0; off < n;) {
-          off += (await file.write(buffer, off, n - off)).bytesWritten;
-        }
-        size += n;
-      }
-    } finally {
-      // Closed before the rename (and before a removal on failure).
-      await file.close();
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let n; (n = await reader.read(buffer)) > 0;) {
+      yield buffer.subarray(0, n);
     }
-    await rename(partial, path);
+  }
+  let size: number;
+  try {
+    // The download is verified as it is read; syncing each blob to disk is
+    // left to the caller (as for any file written).
+    size = await writeFileAtomically(path, chunks(), { sync: false });
   } catch (err) {
     await reader.cancel();
-    await rm(partial, { force: true }).catch(() => {});
     throw err;
   }
   return { digest, size, path };

@@ -56,7 +56,11 @@ export interface SyncImageResult {
   blobsCopied?: number;
   /** Blobs mounted from another repository of the same registry. */
   blobsMounted?: number;
-  /** Why it failed, was kept, or was not attempted. */
+  /**
+   * Why it failed, was kept, or was not attempted. A failure says which
+   * side failed, and a registry's host: `destination: 127.0.0.1:5001:
+   * Cannot …`.
+   */
   error?: string;
 }
 
@@ -90,7 +94,11 @@ export interface SyncRepositoryResult extends SyncCounts {
   source: string;
   /** Where it went. */
   destination: string;
-  /** Why the repository could not be synced at all (listing its tags failed …). */
+  /**
+   * Why the repository could not be synced at all (listing its tags failed
+   * …), with the side and a registry's host in front (`source:
+   * 127.0.0.1:5000: …`).
+   */
   error?: string;
   /** Every tag, sorted, then the tags deleted or kept at the destination. */
   images: SyncImageResult[];

@@ -40,6 +40,8 @@ import { runPool } from "../content/_pool.ts";
 import type { PlatformSpec } from "../ref/platform.ts";
 import { parseIndex } from "../ref/reference.ts";
 import { RegistryStore } from "../registry/store.ts";
+import { nameWhere } from "../content/_naming.ts";
+import { sideStore } from "../content/_side_store.ts";
 import { cachedSource, ManifestCache } from "./_cached_source.ts";
 import {
   ClientPool,
@@ -454,7 +456,7 @@ export async function syncAll(
             failedRepository(
               `${s.index.name} (catalog)`,
               plan.pair.destination,
-              err,
+              nameWhere(err, "source", s.index.name),
             ),
           );
           continue;
@@ -574,7 +576,11 @@ export async function syncAll(
     seconds: +((performance.now() - started) / 1000).toFixed(3),
   };
 
-  /** Opens the stores of one source repository and lists its tags. */
+  /**
+   * Opens the stores of one source repository and lists its tags. Their
+   * failures say which side they are, and a registry's its host
+   * (`destination: 127.0.0.1:5001: Cannot …`).
+   */
   async function openJob(
     plan: Plan,
     name: string | undefined,
@@ -588,7 +594,11 @@ export async function syncAll(
     let gate: RateGate | undefined;
     if (s.kind === "store") {
       const { openStore } = await import("../content/transports.ts");
-      src = await openStore(s.name);
+      try {
+        src = sideStore(await openStore(s.name), "source");
+      } catch (err) {
+        throw nameWhere(err, "source", undefined);
+      }
       opened.push({ store: src, write: false });
     } else {
       sourceClient = clients.client(
@@ -596,10 +606,16 @@ export async function syncAll(
         s.index,
         s.kind === "registry" ? name! : s.name,
       );
-      src = new RegistryStore(sourceClient);
+      src = sideStore(new RegistryStore(sourceClient), "source", s.index.name);
       gate = gateOf(s);
     }
-    const dst = await openTarget(target);
+    const host = target.kind === "repository" ? target.index.name : undefined;
+    let dst: ImageStore;
+    try {
+      dst = sideStore(await openTarget(target), "destination", host);
+    } catch (err) {
+      throw nameWhere(err, "destination", host);
+    }
     opened.push({ store: dst, write: true });
     const explicit = s.kind !== "registry" ? s.tag : undefined;
     const tags = explicit !== undefined

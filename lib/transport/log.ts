@@ -18,8 +18,10 @@
  * < #3 failed GET http://127.0.0.1:5000/v2/foo/tags/list (2 ms): TypeError: connection refused
  * ```
  *
- * `#n` pairs a response with its request when requests overlap; the time is
- * from sending the request to the response headers.
+ * `#n` pairs a response with its request when requests overlap, across
+ * every transport logging to the same sink (both registries of a copy
+ * count in one sequence); the time is from sending the request to the
+ * response headers.
  *
  * @module
  */
@@ -43,7 +45,8 @@ export type LogSink = (line: string) => void;
  * Logs every request that goes through `inner` and its response (status and
  * time in milliseconds) or failure, one line each, to `log`, with secrets
  * removed (see the module doc). A sink that throws is ignored: logging never
- * fails a request.
+ * fails a request. Requests are numbered per sink: every transport given
+ * the same `log` function counts in one sequence.
  *
  * The client puts this layer right above `fetch` when given
  * `createClient({ log })`, so every request on the wire is logged: pings,
@@ -67,7 +70,6 @@ export type LogSink = (line: string) => void;
  * ```
  */
 export function withLog(inner: Transport, log: LogSink): Transport {
-  let count = 0;
   const emit = (line: string) => {
     try {
       log(line);
@@ -76,7 +78,7 @@ export function withLog(inner: Transport, log: LogSink): Transport {
     }
   };
   return async (request) => {
-    const id = ++count;
+    const id = nextId(log);
     const what = `${request.method} ${redactUrl(request.url)}`;
     emit(`> #${id} ${what}`);
     const started = performance.now();
@@ -91,6 +93,21 @@ export function withLog(inner: Transport, log: LogSink): Transport {
     emit(`< #${id} ${res.status} ${what} (${elapsed()})`);
     return res;
   };
+}
+
+/**
+ * The request count of each sink: transports that log to one sink (the
+ * clients of both sides of a copy, given the same `log`) number their
+ * requests in one sequence, so each `#n` pairs one request with its
+ * response in what the sink receives.
+ */
+const COUNTS = new WeakMap<LogSink, number>();
+
+/** The next request number of a sink. */
+function nextId(log: LogSink): number {
+  const id = (COUNTS.get(log) ?? 0) + 1;
+  COUNTS.set(log, id);
+  return id;
 }
 
 /** `Name: message` of a failure, with URL queries and user info removed. */

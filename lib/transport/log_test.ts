@@ -199,3 +199,43 @@ Deno.test("createClient({ log }) against the real registry (token auth): one lin
   }
   reg.tokenServer && assert(lines.some((l) => l.includes("account=REDACTED")));
 });
+
+Deno.test("withLog() numbers requests per sink: two registries logging to one sink share one sequence", async () => {
+  await using a = await startFakeRegistry();
+  await using b = await startFakeRegistry();
+  a.seedManifest("app", "1", {
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [],
+  });
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  const source = createClient({ repo: `${a.url}/app`, log });
+  const target = createClient({ repo: `${b.url}/app`, log });
+  // Overlapping requests to both registries, as a copy makes them.
+  await Promise.all([
+    source.listTags(),
+    target.listTags().catch(() => {}),
+    source.getManifest("1"),
+  ]);
+  const ids = lines.map((l) => REQUEST_LINE.exec(l)?.[1]).filter((id) =>
+    id !== undefined
+  );
+  assert(ids.length >= 4, lines.join("\n"));
+  assertEquals(new Set(ids).size, ids.length, lines.join("\n"));
+  assertEquals(
+    ids.map(Number).sort((x, y) => x - y),
+    ids.map((_, i) => i + 1),
+  );
+  assertPaired(lines);
+  // Another sink counts from 1.
+  const other: string[] = [];
+  const alone = withLog(
+    () => Promise.resolve(new Response(null, { status: 204 })),
+    (line) => other.push(line),
+  );
+  await alone(new Request("http://127.0.0.1:5000/v2/"));
+  assertEquals(other[0], "> #1 GET http://127.0.0.1:5000/v2/");
+  source.close();
+  target.close();
+});
