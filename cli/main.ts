@@ -96,17 +96,18 @@ export async function main(argv: string[], io: Io = denoIo()): Promise<number> {
     return 0;
   }
   if (name === "-h" || name === "--help" || name === "help") {
-    const cmd = COMMANDS.find((c) => c.name === rest[0]);
-    io.out(cmd ? helpOf(cmd) : topHelp());
+    const entry = COMMANDS.find((c) => c.name === rest[0]);
+    io.out(entry ? helpOf(await entry.load()) : topHelp());
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(
       `error: unknown command "${name}"\nRun "${PROGRAM} --help" for the commands.\n`,
     );
     return 2;
   }
+  const cmd = await entry.load();
   try {
     const args = parseArgs(rest, [...cmd.flags, ...COMMON_FLAGS]);
     if (args.flags.has("--help")) {
