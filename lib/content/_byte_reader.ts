@@ -8,16 +8,6 @@
 export const CHUNK_SIZE = 256 * 1024;
 
 /**
- * The size of the chunks handed to fetch as a request body (an upload).
- *
- * Those chunks are fresh buffers, never reused: fetch keeps a reference to a
- * body chunk after asking for the next (Deno's body channel and hyper's write
- * queue hold it until it is on the wire), and nothing tells when it lets go.
- * A buffer reused too early would corrupt the upload.
- */
-export const UPLOAD_CHUNK_SIZE = 64 * 1024;
-
-/**
  * Reads a stream chunk by chunk: with a BYOB reader into one reused buffer
  * when the stream is a byte stream, else chunk by chunk as it comes.
  */
@@ -104,53 +94,27 @@ export type LazyStreamFactory = (
 ) => ReadableStream<Uint8Array>;
 
 /**
- * A lazy byte stream read through a {@linkcode ChunkReader}: meant for BYOB
- * readers (an OCI layout writing a blob), which get the bytes copied into
- * their own buffers; a default reader would get fresh chunks.
- */
-export const lazyByteStream: LazyStreamFactory = (open, onChunk) => {
-  let reader: ChunkReader | undefined;
-  const opened = async () => reader ??= new ChunkReader(await open());
-  return new ReadableStream({
-    type: "bytes",
-    autoAllocateChunkSize: UPLOAD_CHUNK_SIZE,
-    async pull(controller) {
-      const request = controller.byobRequest!;
-      const view = request.view!;
-      const n = await (await opened()).read(
-        new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-      );
-      if (n === 0) {
-        controller.close();
-        request.respond(0);
-        return;
-      }
-      onChunk(n);
-      request.respond(n);
-    },
-    cancel(reason) {
-      return reader?.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
-};
-
-/**
- * A lazy stream of fresh chunks, for fetch sending a request body (an
- * upload): see {@linkcode UPLOAD_CHUNK_SIZE} for why they are not reused.
+ * A lazy stream for fetch sending a request body (an upload): the source's
+ * chunks are passed on as they are, not copied. They must be fresh buffers
+ * the source does not reuse: fetch keeps a reference to a body chunk after
+ * asking for the next (Deno's body channel and hyper's write queue hold it
+ * until it is on the wire), and nothing tells when it lets go, so a buffer
+ * reused too early would corrupt the upload. A store's `fetch()` gives fresh
+ * chunks to a default reader (the network's own for a registry, one buffer
+ * per read for a file).
  */
 export const lazyChunkStream: LazyStreamFactory = (open, onChunk) => {
-  let reader: ChunkReader | undefined;
-  const opened = async () => reader ??= new ChunkReader(await open());
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const opened = async () => reader ??= (await open()).getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const chunk = new Uint8Array(UPLOAD_CHUNK_SIZE);
-      const n = await (await opened()).read(chunk);
-      if (n === 0) {
+      const { done, value } = await (await opened()).read();
+      if (done) {
         controller.close();
         return;
       }
-      onChunk(n);
-      controller.enqueue(chunk.subarray(0, n));
+      onChunk(value.byteLength);
+      controller.enqueue(value);
     },
     cancel(reason) {
       return reader?.cancel(reason);

@@ -3,8 +3,11 @@
 // whole as the bytes go by, through the one content verifier
 // (`ContentVerifier`).
 //
-// Reading into a reused buffer (a BYOB reader on fetch's byte stream) keeps
-// memory flat: a 1 GiB download allocates no per-chunk buffers.
+// Two ways to read, chosen by the first read: into a buffer the caller
+// reuses (a BYOB reader on fetch's byte stream: a 1 GiB download to disk
+// allocates no per-chunk buffers), or chunk by chunk as the network hands
+// them over (a default reader: the chunks go on, uncopied, to whoever reads
+// them — an upload of the same blob to another registry).
 
 import { ContentVerifier, markVerified } from "../content/verify.ts";
 import {
@@ -37,6 +40,7 @@ export interface VerifiedReadOptions {
 /** The size of the scratch buffer reads go through. */
 export const READ_CHUNK = 256 * 1024;
 
+
 /**
  * Reads a blob body chunk by chunk into a buffer the caller provides. When a
  * read fails with a network error (not an abort), the blob is requested again
@@ -47,6 +51,12 @@ export const READ_CHUNK = 256 * 1024;
 export class VerifiedBlobReader {
   readonly #options: VerifiedReadOptions;
   readonly #verifier: ContentVerifier;
+  /** The body being read; a reader is taken at the first read. */
+  #body?: ReadableStream<Uint8Array>;
+  /** Chunk by chunk (`readChunk`) rather than into buffers (`read`). */
+  #chunks = false;
+  /** The body has ended (`readChunk`); the check follows. */
+  #ended = false;
   #byob?: ReadableStreamBYOBReader;
   #plain?: ReadableStreamDefaultReader<Uint8Array>;
   #leftover?: Uint8Array;
@@ -76,14 +86,76 @@ export class VerifiedBlobReader {
   }
 
   #attach(stream: ReadableStream<Uint8Array>): void {
-    try {
-      this.#byob = stream.getReader({ mode: "byob" });
-      this.#plain = undefined;
-    } catch {
-      this.#byob = undefined;
-      this.#plain = stream.getReader();
-    }
+    this.#body = stream;
+    this.#byob = undefined;
+    this.#plain = undefined;
     this.#leftover = undefined;
+  }
+
+  /** Takes a reader of the body in the mode reads are made in. */
+  #take(): void {
+    const body = this.#body;
+    if (!body) return;
+    this.#body = undefined;
+    if (!this.#chunks) {
+      try {
+        this.#byob = body.getReader({ mode: "byob" });
+        return;
+      } catch { /* not a byte stream */ }
+    }
+    this.#plain = body.getReader();
+  }
+
+  /**
+   * The next chunk of the blob as the network handed it over (fresh bytes
+   * the caller may keep, uncopied), hashed; `undefined` once the blob has
+   * ended and verified. Errors with `DigestMismatchError` or
+   * `SizeMismatchError` on a bad blob. Do not mix with
+   * {@linkcode VerifiedBlobReader.read}.
+   */
+  async readChunk(): Promise<Uint8Array | undefined> {
+    if (this.#done) return undefined;
+    this.#chunks = true;
+    const chunk = await this.#nextRaw();
+    if (chunk === undefined) {
+      this.#finish();
+      return undefined;
+    }
+    this.#offset += chunk.byteLength;
+    try {
+      this.#verifier.update(chunk);
+    } catch (err) {
+      await this.cancel();
+      throw err;
+    }
+    return chunk;
+  }
+
+  /** The next network chunk (bytes to skip dropped), or `undefined` at the end. */
+  async #nextRaw(): Promise<Uint8Array | undefined> {
+    if (this.#ended) return undefined;
+    for (;;) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        this.#take();
+        result = await this.#plain!.read();
+      } catch (err) {
+        if (this.#done) throw err; // cancelled meanwhile: no resume
+        await this.#resume(err);
+        continue;
+      }
+      if (result.done) {
+        this.#ended = true;
+        return undefined;
+      }
+      let chunk = result.value;
+      if (this.#skip > 0) {
+        const drop = Math.min(this.#skip, chunk.byteLength);
+        this.#skip -= drop;
+        chunk = chunk.subarray(drop);
+      }
+      if (chunk.byteLength > 0) return chunk;
+    }
   }
 
   /**
@@ -131,11 +203,14 @@ export class VerifiedBlobReader {
   async cancel(reason?: unknown): Promise<void> {
     this.#done = true;
     this.#cancelled.abort(reason);
-    await (this.#byob ?? this.#plain)?.cancel(reason).catch(() => {});
+    await (this.#byob ?? this.#plain ?? this.#body)?.cancel(reason).catch(
+      () => {},
+    );
   }
 
   /** One read from the current response: bytes written, or -1 at its end. */
   async #readRaw(into: Uint8Array): Promise<number> {
+    this.#take();
     if (this.#byob) {
       const length = Math.min(into.byteLength, this.#buffer.byteLength);
       let result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
@@ -192,6 +267,7 @@ export class VerifiedBlobReader {
     }
     this.#resumes++;
     (this.#byob ?? this.#plain)?.releaseLock();
+    await this.#body?.cancel().catch(() => {});
     const res = await refetch(this.#offset, this.#cancelled.signal);
     if (this.#done) {
       // Cancelled while the resume was in flight: nobody reads this body.
@@ -219,20 +295,26 @@ export class VerifiedBlobReader {
 }
 
 /**
- * The verified blob as a byte stream: readable with a default reader (fresh
- * chunks) or a BYOB reader (the caller's buffers, no allocation per chunk).
- * A mismatch errors the stream at its end (or as soon as too many bytes
- * come). The stream is marked verified (`isVerified`).
+ * The verified blob as a byte stream: a BYOB reader gets the bytes in its
+ * own buffers (no allocation per chunk); a default reader gets the
+ * network's chunks themselves, uncopied. A mismatch errors the stream at
+ * its end (or as soon as too many bytes come). The stream is marked
+ * verified (`isVerified`).
  */
 export function verifiedBlobStream(
   reader: VerifiedBlobReader,
 ): ReadableStream<Uint8Array> {
   const stream = new ReadableStream({
     type: "bytes",
-    autoAllocateChunkSize: READ_CHUNK,
     async pull(controller) {
-      const request = controller.byobRequest!;
-      const view = request.view!;
+      const request = controller.byobRequest;
+      if (!request?.view) {
+        const chunk = await reader.readChunk();
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+        return;
+      }
+      const view = request.view;
       const n = await reader.read(
         new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
       );

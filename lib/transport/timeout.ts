@@ -19,6 +19,7 @@
  * @module
  */
 
+import { type CancelTimer, startTimer } from "./_timer.ts";
 import type { Transport } from "./transport.ts";
 import { isReplayable, isTransfer } from "./_replay.ts";
 
@@ -258,7 +259,7 @@ class Watch {
   readonly #limits: Limits;
   readonly #controller = new AbortController();
   #deadlineAt: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: CancelTimer | undefined;
   #timerAt = Infinity;
   /** When the current wait on the peer began (inactivity), if one is on. */
   #idleFrom: number | undefined;
@@ -303,7 +304,7 @@ class Watch {
   /** The request is over (answered without body, body done, or failed). */
   end(): void {
     this.#ended = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.();
     this.#timer = undefined;
   }
 
@@ -363,10 +364,10 @@ class Watch {
     if (at === Infinity) return;
     if (this.#timer !== undefined) {
       if (this.#timerAt <= at) return;
-      clearTimeout(this.#timer);
+      this.#timer();
     }
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#check(), Math.max(0, at - now));
+    this.#timer = startTimer(at - now, () => this.#check());
   }
 
   /** The timer fired: checks every bound, then sets it again. */
