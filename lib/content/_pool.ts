@@ -1,20 +1,23 @@
-// Private: a small concurrency pool. Runs a function over items with at most
-// `concurrency` calls in flight; the first failure aborts the shared signal
-// (so calls in flight can stop early), lets the calls in flight settle, and
-// is then thrown.
+// Private: a small concurrency pool. Runs a function over items, in item
+// order, with at most `concurrency` calls' worth of weight in flight (each
+// call weighs 1 unless `weight` says less: small blobs can then move many at
+// a time); the first failure aborts the shared signal (so calls in flight
+// can stop early), lets the calls in flight settle, and is then thrown.
 
 /** Options of {@linkcode runPool}. */
-export interface PoolOptions {
-  /** The most calls in flight at once (at least 1). */
+export interface PoolOptions<T> {
+  /** The most weight in flight at once (at least 1). */
   concurrency: number;
   /** Stops the pool: no new calls start, and the calls' signal aborts. */
   signal?: AbortSignal;
+  /** A call's weight, from 1/64 to 1 (the default). */
+  weight?: (item: T) => number;
 }
 
 /**
- * Calls `fn` on every item, at most `concurrency` at a time, in item order.
- * Each call gets a signal that aborts when the caller's signal does or when
- * another call fails.
+ * Calls `fn` on every item, in item order, with at most `concurrency` of
+ * weight in flight (at least one call always runs). Each call gets a signal
+ * that aborts when the caller's signal does or when another call fails.
  *
  * @returns The results, in item order.
  * @throws The first failure (or the caller's abort reason).
@@ -22,39 +25,55 @@ export interface PoolOptions {
 export async function runPool<T, R>(
   items: readonly T[],
   fn: (item: T, signal: AbortSignal, index: number) => Promise<R>,
-  options: PoolOptions,
+  options: PoolOptions<T>,
 ): Promise<R[]> {
-  const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const capacity = Math.max(1, Math.floor(options.concurrency));
   const failed = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, failed.signal])
     : failed.signal;
+  const weightOf = (item: T) =>
+    options.weight ? Math.min(1, Math.max(1 / 64, options.weight(item))) : 1;
   const results = new Array<R>(items.length);
   let next = 0;
+  let used = 0;
+  let active = 0;
   let firstError: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !signal.aborted) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index], signal, index);
-      } catch (error) {
-        if (!firstError) {
-          firstError = { error };
-          // The others stop with an abort of their own: the error itself
-          // goes to the caller only, not through every abort listener.
-          failed.abort(
-            new DOMException(
-              "another transfer of the image failed",
-              "AbortError",
-            ),
-          );
-        }
+  await new Promise<void>((resolve) => {
+    const launch = () => {
+      while (next < items.length && !signal.aborted) {
+        const w = weightOf(items[next]);
+        if (active > 0 && used + w > capacity + 1e-9) break;
+        const index = next++;
+        used += w;
+        active++;
+        fn(items[index], signal, index).then(
+          (result) => {
+            results[index] = result;
+          },
+          (error) => {
+            if (firstError) return;
+            firstError = { error };
+            // The others stop with an abort of their own: the error itself
+            // goes to the caller only, not through every abort listener.
+            failed.abort(
+              new DOMException(
+                "another transfer of the image failed",
+                "AbortError",
+              ),
+            );
+          },
+        ).finally(() => {
+          used -= w;
+          active--;
+          launch();
+          if (active === 0) resolve();
+        });
       }
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, worker),
-  );
+      if (active === 0) resolve();
+    };
+    launch();
+  });
   if (firstError) throw firstError.error;
   options.signal?.throwIfAborted();
   return results;
