@@ -7,7 +7,7 @@
 // (`../tar/header.ts`). Every entry name is checked: an absolute name, a
 // `..` segment or a NUL is refused, never followed.
 
-import type { FileHandle } from "node:fs/promises";
+import type { ReadHandle } from "../layout/_read_handle.ts";
 import { StoreError, UnsafeTarEntryError } from "../errors.ts";
 import {
   applyExtensions,
@@ -81,12 +81,12 @@ export function resolveInArchive(
 
 /** Reads a file at offsets through a window, for scanning headers. */
 class WindowReader {
-  #file: FileHandle;
+  #file: ReadHandle;
   #buffer = new Uint8Array(WINDOW);
   #start = 0;
   #length = 0;
 
-  constructor(file: FileHandle) {
+  constructor(file: ReadHandle) {
     this.#file = file;
   }
 
@@ -163,7 +163,7 @@ function typeOf(flag: string): TarEntryType {
  * unsafe.
  */
 export async function indexTar(
-  file: FileHandle,
+  file: ReadHandle,
   fileSize: number,
   attempted: string,
   store: string,

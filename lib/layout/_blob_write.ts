@@ -7,17 +7,13 @@
 // reported as such); `blobs/` and `blobs/<alg>/` are checked not to be links
 // before the rename.
 
-import { mkdir, open, rename, rm } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { createWriteHandle } from "./_read_handle.ts";
 import { CHUNK_SIZE, ChunkReader } from "../content/_byte_reader.ts";
 import { ContentVerifier, isVerified } from "../content/verify.ts";
 import { DigestHasher, parseDigest } from "../ref/digest.ts";
 import { SizeMismatchError } from "../errors.ts";
-import {
-  diskError,
-  type DiskErrorFactory,
-  tempPath,
-  writeAll,
-} from "./_files.ts";
+import { diskError, type DiskErrorFactory, tempPath } from "./_files.ts";
 import { checkDirs, type UnsafePathFactory } from "./_paths.ts";
 
 /** What {@linkcode writeBlobFile} is told of the content. */
@@ -75,7 +71,7 @@ export async function writeBlobFile(
   signal?.addEventListener("abort", onAbort, { once: true });
   const temp = tempPath(dir, "blob");
   try {
-    const file = await open(temp, "wx", 0o644);
+    const file = await createWriteHandle(temp);
     try {
       const write = async (chunk: Uint8Array) => {
         const total = counter.bytes + chunk.byteLength;
@@ -85,7 +81,7 @@ export async function writeBlobFile(
         verifier?.update(chunk);
         hashUnknown?.update(chunk);
         counter.bytes = total;
-        await writeAll(file, chunk);
+        await file.writeAll(chunk);
         options.onBytes?.(chunk.byteLength);
       };
       if (source instanceof Uint8Array) await write(source);

@@ -5,15 +5,16 @@
 // can recognise as stale, and telling "no such file" and "disk full" from
 // other failures.
 
-import { link, open, rename, rm, writeFile } from "node:fs/promises";
+import { link, rename, rm, writeFile } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
+import { openReadHandle, type ReadHandle } from "./_read_handle.ts";
 import { join } from "@std/path/posix/join";
 import { ContentVerifier, markVerified } from "../content/verify.ts";
 import type { StoreErrorCode } from "../errors.ts";
 import { ownerTag } from "./_stale.ts";
 
 /** The size of the buffers a default reader of a file stream gets. */
-export const FILE_CHUNK = 256 * 1024;
+export const FILE_CHUNK = 64 * 1024;
 
 /** The prefix of every temporary name in a layout's root. */
 export const TEMP_PREFIX = ".tmp-";
@@ -150,7 +151,7 @@ export async function writeAll(
  * closed at the end, on error and on cancel. The stream is marked verified.
  */
 export function verifiedFileStream(
-  file: FileHandle,
+  file: ReadHandle,
   options: {
     digest: string;
     size?: number;
@@ -213,6 +214,6 @@ export function verifiedFileStream(
 }
 
 /** Opens a file for reading (the path given by the user: links followed). */
-export function openRead(path: string): Promise<FileHandle> {
-  return open(path, "r");
+export function openRead(path: string): Promise<ReadHandle> {
+  return openReadHandle(path);
 }

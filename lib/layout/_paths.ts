@@ -10,8 +10,7 @@
 // blob under load when hundreds of small blobs move).
 
 import { constants, lstatSync } from "node:fs";
-import { open } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
+import { openReadHandle, type ReadHandle } from "./_read_handle.ts";
 import { join } from "@std/path/posix/join";
 import { errorCode, isMissing } from "./_files.ts";
 
@@ -61,7 +60,7 @@ export async function checkDirs(
 export async function openNoFollow(
   path: string,
   unsafe: UnsafePathFactory,
-): Promise<FileHandle> {
+): Promise<ReadHandle> {
   // lstat first, then open with O_NOFOLLOW, then check that what was opened
   // is what lstat saw: a link is refused even where the flag is not honoured
   // (it is not on every runtime). A file replaced in between (another
@@ -71,9 +70,9 @@ export async function openNoFollow(
     if (before.isSymbolicLink()) {
       throw unsafe(path, "it is a symbolic link; links are not followed");
     }
-    let file: FileHandle;
+    let file: ReadHandle;
     try {
-      file = await open(path, constants.O_RDONLY | O_NOFOLLOW);
+      file = await openReadHandle(path, constants.O_RDONLY | O_NOFOLLOW);
     } catch (err) {
       if (errorCode(err) === "ELOOP" || errorCode(err) === "EMLINK") {
         throw unsafe(path, "it is a symbolic link; links are not followed");
