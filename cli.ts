@@ -23,7 +23,10 @@
  */
 
 import { main } from "./cli/main.ts";
+import { useSignalTimers } from "./lib/transport/_timer.ts";
 
 if (import.meta.main) {
+  // dreg ends with Deno.exit: a pending timer cannot hold it.
+  useSignalTimers();
   Deno.exit(await main(Deno.args));
 }

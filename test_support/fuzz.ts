@@ -1,8 +1,10 @@
 /**
- * Shared support for the fuzz tests (`lib/*_fuzz_test.ts`): seeded random
- * generators, random strings, HTTP header syntax pieces, and a timer that
- * fails on slow calls and on untyped errors. Each test keeps its own
- * vocabulary and adversarial cases. Private test support: not re-exported.
+ * Shared support for the fuzz tests (`lib/*_fuzz_test.ts`) and the parser
+ * benchmarks (`lib/*_fuzz_bench.ts`): seeded random generators, random
+ * strings, HTTP header syntax pieces, and a check that calls throw only
+ * their typed error. The inputs of each parser (its vocabulary and
+ * adversarial cases) are in `fuzz_http.ts` and `fuzz_ref.ts`. Private test
+ * support: not re-exported.
  *
  * @module
  */
@@ -11,9 +13,6 @@ import { assert } from "@std/assert";
 
 /** A seeded source of numbers in [0, 1). */
 export type Random = () => number;
-
-/** Slowest single call allowed, in milliseconds: generous on purpose. */
-export const MAX_CALL_MS = 20;
 
 /** xorshift32: a seeded generator of numbers in [0, 1). */
 export function xorshift32(seed: number): Random {
@@ -215,66 +214,44 @@ export function headerList(rnd: Random, items: readonly string[]): string {
     ows(rnd);
 }
 
-// Timing.
+// Checking outcomes.
 
 /**
- * Runs `fn` and returns its duration in milliseconds. A call taking
- * `retimeAtMs` or more is run twice more and the best of three counts, so
- * that a garbage collection or a busy machine is not taken for slowness.
+ * Calls that may return or throw only `expected`: the checker for them.
+ * Each call runs `fn`; an error of another class fails the test, naming
+ * `input`. How long the calls take is measured by the benchmarks
+ * (`lib/http/parsers_fuzz_bench.ts`, `lib/ref/parsers_fuzz_bench.ts`), not
+ * here: a timed assertion fails on a loaded machine.
  */
-export function timeCall(
-  fn: () => void,
-  retimeAtMs: number = MAX_CALL_MS / 4,
-): number {
-  const once = () => {
-    const start = performance.now();
-    fn();
-    return performance.now() - start;
-  };
-  let ms = once();
-  if (ms >= retimeAtMs) ms = Math.min(ms, once(), once());
-  return ms;
-}
-
-/** Times calls that must return or throw one error class. */
-export interface CallTimer {
-  /**
-   * Runs `fn` (with {@linkcode timeCall}), which must return or throw the
-   * expected error; `input` names the call in messages.
-   */
-  time(input: unknown, fn: () => unknown): void;
-  /** Fails unless every call took less than {@linkcode MAX_CALL_MS}. */
-  assertFast(): void;
-}
-
-/** A {@linkcode CallTimer} for calls that may throw only `expected`. */
-export function callTimer(
+export function onlyThrows(
   expected: abstract new (...args: never[]) => Error,
-): CallTimer {
-  let slowest = 0;
-  let slowestInput = "";
-  return {
-    time(input, fn) {
-      const ms = timeCall(() => {
-        try {
-          fn();
-        } catch (err) {
-          assert(
-            err instanceof expected,
-            `${JSON.stringify(input)?.slice(0, 200)} threw ${err}`,
-          );
-        }
-      });
-      if (ms > slowest) {
-        slowest = ms;
-        slowestInput = JSON.stringify(input)?.slice(0, 80) ?? "";
-      }
-    },
-    assertFast() {
+): (input: unknown, fn: () => unknown) => void {
+  return (input, fn) => {
+    try {
+      fn();
+    } catch (err) {
       assert(
-        slowest < MAX_CALL_MS,
-        `slowest call took ${slowest.toFixed(2)} ms on ${slowestInput}`,
+        err instanceof expected,
+        `${JSON.stringify(input)?.slice(0, 200)} threw ${err}`,
       );
-    },
+    }
   };
+}
+
+/**
+ * Runs `fn` on every input, letting only `expected` be thrown: the loop the
+ * parser benchmarks time.
+ */
+export function everyInput(
+  inputs: readonly string[],
+  expected: abstract new (...args: never[]) => Error,
+  fn: (input: string) => unknown,
+): void {
+  for (const input of inputs) {
+    try {
+      fn(input);
+    } catch (err) {
+      if (!(err instanceof expected)) throw err;
+    }
+  }
 }

@@ -83,8 +83,11 @@ async function exists(path: string): Promise<boolean> {
 Deno.test("startRegistry() in anonymous mode answers GET /v2/ with 200 and logs it", async () => {
   const t0 = performance.now();
   await using reg = await startRegistry({ mode: "anonymous" });
-  const started = performance.now() - t0;
-  assert(started < 10_000, `started in ${started} ms`);
+  // How long it takes is reported (HARNESS_TIMINGS=1), not asserted.
+  reportTimings({
+    mode: "anonymous",
+    startMs: Math.round(performance.now() - t0),
+  });
   assertEquals(reg.mode, "anonymous");
   assertMatch(reg.host, /^127\.0\.0\.1:\d+$/);
   assertEquals(reg.url, `http://${reg.host}`);
@@ -261,6 +264,7 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
   await t.step(
     "GET with repeated and space-separated scopes grants the user everything",
     async () => {
+      const before = Date.now();
       const { status, body } = await get(
         "service=svc&scope=repository:a/b:pull,push&scope=" +
           encodeURIComponent(
@@ -268,10 +272,16 @@ Deno.test("startTokenServer() follows the Docker token and OAuth2 specs", async 
           ),
         user,
       );
+      const after = Date.now();
       assertEquals(status, 200);
       assertStrictEquals(body.token, body.access_token);
       assertEquals(body.expires_in, 300);
-      assert(Math.abs(Date.parse(body.issued_at) - Date.now()) < 5_000);
+      // Issued during the request (in whole seconds, as JWT times are).
+      const issuedAt = Date.parse(body.issued_at);
+      assert(
+        issuedAt >= Math.floor(before / 1000) * 1000 && issuedAt <= after,
+        `issued at ${body.issued_at}, asked from ${before} to ${after}`,
+      );
       assertEquals(body.refresh_token, undefined);
       const [header, claims] = body.token.split(".").slice(0, 2).map(
         decodeJwtPart,
@@ -551,8 +561,8 @@ for (const mode of ["anonymous", "basic", "token"] as AuthMode[]) {
       });
     }
 
-    // Seeding must leave a budget for the rest of the suite.
-    assert(seedMs < 20_000, `seeding took ${seedMs} ms`);
+    // How long seeding takes is reported (HARNESS_TIMINGS=1) above, not
+    // asserted: a loaded machine stretches it.
   });
 }
 

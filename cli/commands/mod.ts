@@ -47,12 +47,14 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "signatures",
-    summary: "List an image's signatures, attestations and SBOMs (cosign, Notary).",
+    summary:
+      "List an image's signatures, attestations and SBOMs (cosign, Notary).",
     load: async () => (await import("./signatures.ts")).signatures,
   },
   {
     name: "artifact",
-    summary: "Push files as an OCI artifact (as oras does), or pull one into a directory.",
+    summary:
+      "Push files as an OCI artifact (as oras does), or pull one into a directory.",
     load: async () => (await import("./artifact.ts")).artifact,
   },
   {

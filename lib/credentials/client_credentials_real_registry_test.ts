@@ -609,9 +609,11 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
         "a helper that hangs is killed after the timeout: a CredentialsError",
         () =>
           inSandbox(async (box) => {
-            await box.writeHelper("hang", "exec sleep 60");
+            // It sleeps for an hour: the call settling at all shows the
+            // timeout reached the helper (credential_helper_test.ts checks
+            // that the process is gone).
+            await box.writeHelper("hang", "exec sleep 3600");
             await box.writeDockerConfig({ credHelpers: { [host]: "hang" } });
-            const started = performance.now();
             await assertCredentialsError(
               createClient({
                 repo: ref,
@@ -622,7 +624,6 @@ for (const mode of ["basic", "token"] as AuthMode[]) {
                 "docker-credential-hang did not answer within 300 ms and was killed",
               ),
             );
-            assert(performance.now() - started < 5_000);
           }),
       );
     },

@@ -1,19 +1,16 @@
 // Fuzz tests of parseLinkHeader() and nextLink(): random and adversarial
-// inputs must give a value or an InvalidLinkError, nothing else, and no call
-// may be slow. Seeded, so every run sees the same inputs.
+// inputs must give a value or an InvalidLinkError, nothing else. Seeded, so
+// every run sees the same inputs (test_support/fuzz_http.ts). How long the
+// calls take is measured by parsers_fuzz_bench.ts.
 
 import { assert, assertEquals } from "@std/assert";
 import { InvalidLinkError } from "../errors.ts";
 import { setOwn } from "./_syntax.ts";
 import { type LinkValue, nextLink, parseLinkHeader } from "./link.ts";
 import {
-  callTimer,
-  fill,
-  fromPieces,
-  fuzzInputs,
   headerList,
   int,
-  mutate,
+  onlyThrows,
   ows,
   pick,
   quotable,
@@ -22,92 +19,9 @@ import {
   word,
   xorshift32,
 } from "../../test_support/fuzz.ts";
-import vectors from "./testdata/links.json" with { type: "json" };
+import { linkInputs } from "../../test_support/fuzz_http.ts";
 
 const BASE = new URL("http://127.0.0.1:5000/v2/_catalog?n=2");
-
-const PIECES = [
-  "<",
-  ">",
-  "</v2/_catalog?last=b&n=2>",
-  "<http://[::1>",
-  "<http://h:99999/>",
-  "<//other/x>",
-  "<javascript:x>",
-  ";",
-  "; ",
-  ",",
-  ", ",
-  " ",
-  "\t",
-  "rel",
-  "=",
-  "next",
-  '"next"',
-  '"',
-  '\\"',
-  "\\",
-  "title*",
-  "UTF-8'de'x",
-  "a",
-  "/",
-  "@",
-  "\u0000",
-  "\n",
-  "\u007f",
-  "\u00e9",
-  "\ud800",
-  "__proto__",
-];
-
-const SEEDS: string[] = [
-  ...vectors.accepted.map((v) => v.input),
-  ...vectors.next.flatMap((v) => v.value === null ? [] : [v.value]),
-];
-
-/** Long and pathological inputs, each under and over the length limit. */
-function adversarial(): string[] {
-  const out: string[] = [];
-  for (const size of [16000, 100_000]) {
-    for (
-      const unit of [
-        "a",
-        "<",
-        ">",
-        "<>",
-        "<a>,",
-        "<a>;",
-        ";",
-        ",",
-        " ",
-        "=",
-        '"',
-        "\\",
-        '\\"',
-        "x=y;",
-        'x="y";',
-        "rel=next;",
-        "\u0000",
-        "\u00e9",
-      ]
-    ) {
-      const body = fill(unit, size);
-      out.push(body);
-      out.push(`<${body}`);
-      out.push(`<${body}>; rel=next`);
-      out.push(`</a>;${body}`);
-      out.push(`</a>; title="${body}`);
-      out.push(`</a>; title="${body}"; rel=next`);
-      out.push(`</a>; rel="${body}"`);
-    }
-  }
-  const params = (n: number) =>
-    Array.from({ length: n }, (_, i) => `; p${i}="v"`).join("");
-  out.push(`</a>${params(64)}`, `</a>${params(2000)}`);
-  out.push(Array(64).fill("</a>; rel=next").join(", "));
-  out.push(Array(2000).fill("</a>; rel=next").join(", "));
-  return out;
-}
 
 function checkResult(links: LinkValue[]) {
   assert(links.length <= 64);
@@ -125,21 +39,15 @@ function checkResult(links: LinkValue[]) {
   }
 }
 
-Deno.test("parseLinkHeader() and nextLink() return or throw InvalidLinkError on fuzzed input, quickly", () => {
-  const inputs = fuzzInputs(xorshift32(0x11_4c_a7), {
-    adversarial: adversarial(),
-    fromPieces: (rnd) => fromPieces(rnd, PIECES),
-    mutate: (rnd) => mutate(rnd, SEEDS, PIECES),
-  });
-  const { time, assertFast } = callTimer(InvalidLinkError);
-  for (const input of inputs) {
-    time(input, () => checkResult(parseLinkHeader(input)));
-    time(input, () => {
+Deno.test("parseLinkHeader() and nextLink() return or throw InvalidLinkError on fuzzed input", () => {
+  const call = onlyThrows(InvalidLinkError);
+  for (const input of linkInputs().all) {
+    call(input, () => checkResult(parseLinkHeader(input)));
+    call(input, () => {
       const url = nextLink(input, BASE);
       if (url !== undefined) assert(url instanceof URL);
     });
   }
-  assertFast();
 });
 
 // Round trip: random valid links, written with random (legal) formatting,

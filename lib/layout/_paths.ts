@@ -28,11 +28,11 @@ export type UnsafePathFactory = (path: string, problem: string) => Error;
  * @returns `false` when one is missing (those below it are not checked).
  * @throws What `unsafe` builds, for a symlink or a non-directory.
  */
-export async function checkDirs(
+export function checkDirs(
   root: string,
   parts: readonly string[],
   unsafe: UnsafePathFactory,
-): Promise<boolean> {
+): boolean {
   let path = root;
   for (const part of parts) {
     path = join(path, part);
@@ -125,10 +125,10 @@ export async function readNoFollow(
  *
  * @throws What `unsafe` builds when it is a symlink.
  */
-export async function lstatNoFollow(
+export function lstatNoFollow(
   path: string,
   unsafe: UnsafePathFactory,
-): Promise<import("node:fs").Stats | undefined> {
+): import("node:fs").Stats | undefined {
   let info;
   try {
     info = lstatSync(path);

@@ -1,6 +1,7 @@
 // Fuzz tests of the scope functions: random and adversarial inputs must give
-// a value or an InvalidScopeError, nothing else, and no call may be slow.
-// Seeded, so every run sees the same inputs.
+// a value or an InvalidScopeError, nothing else. Seeded, so every run sees
+// the same inputs (test_support/fuzz_ref.ts). How long the calls take is
+// measured by parsers_fuzz_bench.ts.
 
 import { assert, assertEquals } from "@std/assert";
 import { InvalidScopeError } from "../errors.ts";
@@ -14,124 +15,33 @@ import {
   scopesCover,
 } from "./scope.ts";
 import {
-  callTimer,
-  fill,
-  fromPieces,
-  fuzzInputs,
   int,
-  length,
-  mutate,
+  onlyThrows,
   pick,
   type Random,
   word,
   xorshift32,
 } from "../../test_support/fuzz.ts";
-import vectors from "./testdata/scopes.json" with { type: "json" };
+import { scopeInputs } from "../../test_support/fuzz_ref.ts";
 
-/** Longest random input, exclusive: shorter than in the other fuzz tests. */
-const MAX_LENGTH = 2000;
-
-const PIECES = [
-  "repository",
-  "registry",
-  "(plugin)",
-  "(",
-  ")",
-  ":",
-  "::",
-  "/",
-  "//",
-  "a",
-  "b0",
-  "library/alpine",
-  "localhost:5000/",
-  "Host.Example",
-  ".",
-  "_",
-  "__",
-  "___",
-  "-",
-  "--",
-  ",",
-  "pull",
-  "push",
-  "delete",
-  "*",
-  " ",
-  "\t",
-  "\u0000",
-  "\u00e9",
-  "\ud800",
-  "A",
-  "9",
-];
-
-const SEEDS: string[] = [
-  ...vectors.accepted.map((v) => v.input),
-  ...vectors.lists.map((v) => v.input),
-];
-
-/** Inputs aimed at regex backtracking and the length limits. */
-function adversarial(): string[] {
-  const out: string[] = [];
-  for (const size of [1000, 16000, 100_000]) {
-    for (
-      const unit of [
-        "a",
-        ":",
-        "a-",
-        "a.",
-        "a_",
-        "a__",
-        "a-a.",
-        "A-",
-        "0",
-        "/",
-        "a/",
-        ",",
-        "pull,",
-        " ",
-        "repository:a:pull ",
-        "(a",
-        "\u0000",
-      ]
-    ) {
-      const body = fill(unit, size);
-      out.push(body);
-      out.push(`repository:${body}:pull`);
-      out.push(`repository:${body}!:pull`);
-      out.push(`repository:${body}-/x:pull`);
-      out.push(`repository:${body}:1/x:pull`);
-      out.push(`repository:x:${body}`);
-      out.push(`${body}:x:pull`);
-    }
-  }
-  return out;
-}
-
-Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, quickly", () => {
-  const inputs = fuzzInputs(xorshift32(0x5c0_9e), {
-    adversarial: adversarial(),
-    maxLength: MAX_LENGTH,
-    fromPieces: (rnd) => fromPieces(rnd, PIECES, length(rnd, MAX_LENGTH) >> 1),
-    mutate: (rnd) => mutate(rnd, SEEDS, PIECES, { edits: 4, cut: 3, copy: 12 }),
-  });
-  const { time, assertFast } = callTimer(InvalidScopeError);
+Deno.test("scope functions return or throw InvalidScopeError on fuzzed input", () => {
+  const inputs = scopeInputs().all;
+  const call = onlyThrows(InvalidScopeError);
   const parsed: Scope[] = [];
   for (const input of inputs) {
-    time(input, () => {
+    call(input, () => {
       const scope = parseScope(input);
       // What parses is written back exactly as it was.
       assertEquals(formatScope(scope), input);
       parsed.push(scope);
     });
-    time(input, () => {
+    call(input, () => {
       for (const scope of parseScopes(input)) {
         assert(!formatScope(scope).includes(" "));
       }
     });
     const colon = input.lastIndexOf(":");
-    time(input, () =>
+    call(input, () =>
       repositoryScope(
         input.slice(0, colon === -1 ? input.length : colon),
         input.slice(colon + 1).split(","),
@@ -139,13 +49,12 @@ Deno.test("scope functions return or throw InvalidScopeError on fuzzed input, qu
   }
   // Merging and covering: thousands of scopes and texts at once.
   const texts = inputs.filter((_, i) => i % 7 === 0);
-  time("merge texts", () => mergeScopes(texts));
+  call("merge texts", () => mergeScopes(texts));
   const valid = [...parsed, ...parsed.map((s) => ({ ...s, actions: ["*"] }))];
   let merged: Scope[] = [];
-  time("merge valid", () => merged = mergeScopes(valid));
-  time("cover", () => assert(scopesCover(merged, valid)));
-  time("cover reversed", () => scopesCover(valid, merged));
-  assertFast();
+  call("merge valid", () => merged = mergeScopes(valid));
+  call("cover", () => assert(scopesCover(merged, valid)));
+  call("cover reversed", () => scopesCover(valid, merged));
 });
 
 // Round trip: random valid scopes parse back to what was written, and a

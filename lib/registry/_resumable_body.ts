@@ -40,7 +40,6 @@ export interface VerifiedReadOptions {
 /** The size of the scratch buffer reads go through. */
 export const READ_CHUNK = 256 * 1024;
 
-
 /**
  * Reads a blob body chunk by chunk into a buffer the caller provides. When a
  * read fails with a network error (not an abort), the blob is requested again

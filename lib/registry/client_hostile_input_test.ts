@@ -1,8 +1,15 @@
 // A registry that answers with garbage, lies or floods: each bad answer is a
-// typed error, raised quickly, with nothing left behind (the test sanitizers
-// check that no connection, timer or file stays open).
+// typed error, raised after bounded work (requests sent, body bytes read),
+// with nothing left behind (the test sanitizers check that no connection,
+// timer or file stays open).
 
-import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotMatch,
+  assertRejects,
+} from "@std/assert";
 import { type ClientOptions, createClient } from "./client.ts";
 import {
   ConnectionError,
@@ -17,6 +24,7 @@ import {
   SizeMismatchError,
 } from "../errors.ts";
 import { MEDIA_TYPE } from "../ref/media_types.ts";
+import type { Transport } from "../transport/transport.ts";
 import {
   type FakeRegistry,
   startFakeRegistry,
@@ -50,17 +58,91 @@ function seedImage(registry: FakeRegistry, tags: string[]): string {
   return digest;
 }
 
-/** Runs `fn`, which must reject with `check`, within `ms`. */
-async function rejectsQuickly(
-  fn: () => Promise<unknown>,
+/** A `fetch` that counts what the client does with it. */
+interface MeteredFetch {
+  /** The fetch to give the client. */
+  fetch: Transport;
+  /** Requests sent. */
+  requests: number;
+  /** Bytes of response bodies the client read (a chunk ahead at most). */
+  bytesRead: number;
+}
+
+function meteredFetch(): MeteredFetch {
+  const meter: MeteredFetch = {
+    requests: 0,
+    bytesRead: 0,
+    async fetch(request) {
+      meter.requests++;
+      const res = await fetch(request);
+      if (res.body === null) return res;
+      const counted = res.body.pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            meter.bytesRead += chunk.byteLength;
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+      const wrapped = new Response(counted, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+      Object.defineProperty(wrapped, "url", { value: res.url });
+      Object.defineProperty(wrapped, "redirected", { value: res.redirected });
+      return wrapped;
+    },
+  };
+  return meter;
+}
+
+/** The most a hostile answer may cost the client before its typed error. */
+interface Bounds {
+  /** Requests sent, retries included. */
+  requests: number;
+  /** Bytes of response bodies read. */
+  bytes: number;
+}
+
+/**
+ * Runs `call` with a metered fetch: it must reject with an error `check`
+ * accepts, within `bounds` (the work done, not the time taken, which a
+ * loaded machine stretches).
+ */
+async function rejectsBounded(
+  call: (fetch: Transport) => Promise<unknown>,
   check: (err: unknown) => boolean,
-  ms = 3_000,
+  bounds: Bounds,
+  meter: MeteredFetch = meteredFetch(),
 ): Promise<void> {
-  const started = performance.now();
-  const err = await assertRejects(fn);
+  const err = await assertRejects(() => call(meter.fetch));
   assert(check(err), `unexpected error: ${err}`);
-  const took = performance.now() - started;
-  assert(took < ms, `took ${took.toFixed(0)} ms`);
+  assert(
+    meter.requests <= bounds.requests,
+    `${meter.requests} requests, more than ${bounds.requests}`,
+  );
+  assert(
+    meter.bytesRead <= bounds.bytes,
+    `${meter.bytesRead} bytes read, more than ${bounds.bytes}`,
+  );
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Read past a limit before the client notices: a network chunk or two. */
+const SLACK = 1 * MiB;
+
+/**
+ * Asserts that a connection error is the client's finding, not a timeout
+ * giving up on a body that will never come.
+ */
+function assertNotTimedOut(err: Error): void {
+  assertNotMatch(
+    err.message,
+    /\((requestTimeoutMs|requestDeadlineMs|minSpeed, minSpeedWindowMs)\)$/,
+  );
 }
 
 /**
@@ -144,8 +226,8 @@ Deno.test("a manifest over the cap is refused before it is read whole", async (t
           contentType: MEDIA_TYPE.OCI_MANIFEST,
           contentLength,
         };
-        await rejectsQuickly(
-          () => clientOf(registry).getManifest("v1"),
+        await rejectsBounded(
+          (fetch) => clientOf(registry, { fetch }).getManifest("v1"),
           (err) => {
             assert(err instanceof ManifestTooLargeError);
             assertEquals(err.limit, 4 * 1024 * 1024);
@@ -157,6 +239,9 @@ Deno.test("a manifest over the cap is refused before it is read whole", async (t
             );
             return true;
           },
+          // Refused on the announced length without reading, or once the
+          // cap is passed: never read whole.
+          { requests: 2, bytes: contentLength ? 64 * KiB : 4 * MiB + SLACK },
         );
       },
     );
@@ -218,16 +303,21 @@ Deno.test("a body cut short is a ConnectionError", async (t) => {
       40,
       `content-type: ${MEDIA_TYPE.OCI_MANIFEST}\r\n`,
     );
-    await rejectsQuickly(
-      () => clientOf(server, { retry: { maxAttempts: 1 } }).getManifest("v1"),
+    await rejectsBounded(
+      (fetch) =>
+        clientOf(server, { fetch, retry: { maxAttempts: 1 } }).getManifest(
+          "v1",
+        ),
       (err) => {
         assert(err instanceof ConnectionError, String(err));
         assertMatch(
           err.message,
           /^Cannot get manifest "app:v1" \(reading the body\): connection failed/,
         );
+        assertNotTimedOut(err);
         return true;
       },
+      { requests: 2, bytes: 64 * KiB },
     );
   });
   await t.step("a tag list", async () => {
@@ -236,9 +326,15 @@ Deno.test("a body cut short is a ConnectionError", async (t) => {
       40,
       "content-type: application/json\r\n",
     );
-    await rejectsQuickly(
-      () => clientOf(server, { retry: { maxAttempts: 1 } }).listTags(),
-      (err) => err instanceof ConnectionError,
+    await rejectsBounded(
+      (fetch) =>
+        clientOf(server, { fetch, retry: { maxAttempts: 1 } }).listTags(),
+      (err) => {
+        assert(err instanceof ConnectionError, String(err));
+        assertNotTimedOut(err);
+        return true;
+      },
+      { requests: 2, bytes: 64 * KiB },
     );
   });
 });
@@ -293,7 +389,7 @@ Deno.test("a digest mismatch is a DigestMismatchError, and downloadBlob leaves n
 
 // --------------------------------------------------------------------- auth
 
-Deno.test("a huge or malformed WWW-Authenticate is an InvalidResponseError, quickly", async (t) => {
+Deno.test("a huge or malformed WWW-Authenticate is an InvalidResponseError, after one request", async (t) => {
   const cases: [string, string][] = [
     ["an unterminated quote", 'Bearer realm="http://127.0.0.1/token'],
     [
@@ -312,8 +408,8 @@ Deno.test("a huge or malformed WWW-Authenticate is an InvalidResponseError, quic
       await using registry = await startFakeRegistry({ auth: "bearer" });
       seedImage(registry, ["v1"]);
       registry.faults.wwwAuthenticate = value;
-      await rejectsQuickly(
-        () => clientOf(registry).getManifest("v1"),
+      await rejectsBounded(
+        (fetch) => clientOf(registry, { fetch }).getManifest("v1"),
         (err) => {
           assert(err instanceof InvalidResponseError, String(err));
           assertMatch(
@@ -326,7 +422,8 @@ Deno.test("a huge or malformed WWW-Authenticate is an InvalidResponseError, quic
           assert(err.message.length < 1_000);
           return true;
         },
-        2_000,
+        // The ping's 401 is the end of it: no retry, no token request.
+        { requests: 1, bytes: 64 * KiB },
       );
     });
   }
@@ -379,7 +476,11 @@ Deno.test("a token answer without a token, or not an object, or of gigabytes, is
       await using registry = await startFakeRegistry({ auth: "bearer" });
       seedImage(registry, ["v1"]);
       arrange(registry);
-      await rejectsQuickly(() => clientOf(registry).getManifest("v1"), check);
+      await rejectsBounded(
+        (fetch) => clientOf(registry, { fetch }).getManifest("v1"),
+        check,
+        { requests: 2, bytes: 1 * MiB + SLACK },
+      );
     });
   }
 });
@@ -429,8 +530,8 @@ Deno.test("a tag list or catalog that pages for ever stops at maxPages", async (
   registry.faults.tagsPageForever = true;
   await t.step("listTags({maxPages: 5})", async () => {
     registry.requests.length = 0;
-    await rejectsQuickly(
-      () => clientOf(registry).listTags({ maxPages: 5 }),
+    await rejectsBounded(
+      (fetch) => clientOf(registry, { fetch }).listTags({ maxPages: 5 }),
       (err) => {
         assert(err instanceof InvalidResponseError);
         assertEquals(
@@ -439,6 +540,7 @@ Deno.test("a tag list or catalog that pages for ever stops at maxPages", async (
         );
         return true;
       },
+      { requests: 6, bytes: 64 * KiB },
     );
     assertEquals(
       registry.requests.filter((r) => r.path.includes("tags/list")).length,
@@ -446,11 +548,12 @@ Deno.test("a tag list or catalog that pages for ever stops at maxPages", async (
     );
   });
   await t.step("the client's maxPages, for the catalog", async () => {
-    await rejectsQuickly(
-      () => clientOf(registry, { maxPages: 3 }).listCatalog(),
+    await rejectsBounded(
+      (fetch) => clientOf(registry, { fetch, maxPages: 3 }).listCatalog(),
       (err) =>
         err instanceof InvalidResponseError &&
         /more than 3 pages/.test(err.message),
+      { requests: 4, bytes: 64 * KiB },
     );
   });
 });
@@ -467,40 +570,45 @@ Deno.test("a body of gigabytes where a small one is expected is bounded", async 
       status: 404,
       contentType: "application/json",
     };
-    await rejectsQuickly(
-      () => clientOf(registry).getManifest("v1"),
+    await rejectsBounded(
+      (fetch) => clientOf(registry, { fetch }).getManifest("v1"),
       (err) => err instanceof NotFoundError && err.codes.length === 0,
+      { requests: 2, bytes: 64 * KiB + SLACK },
     );
   });
   await t.step("a tag list: capped at 16 MiB", async () => {
     await using registry = await startFakeRegistry();
     seedImage(registry, ["v1"]);
     registry.faults.hugeBody = { path: /tags\/list/, bytes: 5 * GiB };
-    await rejectsQuickly(
-      () => clientOf(registry).listTags(),
+    await rejectsBounded(
+      (fetch) => clientOf(registry, { fetch }).listTags(),
       (err) =>
         err instanceof ResponseTooLargeError && err.limit === 16 * 1024 * 1024,
+      { requests: 2, bytes: 16 * MiB + SLACK },
     );
   });
   await t.step("a referrers index: capped like a manifest", async () => {
     await using registry = await startFakeRegistry();
     const digest = seedImage(registry, ["v1"]);
     registry.faults.hugeBody = { path: /referrers/, bytes: 5 * GiB };
-    await rejectsQuickly(
-      () => clientOf(registry).getReferrers(digest),
+    await rejectsBounded(
+      (fetch) => clientOf(registry, { fetch }).getReferrers(digest),
       (err) => err instanceof ResponseTooLargeError,
+      { requests: 2, bytes: 4 * MiB + SLACK },
     );
   });
   await t.step("a blob longer than its descriptor says", async () => {
     await using registry = await startFakeRegistry();
     const digest = registry.seedBlob("app", "small");
     registry.faults.hugeBody = { path: /blobs/, bytes: 5 * GiB };
-    const { stream } = await clientOf(registry).createBlobReadStream(digest, {
-      size: 5,
-    });
-    await rejectsQuickly(
+    const meter = meteredFetch();
+    const { stream } = await clientOf(registry, { fetch: meter.fetch })
+      .createBlobReadStream(digest, { size: 5 });
+    await rejectsBounded(
       () => new Response(stream).arrayBuffer(),
       (err) => err instanceof SizeMismatchError && err.expected === 5,
+      { requests: 2, bytes: SLACK },
+      meter,
     );
   });
 });
@@ -526,9 +634,13 @@ Deno.test("an upload Location on another host gets no credentials; a garbage one
   await t.step("garbage", async () => {
     await using registry = await startFakeRegistry();
     registry.faults.location = "http://[::1";
-    await rejectsQuickly(
-      () => clientOf(registry).blobUpload(new Uint8Array(100_000).fill(2)),
+    await rejectsBounded(
+      (fetch) =>
+        clientOf(registry, { fetch }).blobUpload(
+          new Uint8Array(100_000).fill(2),
+        ),
       (err) => err instanceof InvalidResponseError,
+      { requests: 3, bytes: 64 * KiB },
     );
   });
 });

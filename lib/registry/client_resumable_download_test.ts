@@ -170,24 +170,6 @@ Deno.test("downloadBlob() resumes too, and leaves only the finished file", async
   }
 });
 
-/** Resolves when `promise` does, or fails the test after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${what}: not in ${ms} ms`)),
-          ms,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 Deno.test("createBlobReadStream() cancelled while a resume is in flight releases the resumed response", async (t) => {
   for (const honoursAbort of [true, false]) {
     await t.step(
@@ -248,8 +230,10 @@ Deno.test("createBlobReadStream() cancelled while a resume is in flight releases
         await reading;
         release.resolve();
         await resumeSettled.promise;
+        // A body never cancelled leaves this test pending (and the harness's
+        // timeout ends it): there is nothing else to wait for.
         if (honoursAbort) assertEquals(resumeAnswered, false);
-        else await within(bodyCancelled.promise, 2_000, "the body cancel");
+        else await bodyCancelled.promise;
       },
     );
   }

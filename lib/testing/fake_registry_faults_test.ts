@@ -136,7 +136,9 @@ Deno.test("fault delayMs: answers late, and stops waiting when the client aborts
   await res.body?.cancel();
   assert(performance.now() - start >= 140);
 
-  registry.faults.delayMs = 10_000;
+  // An hour's delay: close() returning at all shows the registry stopped
+  // waiting once the client was gone.
+  registry.faults.delayMs = 3_600_000;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 50);
   const err = await assertRejects(
@@ -145,9 +147,7 @@ Deno.test("fault delayMs: answers late, and stops waiting when the client aborts
   );
   assertEquals(err.name, "AbortError");
   clearTimeout(timer);
-  const closing = performance.now();
   await registry.close();
-  assert(performance.now() - closing < 2000);
 });
 
 Deno.test("fault redirectBlobs: 307 to the second origin, which gets no credentials", async () => {

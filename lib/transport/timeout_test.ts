@@ -22,6 +22,9 @@ import { markTransfer } from "./_replay.ts";
 
 const fetchT: Transport = (request) => fetch(request);
 
+/** Effectively for ever: a wait this long ends only when the client goes. */
+const AN_HOUR_MS = 3_600_000;
+
 /**
  * A server whose response body sends `chunks` chunks `everyMs` apart, or
  * (with `stallAfter`) stops after that many and waits until the client goes.
@@ -46,7 +49,7 @@ function slowServer(
               sent >= options.stallAfter;
             return new Promise<void>((resolve) => {
               if (stall) {
-                timer = setTimeout(resolve, 60_000);
+                timer = setTimeout(resolve, AN_HOUR_MS);
                 return;
               }
               timer = setTimeout(() => {
@@ -71,9 +74,9 @@ function slowServer(
 
 Deno.test("withTimeout() fails a request whose answer does not come in time, as a network error", async () => {
   await using registry = await startFakeRegistry();
-  registry.faults.delayMs = 5_000;
+  // An answer an hour late: the call settling at all is the timeout's doing.
+  registry.faults.delayMs = AN_HOUR_MS;
   const transport = withTimeout(fetchT, 50);
-  const started = performance.now();
   const err = await assertRejects(
     () => transport(new Request(`${registry.url}/v2/`)),
     TypeError,
@@ -82,7 +85,6 @@ Deno.test("withTimeout() fails a request whose answer does not come in time, as 
     err.message,
     /^no activity for 50 ms while waiting for the response \(requestTimeoutMs\)$/,
   );
-  assert(performance.now() - started < 1_000);
 });
 
 Deno.test("withTimeout() lets a slow but steady body through, and fails a stalled one", async (t) => {
@@ -94,12 +96,11 @@ Deno.test("withTimeout() lets a slow but steady body through, and fails a stalle
       assertEquals((await res.arrayBuffer()).byteLength, 10 * 1024);
     },
   );
-  await t.step("two chunks then silence", async () => {
+  await t.step("two chunks then an hour of silence", async () => {
     await using server = slowServer({ chunks: 8, everyMs: 5, stallAfter: 2 });
     const res = await withTimeout(fetchT, 200)(new Request(server.url));
     const reader = res.body!.getReader();
     let got = 0;
-    const started = performance.now();
     const err = await assertRejects(
       () =>
         (async () => {
@@ -116,7 +117,6 @@ Deno.test("withTimeout() lets a slow but steady body through, and fails a stalle
       /no activity for 200 ms while waiting for the response body/,
     );
     assertEquals(got, 2 * 1024);
-    assert(performance.now() - started < 2_000);
   });
 });
 
@@ -164,21 +164,20 @@ Deno.test("withTimeout() counts a streamed request body being sent as activity",
 
 Deno.test("withTimeout() leaves the caller's abort alone: its reason, at once", async () => {
   await using registry = await startFakeRegistry();
-  registry.faults.delayMs = 5_000;
+  // An answer an hour late, a timeout of an hour: only the abort ends it.
+  registry.faults.delayMs = AN_HOUR_MS;
   const controller = new AbortController();
   const reason = new Error("stop now");
   setTimeout(() => controller.abort(reason), 20);
-  const started = performance.now();
   assertStrictEquals(
     await assertRejects(
       () =>
-        withTimeout(fetchT, 10_000)(
+        withTimeout(fetchT, AN_HOUR_MS)(
           new Request(`${registry.url}/v2/`, { signal: controller.signal }),
         ),
     ),
     reason,
   );
-  assert(performance.now() - started < 1_000);
 });
 
 Deno.test("withTimeout() is off with 0 or Infinity, refuses a negative bound, defaults to 2 minutes", () => {
@@ -205,6 +204,9 @@ Deno.test("withTimeout() refuses a bound that is not a number with a RangeError"
 });
 
 Deno.test("withTimeout() does not depend on the inner transport watching its signal", async (t) => {
+  // Request timers do not hold the process (a real fetch does); with a
+  // transport that never answers, this one does.
+  const hold = setTimeout(() => {}, 60_000);
   await t.step("an answer that never comes", async () => {
     let release!: (res: Response) => void;
     const late = new Response("late");
@@ -254,6 +256,7 @@ Deno.test("withTimeout() does not depend on the inner transport watching its sig
       assertEquals(cancelled, 2);
     },
   );
+  clearTimeout(hold);
 });
 
 Deno.test("withTimeout() quietly cancels an answer that arrives after an abort", async () => {

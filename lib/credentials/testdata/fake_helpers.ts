@@ -15,6 +15,13 @@ export const HELPER_SECRETS = {
 
 /** A temporary directory with fake helpers, first on `PATH`. */
 export interface FakeHelpers {
+  /**
+   * The process id `file` (`hang`, `hangchild`, `hangchild-orphan`,
+   * `daemon-orphan`) holds, once the helper has written it (waits for it on
+   * the real clock, a `FakeTime` installed or not). The file is removed, so
+   * that a later run of the same helper writes a fresh one.
+   */
+  pid(file: string): Promise<number>;
   /** The directory holding the scripts (and what `store` received). */
   dir: string;
   /** `PATH` with `dir` first. */
@@ -31,6 +38,20 @@ export interface FakeHelpers {
 
 function script(body: string): string {
   return `#!/bin/sh\n${body}\n`;
+}
+
+/** The real `setTimeout`, taken before any test can install a `FakeTime`. */
+const realSetTimeout = globalThis.setTimeout;
+
+/** Effectively for ever: a helper that ends by itself has not been killed. */
+const FOREVER_S = 3600;
+
+/**
+ * Shell that writes a process id (`$$` or `$!`) to `<dir>/<file>.pid`
+ * whole: written aside, then renamed, so a reader never sees it half done.
+ */
+function writePid(dir: string, file: string, pid: string): string {
+  return `echo ${pid} > '${dir}/${file}.pid.tmp' && mv '${dir}/${file}.pid.tmp' '${dir}/${file}.pid'`;
 }
 
 /** Writes the fake helpers into a new temporary directory. */
@@ -60,12 +81,20 @@ case "$action" in
     echo "unknown action" >&2; exit 2 ;;
 esac`),
     // Never answers (exec, so that the kill reaches the sleep itself).
-    hang: script("exec sleep 60"),
+    hang: script(`${writePid(dir, "hang", "$$")}; exec sleep ${FOREVER_S}`),
     // Never answers; its child keeps the pipes open after it is killed.
-    hangchild: script("cat >/dev/null; sleep 3; echo late"),
-    // Answers, exits, and leaves a child holding stdout for a while.
+    hangchild: script(
+      `sleep ${FOREVER_S} & ${writePid(dir, "hangchild-orphan", "$!")}
+${writePid(dir, "hangchild", "$$")}
+cat >/dev/null; wait; echo late`,
+    ),
+    // Answers, exits, and leaves a child holding stdout (for ever: the test
+    // kills it).
     daemon: script(
-      `cat >/dev/null; (sleep 3) & printf '{"Username":"daemon","Secret":"daemon-s3cr3t"}'; exit 0`,
+      `cat >/dev/null; sleep ${FOREVER_S} & ${
+        writePid(dir, "daemon-orphan", "$!")
+      }
+printf '{"Username":"daemon","Secret":"daemon-s3cr3t"}'; exit 0`,
     ),
     // Prints broken JSON holding a secret.
     garbage: script(
@@ -94,6 +123,19 @@ esac`),
   return {
     dir,
     path: `${dir}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+    async pid(file) {
+      const path = `${dir}/${file}.pid`;
+      for (;;) {
+        const text = await readIfThere(path);
+        if (text !== undefined) {
+          await Deno.remove(path);
+          const pid = Number(text.trim());
+          assert(Number.isInteger(pid) && pid > 1, `${path} holds "${text}"`);
+          return pid;
+        }
+        await new Promise((resolve) => realSetTimeout(resolve, 5));
+      }
+    },
     lastGet: () => Deno.readTextFile(`${dir}/last-get`),
     lastStore: () => readIfThere(`${dir}/last-store`),
     lastErase: () => readIfThere(`${dir}/last-erase`),
@@ -168,6 +210,26 @@ export function assertNoSecret(err: unknown, secrets: readonly string[]): void {
       !(fields ?? "").includes(secret),
       `a field of the error holds the secret ${secret}`,
     );
+  }
+}
+
+/** Whether a process with this id exists (a zombie counts). */
+export function isRunning(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** Kills a process the test let run (an orphan of a fake helper), if it is still there. */
+export function killQuietly(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
 }
 
