@@ -1,11 +1,11 @@
-#!/usr/bin/env -S deno run -A --v8-flags=--max-semi-space-size=2
+#!/usr/bin/env -S deno run -A --unstable-lazy-dynamic-imports --v8-flags=--max-semi-space-size=2
 /**
  * `dreg`, the command-line tool of the package: tags, manifests, configs,
  * platforms and referrers; pull to and push from OCI image layouts; copy
  * between registries; delete; catalog; login.
  *
  * Install it with
- * `deno install -g -A --v8-flags=--max-semi-space-size=2 -n dreg jsr:@scope/docker-registry-client/cli`, or run
+ * `deno install -g -A --unstable-lazy-dynamic-imports --v8-flags=--max-semi-space-size=2 -n dreg jsr:@scope/docker-registry-client/cli`, or run
  * it in the repository with `deno run -A cli.ts …`.
  *
  * ```sh
