@@ -95,9 +95,16 @@ Deno.test("dreg pull: killed with SIGKILL midway, a rerun removes its temporary 
         ["pull", `${front.host}/app:1`, dir],
         { home, cli },
       );
+      // Only the slow layer is left in flight: the other blobs are in place,
+      // so its temporary file is the one there.
+      const stored = (digest: string) =>
+        Deno.stat(`${dir}/blobs/sha256/${digest.slice(7)}`)
+          .then(() => true, () => false);
       await waitFor(
-        async () => (await biggestTemp(dir)) > 0,
-        "a temporary file",
+        async () =>
+          (await biggestTemp(dir)) > 0 && await stored(img.layers[1]) &&
+          await stored(img.config),
+        "a temporary file of the slow layer",
       );
       child.process.kill("SIGKILL");
       assertEquals((await child.result).signal, "SIGKILL");
