@@ -89,6 +89,33 @@ function seedImage(
   });
 }
 
+/**
+ * Seeds `src:1`, pulls it into `dir/oci` with the CLI under test, and returns
+ * the arguments that push it to `dst:1` as the registry's user: the push
+ * scenarios then switch their fault on.
+ */
+async function pushOfPulledImage(
+  registry: FakeRegistry,
+  dir: string,
+  cli: Cli,
+): Promise<string[]> {
+  seedImage(registry, "src", "1", 2 * 1024 * 1024);
+  const pulled = await cli(
+    ["pull", `${registry.url}/src:1`, `${dir}/oci:1`],
+    60,
+  );
+  if (pulled.code !== 0) throw new Error(`setup pull failed: ${pulled.last}`);
+  return [
+    "push",
+    "-u",
+    "user",
+    "-p",
+    "pass",
+    `${dir}/oci:1`,
+    `${registry.url}/dst:1`,
+  ];
+}
+
 const SCENARIOS: Scenario[] = [
   {
     name: "nested",
@@ -144,50 +171,18 @@ const SCENARIOS: Scenario[] = [
     name: "401-put",
     what: "push, the closing PUT refused once (401)",
     async setup(registry, dir, cli) {
-      seedImage(registry, "src", "1", 2 * 1024 * 1024);
-      const pulled = await cli([
-        "pull",
-        `${registry.url}/src:1`,
-        `${dir}/oci:1`,
-      ], 60);
-      if (pulled.code !== 0) {
-        throw new Error(`setup pull failed: ${pulled.last}`);
-      }
+      const args = await pushOfPulledImage(registry, dir, cli);
       registry.faults.uploadUnauthorized = { step: "PUT" };
-      return [
-        "push",
-        "-u",
-        "user",
-        "-p",
-        "pass",
-        `${dir}/oci:1`,
-        `${registry.url}/dst:1`,
-      ];
+      return args;
     },
   },
   {
     name: "expire-put",
     what: "push, every token expiring at the closing PUT",
     async setup(registry, dir, cli) {
-      seedImage(registry, "src", "1", 2 * 1024 * 1024);
-      const pulled = await cli([
-        "pull",
-        `${registry.url}/src:1`,
-        `${dir}/oci:1`,
-      ], 60);
-      if (pulled.code !== 0) {
-        throw new Error(`setup pull failed: ${pulled.last}`);
-      }
+      const args = await pushOfPulledImage(registry, dir, cli);
       registry.faults.expireTokensAt = { step: "PUT" };
-      return [
-        "push",
-        "-u",
-        "user",
-        "-p",
-        "pass",
-        `${dir}/oci:1`,
-        `${registry.url}/dst:1`,
-      ];
+      return args;
     },
   },
 ];

@@ -15,25 +15,8 @@
  */
 
 import { parseRepo } from "../lib/ref/reference.ts";
-import { ParseError } from "../lib/errors.ts";
+import { runParseExample } from "./_parse_main.ts";
 
 const USAGE = "usage: ./examples/parseRepo.ts [-v] [INDEX/]NAME";
 
-if (import.meta.main) {
-  const args = Deno.args.filter((a) => a !== "-v" && a !== "--verbose");
-  if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
-  if (args.length !== 1) {
-    console.error(USAGE);
-    Deno.exit(2);
-  }
-  try {
-    console.log(JSON.stringify(parseRepo(args[0]), null, 4));
-  } catch (err) {
-    if (!(err instanceof ParseError)) throw err;
-    console.error(err.message);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) runParseExample(USAGE, parseRepo);
