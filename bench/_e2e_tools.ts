@@ -95,6 +95,8 @@ export interface ModeContext {
   cli: string;
   /** `deno run` arguments before cli.ts (permissions, V8 flags). */
   runFlags: readonly string[];
+  /** Environment of "ours" (an installed `dreg`: JSR_URL, DENO_DIR). */
+  env?: Record<string, string>;
   /** Directory of the Node driver (with node_modules). */
   npmDriverDir: string;
   /** Path of the Deno floor script (bench/_e2e_fetch.ts). */
@@ -236,6 +238,7 @@ function ours(ctx: ModeContext, args: string[]): Invocation {
   return {
     cmd: Deno.execPath(),
     args: ["run", ...ctx.runFlags, ctx.cli, ...args, "--insecure", ...creds],
+    env: ctx.env,
   };
 }
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env -S deno run -A
-// Usage: deno run -A bench/compare.ts OLD_DIR NEW_DIR [--runs N] [--warmup N]
+// Usage: deno run -A bench/compare.ts OLD NEW [--runs N] [--warmup N]
 //          [--modes anonymous,token] [--ops pull,push,copy,tags,manifest]
 //          [--layers N] [--layer-mib N] [--tags N] [--json]
 //
 // Old against new: the CLIs of two checkouts of this repository
-// (OLD_DIR/cli.ts and NEW_DIR/cli.ts, each run with the Deno flags its own
-// cli/run_flags.ts names) in paired runs against the same registries,
+// (OLD/cli.ts and NEW/cli.ts, each run with the Deno flags its own
+// cli/run_flags.ts names), or two `dreg` commands installed from a
+// loopback JSR by bench/jsr_install.ts (OLD and NEW are then the launchers,
+// DIR/NAME/bin/dreg, run as installed, with DIR/NAME/env.json), in paired runs
+// against the same registries,
 // alternating old and new each round (the first one rotating) after
 // untimed warm-up rounds, each run a fresh process under /usr/bin/time -v:
 //
@@ -47,6 +50,8 @@ interface Side {
   dir: string;
   cli: string;
   runFlags: readonly string[];
+  /** The environment an installed launcher runs with. */
+  env?: Record<string, string>;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -58,7 +63,37 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Checks a checkout and reads the Deno flags its CLI runs with. */
+/**
+ * A `dreg` installed by bench/jsr_install.ts: its launcher's
+ * `exec deno run FLAGS 'jsr:…' "$@"` line, and the env.json beside it.
+ */
+async function installedSide(
+  id: "old" | "new",
+  launcher: string,
+  fail: (m: string) => never,
+): Promise<Side> {
+  const text = await Deno.readTextFile(launcher);
+  const line = text.split("\n").find((l) => l.startsWith("exec deno run "));
+  const words = line?.split(" ").slice(3).map((w) => w.replace(/^'|'$/g, ""));
+  const at = words?.findIndex((w) => w.startsWith("jsr:")) ?? -1;
+  if (!words || at < 0) fail(`${launcher}: not a deno install launcher`);
+  // DIR/NAME/bin/dreg → DIR/NAME/env.json
+  const envFile = launcher.split("/").slice(0, -2).join("/") + "/env.json";
+  const env = JSON.parse(
+    await Deno.readTextFile(envFile).catch(() =>
+      fail(`${envFile}: missing (install with bench/jsr_install.ts)`)
+    ),
+  ) as Record<string, string>;
+  return {
+    id,
+    dir: launcher,
+    cli: words![at],
+    runFlags: words!.slice(0, at),
+    env,
+  };
+}
+
+/** Checks a checkout (or a launcher) and reads the Deno flags its CLI runs with. */
 async function side(
   id: "old" | "new",
   dir: string,
@@ -67,6 +102,7 @@ async function side(
   const abs = await Deno.realPath(dir).catch(() =>
     fail(`${dir}: no such directory`)
   );
+  if ((await Deno.stat(abs)).isFile) return installedSide(id, abs, fail);
   const cli = `${abs}/cli.ts`;
   if (!await exists(cli)) fail(`${abs}: no cli.ts (not a checkout?)`);
   const config = await Deno.readTextFile(`${abs}/deno.json`).catch(() => "");
@@ -128,7 +164,7 @@ async function main(): Promise<void> {
     boolean: ["json"],
     operands: 2,
   });
-  if (args.operands.length !== 2) args.fail("OLD_DIR and NEW_DIR are needed");
+  if (args.operands.length !== 2) args.fail("OLD and NEW are needed");
   const o = {
     runs: args.count("runs", 10),
     warmup: args.count("warmup", 1, 0),
@@ -164,7 +200,7 @@ async function main(): Promise<void> {
         ? await seedTags(reg, "bench/tags", o.tags)
         : ["t0000"];
       await harnessAuthorization(reg, "bench/image", "pull");
-      const base: Omit<ModeContext, "cli" | "runFlags"> = {
+      const base: Omit<ModeContext, "cli" | "runFlags" | "env"> = {
         reg,
         dest,
         image,
@@ -180,7 +216,7 @@ async function main(): Promise<void> {
           label: `${s.id} (${s.dir})`,
           prepare: (scratch, runName) =>
             prepareRun(
-              { ...base, cli: s.cli, runFlags: s.runFlags },
+              { ...base, cli: s.cli, runFlags: s.runFlags, env: s.env },
               op,
               "ours",
               scratch,

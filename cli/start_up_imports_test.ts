@@ -2,6 +2,9 @@
 // of cli.ts. A `node:` module in it makes Deno load its Node compatibility
 // layer (about 25 ms) at the start of every command; modules that need
 // `node:` APIs are imported dynamically, by the commands that use them.
+// Each @std package costs about a millisecond more of `dreg` installed from
+// JSR (its metadata is read and checked), so the quick commands load only
+// the ones they use on every run.
 
 import { assert, assertEquals } from "@std/assert";
 
@@ -61,4 +64,37 @@ Deno.test("cli.ts imports no node: module statically (start-up of every command)
       }`
     );
   assertEquals(node, []);
+});
+
+/** The @std packages among the modules (from JSR, or linked from a folder). */
+function stdPackages(specifiers: Iterable<string>): string[] {
+  const names = new Set<string>();
+  for (const s of specifiers) {
+    const m = s.match(/\/@std\/([a-z-]+)\//) ?? s.match(/\/std\/([a-z_]+)\//);
+    if (m) names.add(m[1].replace("_", "-"));
+  }
+  return [...names].sort();
+}
+
+Deno.test("dreg tags and dreg manifest load only @std/cli and @std/encoding at start-up", async () => {
+  const main = await staticGraph(new URL("../cli.ts", import.meta.url));
+  for (const command of ["tags", "manifest"]) {
+    const graph = await staticGraph(
+      new URL(`./commands/${command}.ts`, import.meta.url),
+    );
+    assertEquals(
+      stdPackages([...main.keys(), ...graph.keys()]),
+      ["cli", "encoding"],
+      command,
+    );
+  }
+});
+
+Deno.test("cli.ts loads no image-moving code statically (layouts, archives, builds, copies)", async () => {
+  const graph = await staticGraph(new URL("../cli.ts", import.meta.url));
+  const heavy = [...graph.keys()].map((s) => s.replace(ROOT, "")).filter((s) =>
+    /^lib\/(layout|archive|build|artifact|sync|tar)\//.test(s) ||
+    s === "lib/content/copy.ts"
+  );
+  assertEquals(heavy, []);
 });

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { delay } from "@std/async/delay";
 import type { Transport } from "./transport.ts";
 import { cloneForReplay, isReplayable } from "./_replay.ts";
 
@@ -135,7 +134,7 @@ export function withRetry(
         res = await inner(current);
       } catch (err) {
         if (last || request.signal.aborted || !isNetworkError(err)) throw err;
-        await delay(backoff(attempt, opts), { signal: request.signal });
+        await wait(backoff(attempt, opts), request.signal);
         continue;
       }
       if (last || !retryStatuses.has(res.status)) return res;
@@ -144,11 +143,19 @@ export function withRetry(
         return res;
       }
       await res.body?.cancel();
-      await delay(retryAfter ?? backoff(attempt, opts), {
-        signal: request.signal,
-      });
+      await wait(retryAfter ?? backoff(attempt, opts), request.signal);
     }
   };
+}
+
+/**
+ * Waits `ms` (rejecting when `signal` aborts) with `@std/async`'s `delay`,
+ * loaded on the first retry: most runs never retry, and `dreg` (which loads
+ * dynamic imports lazily) then starts without reading that package.
+ */
+async function wait(ms: number, signal: AbortSignal): Promise<void> {
+  const { delay } = await import("@std/async/delay");
+  await delay(ms, { signal });
 }
 
 function backoff(
