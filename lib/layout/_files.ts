@@ -6,8 +6,8 @@
 // other failures.
 
 import { link, rename, rm, writeFile } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
 import { openReadHandle, type ReadHandle } from "./_read_handle.ts";
+export { writeAll } from "./_read_handle.ts";
 import { join } from "@std/path/posix/join";
 import { ContentVerifier, markVerified } from "../content/verify.ts";
 import type { StoreErrorCode } from "../errors.ts";
@@ -129,22 +129,6 @@ export async function createExclusive(
     }
   } finally {
     await rm(temp, { force: true }).catch(() => {});
-  }
-}
-
-/** Writes all of `chunk` to the file. */
-export async function writeAll(
-  file: FileHandle,
-  chunk: Uint8Array,
-): Promise<void> {
-  let off = 0;
-  while (off < chunk.byteLength) {
-    const { bytesWritten } = await file.write(
-      chunk,
-      off,
-      chunk.byteLength - off,
-    );
-    off += bytesWritten;
   }
 }
 

@@ -9,7 +9,7 @@
 // device) is read asynchronously, so that a read that waits cannot stop the
 // event loop, its timeouts and Ctrl-C.
 
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 
 /** What a read handle's `stat` tells. */
 export interface ReadHandleInfo {
@@ -113,6 +113,22 @@ export async function openReadHandle(
   return await open(path, flags ?? "r");
 }
 
+/** Writes all of `chunk` to a `node:fs` file. */
+export async function writeAll(
+  file: FileHandle,
+  chunk: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < chunk.byteLength) {
+    const { bytesWritten } = await file.write(
+      chunk,
+      off,
+      chunk.byteLength - off,
+    );
+    off += bytesWritten;
+  }
+}
+
 /** A file created for writing. */
 export interface WriteHandle {
   /** Writes all of `chunk`. */
@@ -154,17 +170,7 @@ export async function createWriteHandle(
   const file = await open(path, "wx", mode);
   let closed = false;
   return {
-    async writeAll(chunk) {
-      let off = 0;
-      while (off < chunk.byteLength) {
-        const { bytesWritten } = await file.write(
-          chunk,
-          off,
-          chunk.byteLength - off,
-        );
-        off += bytesWritten;
-      }
-    },
+    writeAll: (chunk) => writeAll(file, chunk),
     async close() {
       if (!closed) {
         closed = true;
